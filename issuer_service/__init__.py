@@ -1,0 +1,1 @@
+"""Issuing programs: the `vaxcert` command line (and, later, the HTTP service)."""

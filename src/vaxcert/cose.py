@@ -1,0 +1,168 @@
+"""COSE_Sign1 stage (RFC 9052) for ES256 and PS256.
+
+:func:`decode` only parses: it returns a :class:`CoseSign1` whose payload is
+still unauthenticated.  :func:`verify` checks the signature against one
+public key; trying every trusted key for a kid is the pipeline's job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any, Protocol
+
+import cbor2
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+from ._cbor import CborFormatError, dumps, loads_strict
+from .errors import CoseError, SignatureError
+
+COSE_SIGN1_TAG = 18
+CWT_TAG = 61
+HEADER_ALG = 1
+HEADER_KID = 4
+
+PublicKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey
+
+
+class CoseAlgorithm(IntEnum):
+    """The signature algorithms HCERT allows; every verifier must accept both."""
+
+    ES256 = -7
+    PS256 = -37
+
+
+class RawSigner(Protocol):
+    """Anything that turns bytes into a raw COSE signature (see ``vaxcert.keys``)."""
+
+    @property
+    def algorithm(self) -> CoseAlgorithm: ...
+
+    def sign(self, data: bytes) -> bytes: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CoseSign1:
+    """A parsed COSE_Sign1 message.  Nothing in it has been verified."""
+
+    protected_bytes: bytes
+    protected: Mapping[Any, Any]
+    unprotected: Mapping[Any, Any]
+    payload: bytes
+    signature: bytes
+
+    @property
+    def algorithm(self) -> int | None:
+        """The alg header, protected first, then unprotected (lenient issuers)."""
+        alg = self.protected.get(HEADER_ALG, self.unprotected.get(HEADER_ALG))
+        return alg if isinstance(alg, int) and not isinstance(alg, bool) else None
+
+    @property
+    def kid(self) -> bytes | None:
+        """The kid header; the protected one wins when both are present (HCERT §3.3.3)."""
+        for headers in (self.protected, self.unprotected):
+            kid = headers.get(HEADER_KID)
+            if isinstance(kid, bytes) and kid:
+                return kid
+        return None
+
+    def to_be_signed(self) -> bytes:
+        """The Sig_structure bytes, built from the protected header exactly as received."""
+        return sig_structure(self.protected_bytes, self.payload)
+
+
+def sig_structure(protected_bytes: bytes, payload: bytes) -> bytes:
+    return cbor2.dumps(["Signature1", protected_bytes, b"", payload])
+
+
+def sign(payload: bytes, signer: RawSigner, kid: bytes) -> bytes:
+    """Build a tagged COSE_Sign1 with alg and kid in the protected header."""
+    protected_bytes = dumps({HEADER_ALG: int(signer.algorithm), HEADER_KID: kid})
+    signature = signer.sign(sig_structure(protected_bytes, payload))
+    return cbor2.dumps(cbor2.CBORTag(COSE_SIGN1_TAG, [protected_bytes, {}, payload, signature]))
+
+
+def decode(data: bytes) -> CoseSign1:
+    """Parse a COSE_Sign1 (tag 18 optional, an outer CWT tag 61 stripped)."""
+    try:
+        item = loads_strict(data)
+    except CborFormatError as exc:
+        raise CoseError("cose.bad_cbor", f"the message is not valid CBOR ({exc})") from None
+    if isinstance(item, cbor2.CBORTag) and item.tag == CWT_TAG:
+        item = item.value
+    if isinstance(item, cbor2.CBORTag):
+        if item.tag != COSE_SIGN1_TAG:
+            raise CoseError("cose.wrong_tag", f"CBOR tag {item.tag} is not COSE_Sign1 (18)")
+        item = item.value
+    if not isinstance(item, (list, tuple)) or len(item) != 4:
+        raise CoseError("cose.not_sign1", "a COSE_Sign1 message is an array of four items")
+    protected_bytes, unprotected, payload, signature = item
+    if not isinstance(protected_bytes, bytes):
+        raise CoseError("cose.bad_protected", "the protected header is not a byte string")
+    if protected_bytes:
+        try:
+            protected = loads_strict(protected_bytes)
+        except CborFormatError as exc:
+            raise CoseError("cose.bad_protected", f"the protected header is not CBOR ({exc})") from None
+    else:
+        protected = {}
+    if not isinstance(protected, Mapping):
+        raise CoseError("cose.bad_protected", "the protected header is not a map")
+    if not isinstance(unprotected, Mapping):
+        raise CoseError("cose.bad_unprotected", "the unprotected header is not a map")
+    if not isinstance(payload, bytes):
+        raise CoseError("cose.bad_payload", "the payload is missing or not a byte string")
+    if not isinstance(signature, bytes) or not signature:
+        raise CoseError("cose.bad_signature_field", "the signature is missing or not a byte string")
+    return CoseSign1(protected_bytes, protected, unprotected, payload, signature)
+
+
+def expected_algorithm(key: PublicKey) -> CoseAlgorithm:
+    """The only algorithm a key of this type may be used with."""
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        if key.curve.name != "secp256r1":
+            raise SignatureError("signature.unsupported_key", f"EC curve {key.curve.name} is not P-256")
+        return CoseAlgorithm.ES256
+    if isinstance(key, rsa.RSAPublicKey):
+        if key.key_size < 2048:
+            raise SignatureError("signature.unsupported_key", f"RSA key of {key.key_size} bits is too small")
+        return CoseAlgorithm.PS256
+    raise SignatureError("signature.unsupported_key", f"key type {type(key).__name__} cannot sign HCERT")
+
+
+def verify(message: CoseSign1, key: PublicKey) -> None:
+    """Check the signature with one public key; raise :class:`SignatureError` if it fails.
+
+    The alg header must match the key type: a header never chooses the
+    algorithm on its own.
+    """
+    required = expected_algorithm(key)
+    alg = message.algorithm
+    if alg is None:
+        raise SignatureError("signature.no_alg", "the message names no signature algorithm")
+    if alg != required:
+        raise SignatureError(
+            "signature.alg_mismatch",
+            f"alg {alg} does not match the signer's key type (expects {required.name})",
+        )
+    data = message.to_be_signed()
+    try:
+        if isinstance(key, ec.EllipticCurvePublicKey):
+            raw = message.signature
+            if len(raw) != 64:
+                raise SignatureError("signature.bad_length", f"an ES256 signature is 64 bytes, got {len(raw)}")
+            der = encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big"))
+            key.verify(der, data, ec.ECDSA(hashes.SHA256()))
+        else:
+            key.verify(
+                message.signature,
+                data,
+                padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.AUTO),
+                hashes.SHA256(),
+            )
+    except InvalidSignature:
+        raise SignatureError("signature.invalid", "the signature does not match the signed data") from None

@@ -1,0 +1,287 @@
+"""The whole HCERT pipeline in one place: :func:`issue` one way, :func:`verify` back.
+
+Each stage lives in its own module as a pure function; this file only
+strings them together and records every outcome in a
+:class:`~vaxcert.report.VerificationReport`.  Nothing here does I/O except
+reading an image the caller named.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from . import base45, compression, cose, cwt, prefix, qr, schema, uvci
+from .dcc import DigitalCovidCertificate
+from .errors import (
+    CompressionError,
+    ExpiryError,
+    IssuanceError,
+    KeyUsageError,
+    PrefixError,
+    SchemaError,
+    SignatureError,
+    TrustError,
+    VaxcertError,
+)
+from .keys import Signer
+from .report import CHECKS, StageOutcome, VerificationReport
+from .trust import DocumentSignerCertificate, TrustStore
+from .valuesets import ValueSets
+
+# Vietnam's rule (MoH Decision 5772/QĐ-BYT): a QR expires 12 months after creation.
+DEFAULT_VALIDITY = timedelta(days=365)
+MAX_TEXT_LENGTH = 16 * 1024
+_TYPE_NAMES = {"v": "vaccination", "t": "test", "r": "recovery"}
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedCertificate:
+    """A freshly signed certificate: the QR text and what was put in it."""
+
+    text: str
+    uvci: str
+    kid: bytes
+    certificate_type: str
+    issued_at: datetime
+    expires_at: datetime
+
+    def png(self, scale: int = 4) -> bytes:
+        return qr.encode_png(self.text, scale)
+
+    def svg(self, scale: int = 4) -> str:
+        return qr.encode_svg(self.text, scale)
+
+
+def issue(
+    certificate: DigitalCovidCertificate | Mapping[str, Any],
+    signer: Signer,
+    *,
+    issuer_country: str = "VN",
+    issued_at: datetime | None = None,
+    validity: timedelta = DEFAULT_VALIDITY,
+    value_sets: ValueSets | None = None,
+) -> IssuedCertificate:
+    """Sign a DCC and return its ``HC1:`` text.
+
+    Refuses (with :class:`IssuanceError` or :class:`SchemaError`) a payload
+    that fails the model or the official schema, a code missing from the value
+    sets, a UVCI with a wrong check character, a DSC whose EKU excludes the
+    certificate type, and an ``exp`` the DSC would not outlive.
+    """
+    model = _model(certificate)
+    dcc = model.to_json()
+    result = schema.validate(dcc, value_sets)
+    if result.value_set_findings:
+        raise IssuanceError(
+            "issue.unknown_code",
+            "; ".join(finding.describe() for finding in result.value_set_findings),
+        )
+    certificate_uvci = model.uvci
+    if "#" in certificate_uvci and not uvci.has_valid_checksum(certificate_uvci):
+        raise IssuanceError("issue.bad_uvci_checksum", f"UVCI {certificate_uvci!r} has a wrong check character")
+    dsc = signer.certificate
+    kind = model.certificate_type
+    if not dsc.may_sign(kind):
+        raise IssuanceError(
+            "issue.dsc_not_allowed", f"the DSC's extended key usage does not allow {_TYPE_NAMES[kind]} certificates"
+        )
+    now = (issued_at or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    expires = now + validity
+    if dsc.not_after is not None and expires > dsc.not_after:
+        raise IssuanceError(
+            "issue.exp_after_dsc",
+            f"the certificate would expire {expires.isoformat()}, after its DSC ({dsc.not_after.isoformat()})",
+        )
+    if dsc.not_before is not None and now < dsc.not_before:
+        raise IssuanceError("issue.dsc_not_yet_valid", f"the DSC is valid only from {dsc.not_before.isoformat()}")
+    claims = cwt.CwtClaims(issuer_country, int(now.timestamp()), int(expires.timestamp()), dcc)
+    message = cose.sign(cwt.encode(claims), signer, dsc.kid)
+    text = prefix.encode(base45.encode(compression.encode(message)))
+    return IssuedCertificate(text, certificate_uvci, dsc.kid, kind, now, expires)
+
+
+def _model(certificate: DigitalCovidCertificate | Mapping[str, Any]) -> DigitalCovidCertificate:
+    if isinstance(certificate, DigitalCovidCertificate):
+        return certificate
+    try:
+        return DigitalCovidCertificate.model_validate(certificate)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']) or '(root)'}: {error['msg']}" for error in exc.errors()
+        )
+        raise SchemaError("schema.invalid", f"invalid certificate: {problems}") from None
+
+
+def verify(
+    text: str,
+    trust: TrustStore | None = None,
+    *,
+    at: datetime | None = None,
+    value_sets: ValueSets | None = None,
+    clock_skew: timedelta = timedelta(0),
+) -> VerificationReport:
+    """Check an ``HC1:`` string completely and offline; never raises on bad input."""
+    return _Verification(trust or TrustStore(), at, value_sets, clock_skew).run(text)
+
+
+def verify_image(
+    image: bytes | str | Path,
+    trust: TrustStore | None = None,
+    *,
+    at: datetime | None = None,
+    value_sets: ValueSets | None = None,
+    clock_skew: timedelta = timedelta(0),
+) -> VerificationReport:
+    """Read the QR code in a PNG/JPEG image, then :func:`verify` its text."""
+    verification = _Verification(trust or TrustStore(), at, value_sets, clock_skew)
+    try:
+        text = qr.decode(image)
+    except VaxcertError as exc:
+        return verification.report({"picture": StageOutcome.failed("picture", exc)})
+    return verification.run(text, picture=StageOutcome.ok("picture"))
+
+
+class _Verification:
+    """One verification run; collects outcomes and turns them into a report."""
+
+    def __init__(
+        self, trust: TrustStore, at: datetime | None, value_sets: ValueSets | None, clock_skew: timedelta
+    ) -> None:
+        self.trust = trust
+        self.clock = (at or datetime.now(UTC)).astimezone(UTC)
+        self.value_sets = value_sets
+        self.skew = clock_skew
+        self.details: dict[str, Any] = {}
+
+    def report(self, outcomes: dict[str, StageOutcome], qr_text: str | None = None) -> VerificationReport:
+        ordered = tuple(outcomes.get(name) or StageOutcome.not_run(name) for name in CHECKS)
+        return VerificationReport(ordered, self.clock, qr_text, **self.details)
+
+    def run(self, text: str, picture: StageOutcome | None = None) -> VerificationReport:
+        outcomes: dict[str, StageOutcome] = {}
+        qr_text = None
+        if picture is not None:
+            outcomes["picture"] = picture
+            qr_text = text
+        try:
+            message = self._decode_to_cose(text, outcomes)
+        except VaxcertError as exc:
+            outcomes[exc.stage] = StageOutcome.failed(exc.stage, exc)
+            return self.report(outcomes, qr_text)
+        self.details["kid"] = message.kid
+        claims = _attempt("cwt", outcomes, lambda: cwt.decode(message.payload))
+        if claims is not None:
+            self.details["unverified_claims"] = claims
+        signer = _attempt("signature", outcomes, lambda: self._check_signature(message))
+        if signer is not None:
+            self.details["signer"] = signer
+        if claims is not None:
+            result = _attempt("schema", outcomes, lambda: schema.validate(claims.dcc, self.value_sets))
+            if result is not None:
+                self.details["schema_version"] = result.schema_version
+                self.details["value_set_findings"] = result.value_set_findings
+            self.details["certificate_type"] = schema.certificate_type(claims.dcc)
+            _attempt("expiry", outcomes, lambda: self._check_expiry(claims, signer))
+            candidates = (signer,) if signer else self.trust.candidates(message.kid)
+            if candidates and any(group in claims.dcc for group in schema.ENTRY_GROUPS):
+                _attempt("key_usage", outcomes, lambda: _check_key_usage(candidates, claims.dcc))
+        return self.report(outcomes, qr_text)
+
+    def _decode_to_cose(self, text: str, outcomes: dict[str, StageOutcome]) -> cose.CoseSign1:
+        if isinstance(text, str) and len(text) > MAX_TEXT_LENGTH:
+            raise PrefixError("prefix.too_long", f"the code is longer than {MAX_TEXT_LENGTH} characters")
+        body = prefix.decode(text)
+        outcomes["unprefix"] = StageOutcome.ok("unprefix")
+        data = base45.decode(body)
+        outcomes["base45"] = StageOutcome.ok("base45")
+        inflated = compression.inflate(data)
+        if inflated.was_compressed:
+            outcomes["decompress"] = StageOutcome.ok("decompress")
+        else:
+            # Keep decoding so the report can show what the code says, but the
+            # missing compression alone makes the code invalid.
+            outcomes["decompress"] = StageOutcome.failed(
+                "decompress",
+                CompressionError("zlib.not_compressed", "the payload is not zlib-compressed, which HCERT requires"),
+            )
+        message = cose.decode(inflated.data)
+        outcomes["cose"] = StageOutcome.ok("cose")
+        return message
+
+    def _check_signature(self, message: cose.CoseSign1) -> DocumentSignerCertificate:
+        if message.kid is None:
+            raise TrustError("trust.no_kid", "kid not found: the message carries no key identifier")
+        candidates = self.trust.candidates(message.kid)
+        if not candidates:
+            raise TrustError("trust.kid_not_found", f"kid not found in the trusted signers ({message.kid.hex()})")
+        failure: VaxcertError | None = None
+        for dsc in candidates:
+            try:
+                cose.verify(message, dsc.public_key)
+            except SignatureError as exc:
+                failure = exc
+                continue
+            return dsc
+        assert failure is not None
+        raise failure
+
+    def _check_expiry(self, claims: cwt.CwtClaims, signer: DocumentSignerCertificate | None) -> None:
+        now = int(self.clock.timestamp())
+        skew = int(self.skew.total_seconds())
+        if claims.expires_at is None:
+            raise ExpiryError("expiry.no_exp", "the certificate has no expiry time (exp)")
+        if claims.issued_at is not None and now + skew < claims.issued_at:
+            raise ExpiryError(
+                "expiry.not_yet_valid", f"issued at {_iso(claims.issued_at)}, after the clock {self.clock.isoformat()}"
+            )
+        if now - skew > claims.expires_at:
+            raise ExpiryError("expiry.expired", f"expired at {_iso(claims.expires_at)}")
+        # Shell model: the signing DSC itself must be valid at the clock too.
+        if signer is not None and signer.not_after is not None and self.clock - self.skew > signer.not_after:
+            raise ExpiryError("expiry.dsc_expired", f"the signing DSC expired {signer.not_after.isoformat()}")
+        if signer is not None and signer.not_before is not None and self.clock + self.skew < signer.not_before:
+            raise ExpiryError(
+                "expiry.dsc_not_yet_valid", f"the signing DSC is valid only from {signer.not_before.isoformat()}"
+            )
+
+
+def _check_key_usage(candidates: tuple[DocumentSignerCertificate, ...], dcc: Mapping[str, Any]) -> None:
+    kinds = [group for group in schema.ENTRY_GROUPS if group in dcc]
+    for dsc in candidates:
+        if all(dsc.may_sign(kind) for kind in kinds):
+            return
+    names = ", ".join(_TYPE_NAMES[kind] for kind in kinds)
+    raise KeyUsageError("key_usage.type_not_allowed", f"the signing DSC may not sign {names} certificates")
+
+
+def _attempt(name: str, outcomes: dict[str, StageOutcome], check: Any) -> Any:
+    try:
+        value = check()
+    except VaxcertError as exc:
+        outcomes[name] = StageOutcome.failed(name, exc)
+        return None
+    outcomes[name] = StageOutcome.ok(name)
+    return value
+
+
+def _iso(timestamp: int) -> str:
+    try:
+        return datetime.fromtimestamp(timestamp, UTC).isoformat()
+    except (OverflowError, OSError, ValueError):
+        return str(timestamp)
+
+
+def decode_unverified(text: str) -> cwt.CwtClaims:
+    """Decode an ``HC1:`` string WITHOUT checking its signature.
+
+    For display and debugging only: anyone can produce a code that decodes.
+    Raises the typed error of the first stage that fails.
+    """
+    data = compression.decode(base45.decode(prefix.decode(text)))
+    return cwt.decode(cose.decode(data).payload)

@@ -1,0 +1,93 @@
+"""QR stage: render ``HC1:`` text as PNG/SVG (ECC level Q) and read it back from images.
+
+zxing-cpp does both directions.  It picks the alphanumeric mode by itself
+for HC1 text, since Base45 was designed around exactly that character set.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from pathlib import Path
+
+import zxingcpp
+from PIL import Image, UnidentifiedImageError
+
+from .errors import PictureError
+
+# Images larger than this are refused before decoding: a phone photo of a
+# certificate is a few megapixels, a decompression-bomb PNG is not.
+MAX_IMAGE_PIXELS = 40_000_000
+MAX_IMAGE_BYTES = 20 * 1024 * 1024
+ERROR_CORRECTION = "Q"
+
+
+def _barcode(text: str) -> zxingcpp.Barcode:
+    if not text:
+        raise PictureError("qr.empty", "cannot encode empty text as a QR code")
+    try:
+        return zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level=ERROR_CORRECTION)
+    except (ValueError, RuntimeError) as exc:
+        raise PictureError("qr.too_long", f"text does not fit in a QR code ({exc})") from None
+
+
+def encode_png(text: str, scale: int = 4) -> bytes:
+    """A PNG of the QR code, ``scale`` pixels per module, with the quiet zone."""
+    image = _barcode(text).to_image(scale=scale, add_quiet_zones=True)
+    height, width = image.shape[0], image.shape[1]
+    pixels = Image.frombuffer("L", (width, height), bytes(memoryview(image)), "raw", "L", 0, 1)  # type: ignore[arg-type]
+    out = io.BytesIO()
+    pixels.convert("1").save(out, "PNG")
+    return out.getvalue()
+
+
+def encode_svg(text: str, scale: int = 4) -> str:
+    """An SVG of the QR code."""
+    return str(_barcode(text).to_svg(scale=scale, add_quiet_zones=True))
+
+
+def decode(image: bytes | str | Path) -> str:
+    """The text of the QR code in a PNG/JPEG image (bytes or a path).
+
+    Raises :class:`PictureError` for unreadable files, oversized images and
+    images without exactly one readable QR code.
+    """
+    if isinstance(image, (str, Path)):
+        try:
+            data = Path(image).read_bytes()
+        except OSError as exc:
+            raise PictureError("qr.unreadable_file", f"cannot read {image}: {exc.strerror}") from None
+    else:
+        data = image
+    if not data:
+        raise PictureError("qr.empty_image", "the image is empty")
+    if len(data) > MAX_IMAGE_BYTES:
+        raise PictureError("qr.image_too_large", f"the image file exceeds {MAX_IMAGE_BYTES} bytes")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            opened = Image.open(io.BytesIO(data))
+            if opened.width * opened.height > MAX_IMAGE_PIXELS:
+                raise PictureError("qr.image_too_large", f"{opened.width}x{opened.height} pixels exceeds the limit")
+            picture = opened.convert("L")
+    except PictureError:
+        raise
+    except (
+        UnidentifiedImageError,
+        OSError,
+        ValueError,
+        SyntaxError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+    ) as exc:
+        raise PictureError("qr.not_an_image", f"not a readable PNG/JPEG image ({exc})") from None
+    try:
+        found = zxingcpp.read_barcodes(picture, formats=zxingcpp.BarcodeFormat.QRCode)  # type: ignore[arg-type]
+    except (ValueError, RuntimeError) as exc:
+        raise PictureError("qr.decode_failed", f"the QR reader failed ({exc})") from None
+    codes = [code for code in found if code.valid]
+    if not codes:
+        raise PictureError("qr.not_found", "no readable QR code in the image")
+    if len(codes) > 1:
+        raise PictureError("qr.several_codes", f"the image holds {len(codes)} QR codes; show one at a time")
+    return str(codes[0].text)

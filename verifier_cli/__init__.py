@@ -1,0 +1,1 @@
+"""``vaxcert-verify``: the offline verifier for checkpoint staff and integrators."""

@@ -1,0 +1,73 @@
+"""The human-readable verdict shown to checkpoint staff."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from vaxcert import VerificationReport
+
+_GREEN = "\033[1;32m"
+_RED = "\033[1;31m"
+_RESET = "\033[0m"
+_TYPE_NAMES = {"v": "Vaccination", "t": "Test", "r": "Recovery"}
+_TEST_RESULTS = {"260415000": "not detected (negative)", "260373001": "detected (positive)"}
+
+
+def render_human(report: VerificationReport, colour: bool = False) -> str:
+    def paint(text: str, code: str) -> str:
+        return f"{code}{text}{_RESET}" if colour else text
+
+    lines: list[str] = []
+    kind = _TYPE_NAMES.get(report.certificate_type or "", "Health")
+    if report.valid:
+        lines.append(paint(f"VALID   {kind} certificate", _GREEN))
+    else:
+        lines.append(paint(f"INVALID {kind} certificate", _RED))
+        for outcome in report.failures:
+            lines.append(f"  reason ({outcome.name}): {outcome.message}  [{outcome.code}]")
+    claims = report.unverified_claims
+    if claims is not None:
+        if not report.valid:
+            lines.append("  The details below are NOT trustworthy:")
+        lines.extend(_holder_lines(claims.dcc))
+        if claims.issuer:
+            lines.append(f"  Issuing country:  {claims.issuer}")
+        if claims.expires_at is not None:
+            lines.append(f"  QR valid until:   {_date(claims.expires_at)}")
+    if report.signer is not None:
+        lines.append(f"  Signed by:        {report.signer.subject}")
+    for finding in report.value_set_findings:
+        lines.append(f"  note: {finding.describe()}")
+    return "\n".join(lines)
+
+
+def _holder_lines(dcc: dict[str, Any]) -> list[str]:
+    name = dcc.get("nam") if isinstance(dcc.get("nam"), dict) else {}
+    native = " ".join(str(name.get(k)) for k in ("fn", "gn") if name.get(k))
+    standard = " ".join(str(name.get(k)) for k in ("fnt", "gnt") if name.get(k))
+    lines = [f"  Name:             {native or standard}" + (f" ({standard})" if native and standard else "")]
+    lines.append(f"  Date of birth:    {dcc.get('dob') or 'unknown'}")
+    for group in ("v", "t", "r"):
+        entries = dcc.get(group)
+        if not isinstance(entries, list) or not entries or not isinstance(entries[0], dict):
+            continue
+        entry = entries[0]
+        if group == "v":
+            lines.append(f"  Vaccination:      dose {entry.get('dn')} of {entry.get('sd')} on {entry.get('dt')}")
+            lines.append(f"  Vaccine:          {entry.get('mp')} ({entry.get('ma')})")
+        elif group == "t":
+            result = _TEST_RESULTS.get(str(entry.get("tr")), str(entry.get("tr")))
+            lines.append(f"  Test:             {entry.get('tt')} sampled {entry.get('sc')}: {result}")
+        else:
+            lines.append(f"  Recovery:         first positive {entry.get('fr')}")
+            lines.append(f"  Recovery valid:   {entry.get('df')} to {entry.get('du')}")
+        lines.append(f"  Certificate id:   {entry.get('ci')}")
+    return lines
+
+
+def _date(timestamp: int) -> str:
+    try:
+        return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    except (OverflowError, OSError, ValueError):
+        return str(timestamp)
