@@ -1,2 +1,175 @@
-def main() -> int:
-    return 0
+"""``vaxcert``: issue certificates from the command line, and the embedded-defaults demo.
+
+``vaxcert demo`` is the README's first command: it creates a development
+CSCA and DSC in a local folder (once), issues a sample Vietnamese
+vaccination certificate, writes its QR code and verifies it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, TextIO
+
+from vaxcert import PemSigner, TrustStore, VaxcertError, issue, qr, verify
+from vaxcert.pki import IssuedKeyPair, create_csca, create_dsc
+from verifier_cli.render import render_human
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+SAMPLE_PAYLOAD: dict[str, Any] = {
+    "ver": "1.3.0",
+    "nam": {"fn": "Nguyễn", "gn": "Thị Phương"},
+    "dob": "1990-04-15",
+    "v": [
+        {
+            "tg": "840539006",
+            "vp": "1119349007",
+            "mp": "EU/1/20/1528",
+            "ma": "ORG-100030215",
+            "dn": 2,
+            "sd": 2,
+            "dt": "2021-09-20",
+            "co": "VN",
+            "is": "Ministry of Health of Viet Nam",
+        }
+    ],
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vaxcert", description="Issue HC1 (EU DCC) certificates.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    issue_cmd = commands.add_parser("issue", help="sign a DCC payload and print its HC1: string")
+    source = issue_cmd.add_mutually_exclusive_group(required=True)
+    source.add_argument("--payload", metavar="FILE", help="DCC payload JSON ('-' for stdin)")
+    source.add_argument("--batch", metavar="FILE", help="one payload JSON per line ('-' for stdin)")
+    issue_cmd.add_argument("--key", required=True, metavar="KEY.pem", help="the DSC private key (PEM)")
+    issue_cmd.add_argument("--cert", required=True, metavar="DSC.pem", help="the DSC certificate (PEM or DER)")
+    issue_cmd.add_argument("--validity-days", type=int, default=365, metavar="N", help="QR lifetime (default 365)")
+    issue_cmd.add_argument("--country", default="VN", help="issuing country, the CWT iss claim (default VN)")
+    issue_cmd.add_argument("--qr", metavar="OUT.png|OUT.svg", help="also write the QR code (single payload only)")
+
+    demo = commands.add_parser("demo", help="create a development PKI, issue and verify a sample certificate")
+    demo.add_argument("--dir", default="vaxcert-data", help="folder for keys and outputs (default ./vaxcert-data)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stdin: TextIO | None = None) -> int:
+    out = stdout or sys.stdout
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "demo":
+            return run_demo(Path(args.dir), out)
+        return run_issue(args, out, stdin or sys.stdin)
+    except VaxcertError as exc:
+        print(f"vaxcert: {exc.code}: {exc.message}", file=sys.stderr)
+        return EXIT_FAILED
+    except UsageError as exc:
+        print(f"vaxcert: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+class UsageError(Exception):
+    """Bad options or unreadable input files."""
+
+
+def run_issue(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    if args.validity_days < 1:
+        raise UsageError("--validity-days must be at least 1")
+    if args.batch is not None and args.qr:
+        raise UsageError("--qr writes one image; it cannot be combined with --batch")
+    signer = PemSigner.from_files(args.key, args.cert)
+    validity = timedelta(days=args.validity_days)
+    if args.payload is not None:
+        payload = _read_json(stdin.read() if args.payload == "-" else _read_text(args.payload), args.payload)
+        issued = issue(payload, signer, issuer_country=args.country, validity=validity)
+        out.write(issued.text + "\n")
+        if args.qr:
+            _write_qr(issued.text, Path(args.qr))
+        return EXIT_OK
+    failures = 0
+    stream = stdin if args.batch == "-" else _open(args.batch)
+    with stream:
+        for number, line in enumerate(stream, start=1):
+            if not line.strip():
+                continue
+            try:
+                payload = json.loads(line)
+                out.write(issue(payload, signer, issuer_country=args.country, validity=validity).text + "\n")
+            except (VaxcertError, json.JSONDecodeError) as exc:
+                failures += 1
+                reason = f"{exc.code}: {exc.message}" if isinstance(exc, VaxcertError) else f"invalid JSON: {exc}"
+                print(f"vaxcert: line {number}: {reason}", file=sys.stderr)
+                out.write("\n")  # keep output lines aligned with input lines
+    return EXIT_FAILED if failures else EXIT_OK
+
+
+def _open(path: str) -> TextIO:
+    try:
+        return open(path, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def _read_text(path: str) -> str:
+    with _open(path) as stream:
+        return stream.read()
+
+
+def _read_json(text: str, name: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{name} is not valid JSON: {exc}") from None
+
+
+def _write_qr(text: str, path: Path) -> None:
+    if path.suffix.lower() == ".svg":
+        path.write_text(qr.encode_svg(text), encoding="utf-8")
+    elif path.suffix.lower() == ".png":
+        path.write_bytes(qr.encode_png(text))
+    else:
+        raise UsageError(f"--qr {path}: the file name must end in .png or .svg")
+
+
+def ensure_development_pki(folder: Path) -> PemSigner:
+    """Create (once) a development CSCA and DSC in ``folder``; return the DSC signer."""
+    folder.mkdir(parents=True, exist_ok=True)
+    dsc_key, dsc_cert = folder / "dsc-key.pem", folder / "dsc.pem"
+    if not (dsc_key.exists() and dsc_cert.exists()):
+        csca = create_csca(common_name="VN DCC CSCA (DEVELOPMENT ONLY)")
+        dsc = create_dsc(csca, common_name="VN DCC DSC (DEVELOPMENT ONLY)")
+        assert isinstance(dsc, IssuedKeyPair)
+        (folder / "csca.pem").write_bytes(csca.certificate_pem())
+        _write_private(folder / "csca-key.pem", csca.private_key_pem())
+        dsc_cert.write_bytes(dsc.certificate_pem())
+        _write_private(dsc_key, dsc.private_key_pem())
+    return PemSigner.from_files(dsc_key, dsc_cert)
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    path.touch(mode=0o600, exist_ok=True)
+    path.chmod(0o600)
+    path.write_bytes(data)
+
+
+def run_demo(folder: Path, out: TextIO) -> int:
+    signer = ensure_development_pki(folder)
+    issued = issue(SAMPLE_PAYLOAD, signer)
+    (folder / "sample.txt").write_text(issued.text + "\n", encoding="utf-8")
+    (folder / "sample.png").write_bytes(issued.png())
+    (folder / "sample.svg").write_text(issued.svg(), encoding="utf-8")
+    out.write(f"Development PKI in {folder}/ (csca.pem, dsc.pem, dsc-key.pem) - never use it in production.\n")
+    out.write(f"Issued {issued.uvci} ({len(issued.text)} characters), QR written to {folder}/sample.png\n")
+    out.write(issued.text + "\n\n")
+    report = verify(qr.decode(folder / "sample.png"), TrustStore.of([signer.certificate]))
+    out.write(render_human(report, colour=out.isatty()) + "\n")
+    return EXIT_OK if report.valid else EXIT_FAILED

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from vaxcert import VerificationReport
+from vaxcert import ValueSets, VerificationReport
+from vaxcert.valuesets import TEST_TYPE, VACCINE_MANUFACTURER, VACCINE_PRODUCT
 
 _GREEN = "\033[1;32m"
 _RED = "\033[1;31m"
@@ -45,7 +46,7 @@ def render_human(report: VerificationReport, colour: bool = False) -> str:
 def _holder_lines(dcc: dict[str, Any]) -> list[str]:
     name = dcc.get("nam") if isinstance(dcc.get("nam"), dict) else {}
     native = " ".join(str(name.get(k)) for k in ("fn", "gn") if name.get(k))
-    standard = " ".join(str(name.get(k)) for k in ("fnt", "gnt") if name.get(k))
+    standard = "<<".join(str(name.get(k)) for k in ("fnt", "gnt") if name.get(k))
     lines = [f"  Name:             {native or standard}" + (f" ({standard})" if native and standard else "")]
     lines.append(f"  Date of birth:    {dcc.get('dob') or 'unknown'}")
     for group in ("v", "t", "r"):
@@ -55,15 +56,23 @@ def _holder_lines(dcc: dict[str, Any]) -> list[str]:
         entry = entries[0]
         if group == "v":
             lines.append(f"  Vaccination:      dose {entry.get('dn')} of {entry.get('sd')} on {entry.get('dt')}")
-            lines.append(f"  Vaccine:          {entry.get('mp')} ({entry.get('ma')})")
+            product = _display(VACCINE_PRODUCT, entry.get("mp"))
+            lines.append(f"  Vaccine:          {product}, {_display(VACCINE_MANUFACTURER, entry.get('ma'))}")
         elif group == "t":
             result = _TEST_RESULTS.get(str(entry.get("tr")), str(entry.get("tr")))
-            lines.append(f"  Test:             {entry.get('tt')} sampled {entry.get('sc')}: {result}")
+            lines.append(f"  Test:             {_display(TEST_TYPE, entry.get('tt'))} sampled {entry.get('sc')}")
+            lines.append(f"  Result:           {result}")
         else:
             lines.append(f"  Recovery:         first positive {entry.get('fr')}")
             lines.append(f"  Recovery valid:   {entry.get('df')} to {entry.get('du')}")
         lines.append(f"  Certificate id:   {entry.get('ci')}")
     return lines
+
+
+def _display(value_set_id: str, code: object) -> str:
+    value_set = ValueSets.bundled().get(value_set_id)
+    entry = value_set.entries.get(code) if value_set is not None and isinstance(code, str) else None
+    return f"{entry.display} ({code})" if entry else str(code)
 
 
 def _date(timestamp: int) -> str:

@@ -33,6 +33,17 @@ class PersonName(_DccModel):
     gn: Text80 | None = None
     gnt: Transliterated | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_standardised_names(cls, data: Any) -> Any:
+        # Vaccination systems know the name as written; ICAO forms are derived.
+        if isinstance(data, dict):
+            data = dict(data)
+            for native, standard in (("fn", "fnt"), ("gn", "gnt")):
+                if data.get(native) and not data.get(standard) and isinstance(data[native], str):
+                    data[standard] = transliterate(data[native])
+        return data
+
     @model_validator(mode="after")
     def _needs_a_standardised_name(self) -> PersonName:
         if self.fnt is None and self.gnt is None:

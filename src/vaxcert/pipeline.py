@@ -74,7 +74,7 @@ def issue(
     sets, a UVCI with a wrong check character, a DSC whose EKU excludes the
     certificate type, and an ``exp`` the DSC would not outlive.
     """
-    model = _model(certificate)
+    model = _model(certificate, issuer_country)
     dcc = model.to_json()
     result = schema.validate(dcc, value_sets)
     if result.value_set_findings:
@@ -106,11 +106,19 @@ def issue(
     return IssuedCertificate(text, certificate_uvci, dsc.kid, kind, now, expires)
 
 
-def _model(certificate: DigitalCovidCertificate | Mapping[str, Any]) -> DigitalCovidCertificate:
+def _model(certificate: DigitalCovidCertificate | Mapping[str, Any], country: str) -> DigitalCovidCertificate:
     if isinstance(certificate, DigitalCovidCertificate):
         return certificate
+    if not isinstance(certificate, Mapping):
+        raise SchemaError("schema.not_an_object", "the certificate payload must be a JSON object")
+    document = dict(certificate)
+    for group in ("v", "t", "r"):
+        entries = document.get(group)
+        if isinstance(entries, list) and len(entries) == 1 and isinstance(entries[0], Mapping):
+            if not entries[0].get("ci"):
+                document[group] = [{**entries[0], "ci": uvci.generate(country)}]
     try:
-        return DigitalCovidCertificate.model_validate(certificate)
+        return DigitalCovidCertificate.model_validate(document)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(part) for part in error['loc']) or '(root)'}: {error['msg']}" for error in exc.errors()

@@ -1,0 +1,90 @@
+"""Shared fixtures: a development PKI made once per test session."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from vaxcert import PemSigner, TrustStore
+from vaxcert.pki import IssuedKeyPair, create_csca, create_dsc
+
+ROOT = Path(__file__).resolve().parents[1]
+VECTORS = ROOT / "spec" / "vectors"
+
+# Fixed and long so tests that pass explicit clocks work whatever today's date is.
+PKI_START = datetime(2026, 1, 1, tzinfo=UTC)
+PKI_VALIDITY = timedelta(days=25 * 365)
+
+settings.register_profile("ci", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("ci")
+
+
+def load_vector_file(name: str) -> Any:
+    return json.loads((VECTORS / name).read_text(encoding="utf-8"))
+
+
+def _signer(csca: IssuedKeyPair, tmp: Path, name: str, types: tuple[str, ...], algorithm: str = "ES256") -> PemSigner:
+    from vaxcert.pki import new_key
+
+    dsc = create_dsc(
+        csca,
+        common_name=f"test {name}",
+        certificate_types=types,
+        key=new_key(algorithm),
+        valid_from=PKI_START,
+        validity=PKI_VALIDITY,
+    )
+    assert isinstance(dsc, IssuedKeyPair)
+    (tmp / f"{name}.pem").write_bytes(dsc.certificate_pem())
+    (tmp / f"{name}-key.pem").write_bytes(dsc.private_key_pem())
+    return PemSigner.from_files(tmp / f"{name}-key.pem", tmp / f"{name}.pem")
+
+
+@pytest.fixture(scope="session")
+def pki_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("pki")
+
+
+@pytest.fixture(scope="session")
+def csca() -> IssuedKeyPair:
+    return create_csca(common_name="test CSCA", valid_from=PKI_START, validity=PKI_VALIDITY)
+
+
+@pytest.fixture(scope="session")
+def signer(csca: IssuedKeyPair, pki_dir: Path) -> PemSigner:
+    return _signer(csca, pki_dir, "dsc-all", ("v", "t", "r"))
+
+
+@pytest.fixture(scope="session")
+def rsa_signer(csca: IssuedKeyPair, pki_dir: Path) -> PemSigner:
+    return _signer(csca, pki_dir, "dsc-rsa", ("v", "t", "r"), "PS256")
+
+
+@pytest.fixture(scope="session")
+def vaccination_signer(csca: IssuedKeyPair, pki_dir: Path) -> PemSigner:
+    return _signer(csca, pki_dir, "dsc-vaccination", ("v",))
+
+
+@pytest.fixture(scope="session")
+def trust(signer: PemSigner, rsa_signer: PemSigner, vaccination_signer: PemSigner) -> TrustStore:
+    return TrustStore.of([signer.certificate, rsa_signer.certificate, vaccination_signer.certificate])
+
+
+@pytest.fixture
+def vaccination_payload() -> dict[str, Any]:
+    return json.loads((VECTORS / "payloads" / "vn-vaccination.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def test_payload() -> dict[str, Any]:
+    return json.loads((VECTORS / "payloads" / "vn-test.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def recovery_payload() -> dict[str, Any]:
+    return json.loads((VECTORS / "payloads" / "vn-recovery.json").read_text(encoding="utf-8"))

@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import cbor2
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from vaxcert import CoseError, PemSigner, SignatureError, cose
+
+
+@given(payload=st.binary(max_size=512))
+def test_sign_decode_verify_round_trip(signer: PemSigner, payload: bytes) -> None:
+    message = cose.decode(cose.sign(payload, signer, signer.certificate.kid))
+    assert message.payload == payload
+    assert message.kid == signer.certificate.kid
+    assert message.algorithm == cose.CoseAlgorithm.ES256
+    cose.verify(message, signer.certificate.public_key)
+
+
+def test_ps256_round_trip(rsa_signer: PemSigner) -> None:
+    message = cose.decode(cose.sign(b"payload", rsa_signer, rsa_signer.certificate.kid))
+    assert message.algorithm == cose.CoseAlgorithm.PS256
+    cose.verify(message, rsa_signer.certificate.public_key)
+
+
+def _rebuild(signed: bytes, edit: object, tag: int | None = 18) -> bytes:
+    items = list(cbor2.loads(signed).value)
+    edit(items)  # type: ignore[operator]
+    return cbor2.dumps(cbor2.CBORTag(tag, items) if tag is not None else items)
+
+
+def test_untagged_and_cwt_tagged_messages_decode(signer: PemSigner) -> None:
+    signed = cose.sign(b"x", signer, signer.certificate.kid)
+    untagged = _rebuild(signed, lambda items: None, tag=None)
+    wrapped = cbor2.dumps(cbor2.CBORTag(61, cbor2.loads(signed)))
+    for data in (untagged, wrapped):
+        cose.verify(cose.decode(data), signer.certificate.public_key)
+
+
+def test_kid_in_unprotected_header_is_used_and_protected_wins(signer: PemSigner) -> None:
+    protected = cbor2.dumps({1: -7})
+    message = cose.CoseSign1(protected, {1: -7}, {4: b"unprot"}, b"", b"sig")
+    assert message.kid == b"unprot"
+    both = cose.CoseSign1(cbor2.dumps({4: b"prot"}), {4: b"prot"}, {4: b"unprot"}, b"", b"sig")
+    assert both.kid == b"prot"
+
+
+def test_alg_must_match_key_type(signer: PemSigner, rsa_signer: PemSigner) -> None:
+    message = cose.decode(cose.sign(b"x", signer, signer.certificate.kid))
+    with pytest.raises(SignatureError) as info:
+        cose.verify(message, rsa_signer.certificate.public_key)
+    assert info.value.code == "signature.alg_mismatch"
+
+
+def test_signature_over_other_protected_header_fails(signer: PemSigner) -> None:
+    signed = cose.sign(b"x", signer, signer.certificate.kid)
+
+    def add_header(items: list[object]) -> None:
+        items[0] = cbor2.dumps({1: -7, 4: signer.certificate.kid, 99: 1})
+
+    with pytest.raises(SignatureError) as info:
+        cose.verify(cose.decode(_rebuild(signed, add_header)), signer.certificate.public_key)
+    assert info.value.code == "signature.invalid"
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (b"", "cose.bad_cbor"),
+        (b"\x00\x01", "cose.bad_cbor"),  # trailing bytes after one item
+        (cbor2.dumps(cbor2.CBORTag(98, [])), "cose.wrong_tag"),
+        (cbor2.dumps([b"", {}, b""]), "cose.not_sign1"),
+        (cbor2.dumps(["x", {}, b"", b"s"]), "cose.bad_protected"),
+        (cbor2.dumps([b"\xff", {}, b"", b"s"]), "cose.bad_protected"),
+        (cbor2.dumps([cbor2.dumps([1]), {}, b"", b"s"]), "cose.bad_protected"),
+        (cbor2.dumps([b"", [], b"", b"s"]), "cose.bad_unprotected"),
+        (cbor2.dumps([b"", {}, None, b"s"]), "cose.bad_payload"),
+        (cbor2.dumps([b"", {}, b"", b""]), "cose.bad_signature_field"),
+        (cbor2.dumps([cbor2.dumps({1: 1}) + b"\x00", {}, b"", b"s"]), "cose.bad_protected"),
+    ],
+)
+def test_malformed_messages(data: bytes, code: str) -> None:
+    with pytest.raises(CoseError) as info:
+        cose.decode(data)
+    assert info.value.code == code
+
+
+@given(st.binary(max_size=300))
+def test_random_bytes_never_escape_as_other_exceptions(data: bytes) -> None:
+    try:
+        cose.decode(data)
+    except CoseError:
+        pass

@@ -1,0 +1,289 @@
+"""issue() and verify() through the public API: round trips, refusals, forgeries, fuzzing."""
+
+from __future__ import annotations
+
+import zlib
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import cbor2
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import vaxcert
+from tests.conftest import load_vector_file
+from vaxcert import (
+    IssuanceError,
+    PemSigner,
+    SchemaError,
+    SignatureError,
+    TrustStore,
+    VerificationReport,
+    decode_unverified,
+    issue,
+    verify,
+)
+from vaxcert import base45 as b45
+from vaxcert.report import CHECKS
+
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+ISSUED = NOW - timedelta(days=10)
+
+
+def _assert_report_shape(report: VerificationReport) -> None:
+    assert tuple(outcome.name for outcome in report.outcomes) == CHECKS
+    assert report.valid == (all(p is not False for p in report.checks.values()) and report.checks["signature"])
+    if not report.valid:
+        assert report.checks[report.stage] is False or report.stage == "signature"
+
+
+@pytest.mark.parametrize("kind", ["vaccination", "test", "recovery"])
+def test_issue_and_verify_every_type(
+    kind: str, signer: PemSigner, trust: TrustStore, request: pytest.FixtureRequest
+) -> None:
+    payload = request.getfixturevalue(f"{kind}_payload")
+    issued = issue(payload, signer, issued_at=ISSUED)
+    assert issued.text.startswith("HC1:")
+    report = verify(issued.text, trust, at=NOW)
+    _assert_report_shape(report)
+    assert report.valid, report.failures
+    assert report.stage == "ok"
+    certificate = report.certificate
+    assert certificate.uvci == issued.uvci
+    assert certificate.signer.kid == signer.certificate.kid
+    assert certificate.claims.issuer == "VN"
+    assert certificate.claims.expires_at == int((ISSUED + timedelta(days=365)).timestamp())
+    assert certificate.dcc["nam"]["fn"] == payload["nam"]["fn"]
+
+
+def test_vietnamese_names_are_transliterated_and_uvci_generated(
+    signer: PemSigner, trust: TrustStore, test_payload: dict[str, Any]
+) -> None:
+    issued = issue(test_payload, signer, issued_at=ISSUED)
+    dcc = verify(issued.text, trust, at=NOW).certificate.dcc
+    assert dcc["nam"] == {"fn": "Đặng", "fnt": "DANG", "gn": "Văn Lưỡng", "gnt": "VAN<LUONG"}
+    assert vaxcert.uvci.has_valid_checksum(dcc["t"][0]["ci"])
+    assert dcc["t"][0]["ci"].startswith("URN:UVCI:01:VN:")
+
+
+def test_ps256_issue_and_verify(rsa_signer: PemSigner, trust: TrustStore, vaccination_payload: dict[str, Any]) -> None:
+    issued = issue(vaccination_payload, rsa_signer, issued_at=ISSUED)
+    assert verify(issued.text, trust, at=NOW).valid
+
+
+def test_typical_vietnamese_certificate_fits_qr_version_25(signer: PemSigner, vaccination_payload: dict[str, Any]) -> None:
+    assert len(issue(vaccination_payload, signer).text) <= 1041
+
+
+def test_model_input_is_accepted(signer: PemSigner, trust: TrustStore, vaccination_payload: dict[str, Any]) -> None:
+    vaccination_payload["v"][0]["ci"] = vaxcert.uvci.generate()
+    model = vaxcert.DigitalCovidCertificate.model_validate(vaccination_payload)
+    assert verify(issue(model, signer, issued_at=ISSUED).text, trust, at=NOW).valid
+
+
+class TestIssuerRefuses:
+    def test_unknown_value_set_code(self, signer: PemSigner, vaccination_payload: dict[str, Any]) -> None:
+        vaccination_payload["v"][0]["mp"] = "Nanocovax"
+        with pytest.raises(IssuanceError) as info:
+            issue(vaccination_payload, signer)
+        assert info.value.code == "issue.unknown_code" and "v.0.mp" in info.value.message
+
+    def test_invalid_payload_names_the_field(self, signer: PemSigner, vaccination_payload: dict[str, Any]) -> None:
+        vaccination_payload["v"][0]["dn"] = 0
+        with pytest.raises(SchemaError) as info:
+            issue(vaccination_payload, signer)
+        assert "v.0.dn" in info.value.message
+
+    def test_impossible_date_of_birth(self, signer: PemSigner, vaccination_payload: dict[str, Any]) -> None:
+        vaccination_payload["dob"] = "1990-02-30"
+        with pytest.raises(SchemaError):
+            issue(vaccination_payload, signer)
+
+    def test_wrong_uvci_checksum(self, signer: PemSigner, vaccination_payload: dict[str, Any]) -> None:
+        vaccination_payload["v"][0]["ci"] = "URN:UVCI:01:NL:187/37512422923#A"
+        with pytest.raises(IssuanceError) as info:
+            issue(vaccination_payload, signer)
+        assert info.value.code == "issue.bad_uvci_checksum"
+
+    def test_type_outside_the_dsc_eku(self, vaccination_signer: PemSigner, test_payload: dict[str, Any]) -> None:
+        with pytest.raises(IssuanceError) as info:
+            issue(test_payload, vaccination_signer)
+        assert info.value.code == "issue.dsc_not_allowed"
+
+    def test_exp_beyond_the_dsc(self, signer: PemSigner, vaccination_payload: dict[str, Any]) -> None:
+        with pytest.raises(IssuanceError) as info:
+            issue(vaccination_payload, signer, validity=timedelta(days=30 * 365))
+        assert info.value.code == "issue.exp_after_dsc"
+
+    def test_not_a_mapping(self, signer: PemSigner) -> None:
+        with pytest.raises(SchemaError):
+            issue(["not", "a", "payload"], signer)  # type: ignore[arg-type]
+
+
+class TestVerifierRejects:
+    @pytest.fixture(scope="class")
+    def text(self, signer: PemSigner) -> str:
+        return issue(load_vector_file("payloads/vn-vaccination.json"), signer, issued_at=ISSUED).text
+
+    @staticmethod
+    def _retamper(text: str, edit: Any) -> str:
+        items = list(cbor2.loads(zlib.decompress(b45.decode(text[4:]))).value)
+        edit(items)
+        return "HC1:" + b45.encode(zlib.compress(cbor2.dumps(cbor2.CBORTag(18, items))))
+
+    def test_unknown_kid(self, text: str) -> None:
+        report = verify(text, TrustStore(), at=NOW)
+        assert not report.valid and report.stage == "signature"
+        assert report.outcome("signature").code == "trust.kid_not_found"
+        assert "kid not found" in (report.outcome("signature").message or "")
+        # decoding and schema still ran
+        assert report.checks["cwt"] and report.checks["schema"] and report.checks["expiry"]
+        assert report.checks["key_usage"] is None
+
+    @given(position=st.integers(0, 63), bit=st.integers(0, 7))
+    @settings(max_examples=40)
+    def test_any_flipped_signature_bit(self, text: str, trust: TrustStore, position: int, bit: int) -> None:
+        def flip(items: list[Any]) -> None:
+            signature = bytearray(items[3])
+            signature[position] ^= 1 << bit
+            items[3] = bytes(signature)
+
+        report = verify(self._retamper(text, flip), trust, at=NOW)
+        assert not report.valid and report.checks["signature"] is False
+
+    @given(data=st.data())
+    @settings(max_examples=40)
+    def test_payload_edited_after_signing(self, text: str, trust: TrustStore, data: st.DataObject) -> None:
+        def edit(items: list[Any]) -> None:
+            payload = bytearray(items[2])
+            index = data.draw(st.integers(0, len(payload) - 1))
+            payload[index] ^= data.draw(st.integers(1, 255))
+            items[2] = bytes(payload)
+
+        report = verify(self._retamper(text, edit), trust, at=NOW)
+        assert not report.valid and report.checks["signature"] is False
+
+    def test_kid_swapped_to_another_trusted_dsc(
+        self, text: str, trust: TrustStore, vaccination_signer: PemSigner
+    ) -> None:
+        def swap(items: list[Any]) -> None:
+            items[0] = cbor2.dumps({1: -7, 4: vaccination_signer.certificate.kid})
+
+        report = verify(self._retamper(text, swap), trust, at=NOW)
+        assert report.checks["signature"] is False
+        assert report.signer is None
+
+    def test_alg_header_changed(self, text: str, trust: TrustStore) -> None:
+        def to_ps256(items: list[Any]) -> None:
+            header = cbor2.loads(items[0])
+            items[0] = cbor2.dumps({**header, 1: -37})
+
+        report = verify(self._retamper(text, to_ps256), trust, at=NOW)
+        assert report.outcome("signature").code == "signature.alg_mismatch"
+
+    def test_alg_moved_to_unprotected_header_with_other_value(self, text: str, trust: TrustStore) -> None:
+        def strip_alg(items: list[Any]) -> None:
+            header = dict(cbor2.loads(items[0]))
+            del header[1]
+            items[0] = cbor2.dumps(header)
+            items[1] = {1: -37}
+
+        assert not verify(self._retamper(text, strip_alg), trust, at=NOW).valid
+
+    def test_expired_and_not_yet_valid(self, text: str, trust: TrustStore) -> None:
+        late = verify(text, trust, at=ISSUED + timedelta(days=366))
+        early = verify(text, trust, at=ISSUED - timedelta(seconds=1))
+        assert late.outcome("expiry").code == "expiry.expired"
+        assert early.outcome("expiry").code == "expiry.not_yet_valid"
+        assert late.checks["signature"] and late.checks["schema"] and late.checks["key_usage"]
+
+    def test_clock_skew_tolerance(self, text: str, trust: TrustStore) -> None:
+        early = ISSUED - timedelta(seconds=30)
+        assert not verify(text, trust, at=early).valid
+        assert verify(text, trust, at=early, clock_skew=timedelta(minutes=5)).valid
+
+    def test_report_refuses_to_hand_out_an_invalid_certificate(self, text: str) -> None:
+        report = verify(text, TrustStore(), at=NOW)
+        with pytest.raises(SignatureError):
+            _ = report.certificate
+        assert report.unverified_claims is not None  # still shown, under an explicit name
+
+    def test_several_dscs_with_the_same_kid_are_all_tried(self, text: str, signer: PemSigner) -> None:
+        impostor = vaxcert.DocumentSignerCertificate(
+            der=b"other",
+            public_key=vaxcert.PemSigner.__init__.__globals__["ec"].generate_private_key(
+                vaxcert.PemSigner.__init__.__globals__["ec"].SECP256R1()
+            ).public_key(),
+            kid=signer.certificate.kid,
+            subject="impostor",
+            country=None,
+            not_before=None,
+            not_after=None,
+            allowed_types=None,
+        )
+        store = TrustStore.of([impostor, signer.certificate])
+        assert len(store.candidates(signer.certificate.kid)) == 2
+        assert verify(text, store, at=NOW).valid
+
+
+def test_decode_unverified(signer: PemSigner, vaccination_payload: dict[str, Any]) -> None:
+    claims = decode_unverified(issue(vaccination_payload, signer).text)
+    assert claims.dcc["nam"]["fnt"] == "NGUYEN"
+
+
+@given(st.text(max_size=300))
+@settings(max_examples=300)
+def test_fuzz_any_text_gives_a_report(text: str) -> None:
+    report = verify(text, TrustStore(), at=NOW)
+    _assert_report_shape(report)
+    assert not report.valid
+    assert isinstance(report.to_json(), dict)
+
+
+@given(data=st.data())
+@settings(max_examples=300)
+def test_fuzz_mutated_real_codes(
+    data: st.DataObject, signer: PemSigner, trust: TrustStore
+) -> None:
+    text = _cached_code(signer)
+    chars = list(text)
+    for _ in range(data.draw(st.integers(1, 4))):
+        index = data.draw(st.integers(0, len(chars) - 1))
+        chars[index] = data.draw(st.sampled_from(b45.ALPHABET + "#\x00é"))
+    mutated = "".join(chars)
+    report = verify(mutated, trust, at=NOW)
+    _assert_report_shape(report)
+    if mutated != text:
+        assert not report.valid or mutated[4:] == text[4:]
+
+
+@given(st.binary(max_size=2000))
+@settings(max_examples=200)
+def test_fuzz_well_encoded_garbage(data: bytes) -> None:
+    """Random bytes behind a valid prefix, Base45 and zlib reach the CBOR parsers."""
+    text = "HC1:" + b45.encode(zlib.compress(data))
+    report = verify(text, TrustStore(), at=NOW)
+    _assert_report_shape(report)
+    assert not report.valid
+
+
+_CODES: dict[bytes, str] = {}
+
+
+def _cached_code(signer: PemSigner) -> str:
+    kid = signer.certificate.kid
+    if kid not in _CODES:
+        payload = {
+            "ver": "1.3.0",
+            "nam": {"fn": "Lê", "gn": "Văn Tám"},
+            "dob": "1970",
+            "r": [{"fr": "2026-01-05", "df": "2026-01-16", "du": "2026-07-04", "co": "VN", "is": "MoH VN"}],
+        }
+        _CODES[kid] = issue(payload, signer, issued_at=ISSUED).text
+    return _CODES[kid]
+
+
+def test_huge_input_is_refused_quickly() -> None:
+    report = verify("HC1:" + "A" * 1_000_000, TrustStore(), at=NOW)
+    assert report.outcome("unprefix").code == "prefix.too_long"
