@@ -11,7 +11,8 @@ The 30-second tour::
     report.certificate.dcc                           # raises unless every check passed
 """
 
-from .dcc import DigitalCovidCertificate, PersonName, Recovery, Test, Vaccination
+from typing import TYPE_CHECKING, Any
+
 from .errors import (
     Base45Error,
     CompressionError,
@@ -34,7 +35,23 @@ from .report import StageOutcome, VerificationReport, VerifiedCertificate
 from .trust import DocumentSignerCertificate, TrustStore
 from .valuesets import ValueSets
 
+if TYPE_CHECKING:
+    from .dcc import DigitalCovidCertificate, PersonName, Recovery, Test, Vaccination
+
 __version__ = "0.1.0"
+
+_LAZY_FROM_DCC = {"DigitalCovidCertificate", "PersonName", "Recovery", "Test", "Vaccination"}
+
+
+def __getattr__(name: str) -> Any:
+    # The pydantic models are for issuers; importing them lazily keeps the
+    # verifier's cold start (one process per scan in some integrations) short.
+    if name in _LAZY_FROM_DCC:
+        from . import dcc
+
+        return getattr(dcc, name)
+    raise AttributeError(f"module 'vaxcert' has no attribute {name!r}")
+
 
 __all__ = [
     "Base45Error",

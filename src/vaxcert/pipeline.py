@@ -12,12 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
-
-from pydantic import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from . import base45, compression, cose, cwt, prefix, qr, schema, uvci
-from .dcc import DigitalCovidCertificate
 from .errors import (
     CompressionError,
     ExpiryError,
@@ -33,6 +30,9 @@ from .keys import Signer
 from .report import CHECKS, StageOutcome, VerificationReport
 from .trust import DocumentSignerCertificate, TrustStore
 from .valuesets import ValueSets
+
+if TYPE_CHECKING:  # pydantic costs ~100 ms at import; verifiers never need it
+    from .dcc import DigitalCovidCertificate
 
 # Vietnam's rule (MoH Decision 5772/QĐ-BYT): a QR expires 12 months after creation.
 DEFAULT_VALIDITY = timedelta(days=365)
@@ -107,6 +107,10 @@ def issue(
 
 
 def _model(certificate: DigitalCovidCertificate | Mapping[str, Any], country: str) -> DigitalCovidCertificate:
+    from pydantic import ValidationError
+
+    from .dcc import DigitalCovidCertificate
+
     if isinstance(certificate, DigitalCovidCertificate):
         return certificate
     if not isinstance(certificate, Mapping):
@@ -114,9 +118,11 @@ def _model(certificate: DigitalCovidCertificate | Mapping[str, Any], country: st
     document = dict(certificate)
     for group in ("v", "t", "r"):
         entries = document.get(group)
-        if isinstance(entries, list) and len(entries) == 1 and isinstance(entries[0], Mapping):
-            if not entries[0].get("ci"):
-                document[group] = [{**entries[0], "ci": uvci.generate(country)}]
+        if not (isinstance(entries, list) and len(entries) == 1):
+            continue
+        entry = entries[0]
+        if isinstance(entry, Mapping) and not entry.get("ci"):  # a new certificate: give it a UVCI
+            document[group] = [{**entry, "ci": uvci.generate(country)}]
     try:
         return DigitalCovidCertificate.model_validate(document)
     except ValidationError as exc:

@@ -72,14 +72,9 @@ def decode(image: bytes | str | Path) -> str:
             picture = opened.convert("L")
     except PictureError:
         raise
-    except (
-        UnidentifiedImageError,
-        OSError,
-        ValueError,
-        SyntaxError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
-    ) as exc:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise PictureError("qr.image_too_large", "the image has more pixels than a certificate photo") from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise PictureError("qr.not_an_image", f"not a readable PNG/JPEG image ({exc})") from None
     try:
         found = zxingcpp.read_barcodes(picture, formats=zxingcpp.BarcodeFormat.QRCode)  # type: ignore[arg-type]

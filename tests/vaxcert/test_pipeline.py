@@ -72,7 +72,9 @@ def test_ps256_issue_and_verify(rsa_signer: PemSigner, trust: TrustStore, vaccin
     assert verify(issued.text, trust, at=NOW).valid
 
 
-def test_typical_vietnamese_certificate_fits_qr_version_25(signer: PemSigner, vaccination_payload: dict[str, Any]) -> None:
+def test_typical_vietnamese_certificate_fits_qr_version_25(
+    signer: PemSigner, vaccination_payload: dict[str, Any]
+) -> None:
     assert len(issue(vaccination_payload, signer).text) <= 1041
 
 
@@ -123,7 +125,8 @@ class TestIssuerRefuses:
 
 class TestVerifierRejects:
     @pytest.fixture(scope="class")
-    def text(self, signer: PemSigner) -> str:
+    @classmethod
+    def text(cls, signer: PemSigner) -> str:
         return issue(load_vector_file("payloads/vn-vaccination.json"), signer, issued_at=ISSUED).text
 
     @staticmethod
@@ -212,9 +215,9 @@ class TestVerifierRejects:
     def test_several_dscs_with_the_same_kid_are_all_tried(self, text: str, signer: PemSigner) -> None:
         impostor = vaxcert.DocumentSignerCertificate(
             der=b"other",
-            public_key=vaxcert.PemSigner.__init__.__globals__["ec"].generate_private_key(
-                vaxcert.PemSigner.__init__.__globals__["ec"].SECP256R1()
-            ).public_key(),
+            public_key=vaxcert.PemSigner.__init__.__globals__["ec"]
+            .generate_private_key(vaxcert.PemSigner.__init__.__globals__["ec"].SECP256R1())
+            .public_key(),
             kid=signer.certificate.kid,
             subject="impostor",
             country=None,
@@ -243,9 +246,7 @@ def test_fuzz_any_text_gives_a_report(text: str) -> None:
 
 @given(data=st.data())
 @settings(max_examples=300)
-def test_fuzz_mutated_real_codes(
-    data: st.DataObject, signer: PemSigner, trust: TrustStore
-) -> None:
+def test_fuzz_mutated_real_codes(data: st.DataObject, signer: PemSigner, trust: TrustStore) -> None:
     text = _cached_code(signer)
     chars = list(text)
     for _ in range(data.draw(st.integers(1, 4))):

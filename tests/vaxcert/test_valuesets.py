@@ -32,7 +32,9 @@ def test_loading_a_newer_official_file_adds_codes(tmp_path: Path) -> None:
     newer = {
         "valueSetId": VACCINE_PRODUCT,
         "valueSetDate": "2099-01-01",
-        "valueSetValues": {"Nanocovax": {"display": "Nanocovax", "lang": "en", "active": True, "system": "x", "version": ""}},
+        "valueSetValues": {
+            "Nanocovax": {"display": "Nanocovax", "lang": "en", "active": True, "system": "x", "version": ""}
+        },
     }
     path = tmp_path / "vaccine-medicinal-product.json"
     path.write_text(json.dumps(newer), encoding="utf-8")

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from issuer_service.cli import main
+from vaxcert import PemSigner, TrustStore, qr, verify
+
+
+def run(*args: str, stdin: str = "") -> tuple[int, str]:
+    out = io.StringIO()
+    return main(list(args), stdout=out, stdin=io.StringIO(stdin)), out.getvalue()
+
+
+def test_issue_one_payload_with_qr(
+    signer: PemSigner, pki_dir: Path, tmp_path: Path, vaccination_payload: dict[str, Any]
+) -> None:
+    payload = tmp_path / "payload.json"
+    payload.write_text(json.dumps(vaccination_payload), encoding="utf-8")
+    key, cert = str(pki_dir / "dsc-all-key.pem"), str(pki_dir / "dsc-all.pem")
+    status, out = run("issue", "--payload", str(payload), "--key", key, "--cert", cert, "--qr", str(tmp_path / "q.png"))
+    assert status == 0
+    text = out.strip()
+    assert verify(text, TrustStore.of([signer.certificate])).valid
+    assert qr.decode(tmp_path / "q.png") == text
+
+
+def test_batch_keeps_lines_aligned_and_reports_bad_rows(
+    signer: PemSigner, pki_dir: Path, vaccination_payload: dict[str, Any], recovery_payload: dict[str, Any]
+) -> None:
+    bad = {**vaccination_payload, "dob": "yesterday"}
+    lines = "\n".join(json.dumps(p) for p in (vaccination_payload, bad, recovery_payload)) + "\n{oops\n"
+    key, cert = str(pki_dir / "dsc-all-key.pem"), str(pki_dir / "dsc-all.pem")
+    status, out = run("issue", "--batch", "-", "--key", key, "--cert", cert, stdin=lines)
+    results = out.split("\n")[:4]
+    assert status == 1
+    assert results[0].startswith("HC1:") and results[1] == "" and results[2].startswith("HC1:") and results[3] == ""
+
+
+def test_svg_output_and_bad_extension(pki_dir: Path, tmp_path: Path, vaccination_payload: dict[str, Any],
+                                      signer: PemSigner) -> None:  # fmt: skip
+    payload = tmp_path / "payload.json"
+    payload.write_text(json.dumps(vaccination_payload), encoding="utf-8")
+    key, cert = str(pki_dir / "dsc-all-key.pem"), str(pki_dir / "dsc-all.pem")
+    assert (
+        run("issue", "--payload", str(payload), "--key", key, "--cert", cert, "--qr", str(tmp_path / "q.svg"))[0] == 0
+    )
+    assert "</svg>" in (tmp_path / "q.svg").read_text(encoding="utf-8")
+    assert (
+        run("issue", "--payload", str(payload), "--key", key, "--cert", cert, "--qr", str(tmp_path / "q.gif"))[0] == 2
+    )
+
+
+def test_demo_creates_pki_once_and_verifies(tmp_path: Path) -> None:
+    status, out = run("demo", "--dir", str(tmp_path))
+    assert status == 0 and "VALID" in out
+    first_cert = (tmp_path / "dsc.pem").read_bytes()
+    assert run("demo", "--dir", str(tmp_path))[0] == 0
+    assert (tmp_path / "dsc.pem").read_bytes() == first_cert
+    assert (tmp_path / "dsc-key.pem").stat().st_mode & 0o077 == 0
+    assert qr.decode(tmp_path / "sample.png") == (tmp_path / "sample.txt").read_text(encoding="utf-8").strip()

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+import zxingcpp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from vaxcert import PictureError, qr
+from vaxcert import base45 as b45
+
+
+@given(st.text(alphabet=b45.ALPHABET, min_size=1, max_size=900))
+@settings(max_examples=25)
+def test_png_round_trip(body: str) -> None:
+    text = "HC1:" + body
+    assert qr.decode(qr.encode_png(text)) == text
+
+
+def test_error_correction_level_and_alphanumeric_mode() -> None:
+    text = "HC1:" + "NCFOXN%TS3DHWM8YJSX4UGXU" * 23  # 556 characters, like a typical VN certificate
+    found = zxingcpp.read_barcodes(Image.open(io.BytesIO(qr.encode_png(text))))
+    assert found[0].ec_level == "Q"
+    # Version 18 at level Q holds at most 574 alphanumeric characters (only 382 in byte mode).
+    assert found[0].extra["Version"] == "18"
+
+
+def test_svg_is_an_svg() -> None:
+    svg = qr.encode_svg("HC1:ABC")
+    assert svg.lstrip().startswith(("<svg", "<?xml")) and "</svg>" in svg
+
+
+def test_decode_from_path(tmp_path: Path) -> None:
+    path = tmp_path / "code.png"
+    path.write_bytes(qr.encode_png("HC1:PATH"))
+    assert qr.decode(path) == "HC1:PATH"
+
+
+def _png(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (b"", "qr.empty_image"),
+        (b"\x89PNG\r\n\x1a\n garbage", "qr.not_an_image"),
+        (b"plain text", "qr.not_an_image"),
+        (_png(Image.new("L", (200, 200), 255)), "qr.not_found"),
+    ],
+)
+def test_unreadable_images(data: bytes, code: str) -> None:
+    with pytest.raises(PictureError) as info:
+        qr.decode(data)
+    assert info.value.code == code
+
+
+def test_oversized_image_is_refused_before_decoding() -> None:
+    # A 1-bit PNG of 10000 x 10000 pixels compresses to a few kilobytes.
+    with pytest.raises(PictureError) as info:
+        qr.decode(_png(Image.new("1", (10_000, 10_000), 1)))
+    assert info.value.code == "qr.image_too_large"
+
+
+def test_missing_file() -> None:
+    with pytest.raises(PictureError) as info:
+        qr.decode(Path("/nonexistent/code.png"))
+    assert info.value.code == "qr.unreadable_file"

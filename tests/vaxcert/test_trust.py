@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import pytest
+
+from vaxcert import DocumentSignerCertificate, PemSigner, TrustError, TrustStore
+from vaxcert.trust import kid_for
+
+CORPUS = Path(__file__).resolve().parents[3] / "shared" / "conformance" / "dgc-testdata" / "public.jsonl"
+
+
+def test_kid_is_sha256_prefix_of_der(signer: PemSigner) -> None:
+    dsc = signer.certificate
+    assert dsc.kid == kid_for(dsc.der) and len(dsc.kid) == 8
+    assert base64.b64decode(dsc.kid_b64) == dsc.kid
+
+
+def test_pem_and_der_files_load_alike(signer: PemSigner, tmp_path: Path) -> None:
+    (tmp_path / "dsc.pem").write_text(signer.certificate.pem(), encoding="ascii")
+    (tmp_path / "dsc.der").write_bytes(signer.certificate.der)
+    from_pem = DocumentSignerCertificate.load(tmp_path / "dsc.pem")
+    from_der = DocumentSignerCertificate.load(tmp_path / "dsc.der")
+    assert from_pem.kid == from_der.kid == signer.certificate.kid
+
+
+def test_eku_restricts_types(signer: PemSigner, vaccination_signer: PemSigner) -> None:
+    assert signer.certificate.allowed_types == frozenset("vtr")
+    assert vaccination_signer.certificate.allowed_types == frozenset("v")
+    assert vaccination_signer.certificate.may_sign("v") and not vaccination_signer.certificate.may_sign("t")
+
+
+@pytest.mark.parametrize("data", [b"", b"not a certificate", b"\x30\x03\x02\x01\x00"])
+def test_garbage_is_a_trust_error(data: bytes, tmp_path: Path) -> None:
+    path = tmp_path / "bad.der"
+    path.write_bytes(data)
+    with pytest.raises(TrustError):
+        DocumentSignerCertificate.load(path)
+
+
+def test_missing_file_is_a_trust_error(tmp_path: Path) -> None:
+    with pytest.raises(TrustError) as info:
+        DocumentSignerCertificate.load(tmp_path / "absent.pem")
+    assert info.value.code == "trust.unreadable"
+
+
+def test_duplicate_certificates_are_stored_once(signer: PemSigner) -> None:
+    store = TrustStore.of([signer.certificate, signer.certificate])
+    assert len(store) == 1 and store.candidates(None) == ()
+
+
+@pytest.mark.skipif(not CORPUS.exists(), reason="conformance corpus not beside the checkout")
+def test_real_dscs_with_extensions_cryptography_refuses_still_load() -> None:
+    """The FI test DSCs encode a BasicConstraints default, which cryptography rejects."""
+    loaded = 0
+    for line in CORPUS.read_text(encoding="utf-8").splitlines():
+        case = json.loads(line)
+        if case["id"].startswith("FI/"):
+            dsc = DocumentSignerCertificate.from_der(base64.b64decode(case["dsc"]))
+            assert dsc.allowed_types == frozenset("vtr")  # read through the asn1crypto fallback
+            assert dsc.not_after is not None
+            loaded += 1
+    assert loaded >= 1

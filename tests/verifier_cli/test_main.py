@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from vaxcert import PemSigner, issue
+from verifier_cli.main import main
+
+CLOCK = "2026-06-01T00:00:00Z"
+ISSUED_AT = "2026-05-01T00:00:00+00:00"
+
+
+@pytest.fixture
+def code(signer: PemSigner, vaccination_payload: dict[str, Any]) -> str:
+    from datetime import datetime
+
+    return issue(vaccination_payload, signer, issued_at=datetime.fromisoformat(ISSUED_AT)).text
+
+
+def run(*args: str, stdin: str = "") -> tuple[int, str]:
+    out = io.StringIO()
+    status = main(list(args), stdout=out, stdin=io.StringIO(stdin))
+    return status, out.getvalue()
+
+
+def test_json_contract_for_a_valid_code(code: str, pki_dir: Path) -> None:
+    status, out = run("verify", "--json", "--at", CLOCK, "--trust-cert", str(pki_dir / "dsc-all.pem"), "--", code)
+    document = json.loads(out)
+    assert status == 0 and document["valid"] is True and document["stage"] == "ok"
+    assert set(document["checks"]) == {
+        "picture", "unprefix", "base45", "decompress", "cose", "signature", "cwt", "schema", "expiry", "key_usage"
+    }  # fmt: skip
+    assert document["checks"]["picture"] is None
+    assert document["payload"]["iss"] == "VN" and document["payload"]["hcert"]["nam"]["fnt"] == "NGUYEN"
+
+
+def test_without_trust_cert_signature_fails_with_kid_not_found(code: str) -> None:
+    status, out = run("verify", "--json", "--at", CLOCK, "--", code)
+    document = json.loads(out)
+    assert status == 1 and document["stage"] == "signature"
+    assert "kid not found" in document["errors"]["signature"]["message"]
+    assert document["checks"]["schema"] is True
+
+
+def test_image_mode(code: str, pki_dir: Path, tmp_path: Path) -> None:
+    from vaxcert import qr
+
+    image = tmp_path / "code.png"
+    image.write_bytes(qr.encode_png(code))
+    trust = str(pki_dir / "dsc-all.pem")
+    status, out = run("verify", "--json", "--at", CLOCK, "--trust-cert", trust, "--image", str(image))
+    document = json.loads(out)
+    assert status == 0 and document["checks"]["picture"] is True and document["qr_text"] == code
+
+
+def test_image_mode_with_no_qr(tmp_path: Path) -> None:
+    image = tmp_path / "blank.png"
+    image.write_bytes(b"not an image")
+    status, out = run("verify", "--json", "--image", str(image))
+    assert status == 1 and json.loads(out)["stage"] == "picture"
+
+
+def test_batch_mode(code: str, pki_dir: Path) -> None:
+    trust = str(pki_dir / "dsc-all.pem")
+    status, out = run("verify", "--at", CLOCK, "--trust-cert", trust, "--batch", "-", stdin=f"{code}\n\nHC1:XX\n")
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert status == 1 and [line["valid"] for line in lines] == [True, False]
+
+
+def test_human_output_names_the_holder_and_the_reason(code: str, pki_dir: Path) -> None:
+    status, out = run("verify", "--at", "2030-01-01", "--trust-cert", str(pki_dir / "dsc-all.pem"), code)
+    assert status == 1
+    assert "INVALID" in out and "expiry" in out and "Nguyễn Thị Phương" in out and "Comirnaty" in out
+    assert "\033[" not in out  # no colour when not a terminal
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["verify"],
+        ["verify", "--at", "yesterday", "HC1:X"],
+        ["verify", "--trust-cert", "/nonexistent.pem", "HC1:X"],
+        ["verify", "HC1:X", "--image", "x.png"],
+    ],
+)
+def test_usage_errors_exit_2(args: list[str]) -> None:
+    assert run(*args)[0] == 2
+
+
+def test_installed_command_runs(code: str, pki_dir: Path) -> None:
+    """The console script, as integrators call it, in a separate process."""
+    result = subprocess.run(
+        [sys.executable, "-m", "verifier_cli", "verify", "--json", "--at", CLOCK,
+         "--trust-cert", str(pki_dir / "dsc-all.pem"), "--", code],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["valid"] is True
