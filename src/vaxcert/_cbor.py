@@ -9,9 +9,15 @@ so every decode in vaxcert goes through :func:`loads_strict`.
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from typing import Any
 
 import cbor2
+
+# The map types cbor2 decodes to: dict, or its frozen map where a map must be
+# hashable.  Checking these concrete types is several times cheaper than an
+# isinstance() against collections.abc.Mapping on the verification hot path.
+MAP_TYPES: tuple[type[Mapping[Any, Any]], ...] = (dict, getattr(cbor2, "frozendict", dict))
 
 
 class CborFormatError(ValueError):

@@ -2,16 +2,12 @@
 
 Written here rather than taken from the PyPI ``base45`` package because the
 verifier decodes one code per scan and the package's per-character loop is
-the slowest step of the pipeline (see ``benchmarks/bench_base45.py``).  The
-hot loops are a ``bytes.translate`` and one list comprehension over strided
-slices; the package stays in the test suite as the reference oracle.
+the slowest step of the pipeline (``benchmarks/bench_pipeline.py`` measures
+both).  Both directions work on whole strided slices and big integers instead
+of a per-character loop; the package stays in the tests as the reference oracle.
 """
 
 from __future__ import annotations
-
-import sys
-from array import array
-from functools import cache
 
 from .errors import Base45Error
 
@@ -19,30 +15,52 @@ ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
 
 _INVALID = 0xFF
 _DECODE_TABLE = bytes(ALPHABET.index(chr(i)) if chr(i) in ALPHABET else _INVALID for i in range(256))
-_BIG_ENDIAN = sys.byteorder == "big"
 
 
-@cache
-def _triples() -> tuple[str, ...]:
-    # 65536 three-character strings (~4 MB) built on first encode only, so
-    # verifiers, which never encode, do not pay for them.
-    a = ALPHABET
-    return tuple(a[n % 45] + a[(n // 45) % 45] + a[n // 2025] for n in range(65536))
+_ENCODE_TABLE = bytes.maketrans(bytes(range(45)), ALPHABET.encode("ascii"))
+# floor(w / 2025) == (w * 66281) >> 27 for every 16-bit w, and
+# floor(r / 45) == (r * 1457) >> 16 for every r < 2025 (checked exhaustively in tests).
+_DIV2025 = (66281, 27)
+_DIV45 = (1457, 16)
+# 40-bit lanes: a word times 66281 needs 33 bits, and after the shift the next
+# lane's bits land at bit 13 and up, above the masked 16-bit quotient.
+_LANE = 5
 
 
 def encode(data: bytes) -> str:
     """Encode bytes as Base45 text."""
-    even = len(data) - (len(data) % 2)
-    words = array("H")
-    words.frombytes(data[:even])
-    if not _BIG_ENDIAN:
-        words.byteswap()
-    table = _triples()
-    text = "".join([table[w] for w in words])
-    if even != len(data):
+    pairs = len(data) // 2
+    text = _encode_pairs(data, pairs)
+    if len(data) % 2:
         last = data[-1]
         text += ALPHABET[last % 45] + ALPHABET[last // 45]
     return text
+
+
+def _encode_pairs(data: bytes, pairs: int) -> str:
+    """Encode the first ``pairs`` byte pairs with big-integer lane arithmetic.
+
+    Each 16-bit word sits in its own 40-bit lane of one big integer; the
+    divisions by 2025 and 45 become a multiply, a shift and a lane mask, so
+    there is no per-word Python loop (see :func:`_decode_groups`).
+    """
+    if not pairs:
+        return ""
+    size = _LANE * pairs
+    lanes = bytearray(size)
+    lanes[0::_LANE] = data[1 : 2 * pairs : 2]  # the word's low byte
+    lanes[1::_LANE] = data[0 : 2 * pairs : 2]  # the word's high byte (big-endian input)
+    words = int.from_bytes(lanes, "little")
+    mask = int.from_bytes(b"\xff\0\0\0\0" * pairs, "little")  # quotients are below 64
+    high = ((words * _DIV2025[0]) >> _DIV2025[1]) & mask
+    rest = words - 2025 * high
+    middle = ((rest * _DIV45[0]) >> _DIV45[1]) & mask
+    low = rest - 45 * middle
+    digits = bytearray(3 * pairs)
+    digits[0::3] = low.to_bytes(size, "little")[0::_LANE]
+    digits[1::3] = middle.to_bytes(size, "little")[0::_LANE]
+    digits[2::3] = high.to_bytes(size, "little")[0::_LANE]
+    return digits.translate(_ENCODE_TABLE).decode("ascii")
 
 
 def decode(text: str) -> bytes:
@@ -66,19 +84,38 @@ def decode(text: str) -> bytes:
     tail = len(values) % 3
     if tail == 1:
         raise Base45Error("base45.bad_length", f"length {len(values)} leaves a dangling character")
-    full = len(values) - tail
-    words = [
-        c + 45 * d + 2025 * e for c, d, e in zip(values[0:full:3], values[1:full:3], values[2:full:3], strict=True)
-    ]
-    if words and max(words) > 0xFFFF:
-        raise Base45Error("base45.overflow", "a three-character group encodes a value above 65535")
-    packed = array("H", words)
-    if not _BIG_ENDIAN:
-        packed.byteswap()
-    out = packed.tobytes()
+    groups = len(values) // 3
+    out = _decode_groups(values, groups)
     if tail:
-        last = values[full] + 45 * values[full + 1]
+        last = values[-2] + 45 * values[-1]
         if last > 0xFF:
             raise Base45Error("base45.overflow", "the final two-character group encodes a value above 255")
         out += bytes((last,))
     return out
+
+
+def _decode_groups(values: bytes, groups: int) -> bytes:
+    """Decode ``groups`` full three-character groups without a per-group Python loop.
+
+    Each group's digits (c, d, e) are spread into 32-bit little-endian lanes
+    of three big integers, so one big-integer expression ``c + 45 d + 2025 e``
+    computes every group at once; no lane can carry into the next because
+    the largest group value, 91124, needs only 17 bits.
+    """
+    if not groups:
+        return b""
+    full = groups * 3
+    lanes = bytearray(4 * groups)
+    lanes[0::4] = values[0:full:3]
+    low = int.from_bytes(lanes, "little")
+    lanes[0::4] = values[1:full:3]
+    middle = int.from_bytes(lanes, "little")
+    lanes[0::4] = values[2:full:3]
+    high = int.from_bytes(lanes, "little")
+    words = (low + 45 * middle + 2025 * high).to_bytes(4 * groups, "little")
+    if words[2::4].count(0) != groups:
+        raise Base45Error("base45.overflow", "a three-character group encodes a value above 65535")
+    out = bytearray(2 * groups)
+    out[0::2] = words[1::4]  # big-endian: high byte first
+    out[1::2] = words[0::4]
+    return bytes(out)

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-from ._cbor import CborFormatError, dumps, loads_strict
+from ._cbor import MAP_TYPES, CborFormatError, dumps, loads_strict
 from .errors import CoseError, SignatureError
 
 COSE_SIGN1_TAG = 18
@@ -27,6 +27,9 @@ HEADER_ALG = 1
 HEADER_KID = 4
 
 PublicKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey
+
+_ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
+_PSS_ANY_SALT = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.AUTO)
 
 
 class CoseAlgorithm(IntEnum):
@@ -110,9 +113,9 @@ def decode(data: bytes) -> CoseSign1:
             raise CoseError("cose.bad_protected", f"the protected header is not CBOR ({exc})") from None
     else:
         protected = {}
-    if not isinstance(protected, Mapping):
+    if not isinstance(protected, MAP_TYPES):
         raise CoseError("cose.bad_protected", "the protected header is not a map")
-    if not isinstance(unprotected, Mapping):
+    if not isinstance(unprotected, MAP_TYPES):
         raise CoseError("cose.bad_unprotected", "the unprotected header is not a map")
     if not isinstance(payload, bytes):
         raise CoseError("cose.bad_payload", "the payload is missing or not a byte string")
@@ -156,13 +159,8 @@ def verify(message: CoseSign1, key: PublicKey) -> None:
             if len(raw) != 64:
                 raise SignatureError("signature.bad_length", f"an ES256 signature is 64 bytes, got {len(raw)}")
             der = encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big"))
-            key.verify(der, data, ec.ECDSA(hashes.SHA256()))
+            key.verify(der, data, _ECDSA_SHA256)
         else:
-            key.verify(
-                message.signature,
-                data,
-                padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.AUTO),
-                hashes.SHA256(),
-            )
+            key.verify(message.signature, data, _PSS_ANY_SALT, hashes.SHA256())
     except InvalidSignature:
         raise SignatureError("signature.invalid", "the signature does not match the signed data") from None

@@ -7,7 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ._cbor import CborFormatError, dumps, loads_strict
+import cbor2
+
+from ._cbor import MAP_TYPES, CborFormatError, loads_strict
 from .errors import CwtError
 
 CLAIM_ISS = 1
@@ -37,15 +39,20 @@ class CwtClaims:
 
 
 def encode(claims: CwtClaims) -> bytes:
-    """Serialise claims as a canonical CBOR map."""
-    body: dict[int, Any] = {CLAIM_HCERT: {HCERT_EU_DCC_V1: claims.dcc}}
+    """Serialise claims as a CBOR map, keys in a fixed order.
+
+    Not RFC 8949 canonical form: sorting the whole DCC costs more than the
+    signature, and verifiers hash the payload bytes as received anyway.
+    """
+    body: dict[int, Any] = {}
     if claims.issuer is not None:
         body[CLAIM_ISS] = claims.issuer
-    if claims.issued_at is not None:
-        body[CLAIM_IAT] = claims.issued_at
     if claims.expires_at is not None:
         body[CLAIM_EXP] = claims.expires_at
-    return dumps(body)
+    if claims.issued_at is not None:
+        body[CLAIM_IAT] = claims.issued_at
+    body[CLAIM_HCERT] = {HCERT_EU_DCC_V1: claims.dcc}
+    return cbor2.dumps(body)
 
 
 def decode(payload: bytes) -> CwtClaims:
@@ -54,7 +61,7 @@ def decode(payload: bytes) -> CwtClaims:
         claims = loads_strict(payload)
     except CborFormatError as exc:
         raise CwtError("cwt.bad_cbor", f"the COSE payload is not valid CBOR ({exc})") from None
-    if not isinstance(claims, Mapping):
+    if not isinstance(claims, MAP_TYPES):
         raise CwtError("cwt.not_a_map", "the CWT claim set is not a map")
     issuer = claims.get(CLAIM_ISS)
     if issuer is not None and not isinstance(issuer, str):
@@ -62,10 +69,10 @@ def decode(payload: bytes) -> CwtClaims:
     hcert = claims.get(CLAIM_HCERT)
     if hcert is None:
         raise CwtError("cwt.no_hcert", "the claim set has no hcert claim (-260)")
-    if not isinstance(hcert, Mapping):
+    if not isinstance(hcert, MAP_TYPES):
         raise CwtError("cwt.bad_hcert", "the hcert claim is not a map")
     dcc = hcert.get(HCERT_EU_DCC_V1)
-    if not isinstance(dcc, Mapping):
+    if not isinstance(dcc, MAP_TYPES):
         raise CwtError("cwt.no_dcc", "the hcert claim holds no EU DCC (key 1) map")
     return CwtClaims(
         issuer=issuer,
@@ -90,9 +97,14 @@ def _numeric_date(claims: Mapping[Any, Any], key: int, name: str) -> int | None:
 
 def plain(value: Any) -> Any:
     """Turn cbor2's frozen maps and tuples into ordinary dicts and lists."""
-    if isinstance(value, Mapping):
+    # Exact type checks first: this runs on every verification, and ABC
+    # isinstance checks against Mapping cost more than the CBOR decode itself.
+    kind = type(value)
+    if kind is str or kind is int:
+        return value
+    if kind is dict or isinstance(value, MAP_TYPES):
         return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
+    if kind is list or kind is tuple:
         return [plain(v) for v in value]
     return value
 

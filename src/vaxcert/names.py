@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from .errors import IssuanceError
 
@@ -26,6 +27,14 @@ _NOT_ICAO = re.compile(r"[^A-Z<]")
 _RUNS = re.compile(r"<{2,}")
 
 
+@lru_cache(maxsize=4096)
+def _latin(ch: str) -> str:
+    """One upper-case character in ICAO form: the table, else its base letter(s)."""
+    if ch in _TABLE:
+        return _TABLE[ch]
+    return "".join(c for c in unicodedata.normalize("NFD", ch) if unicodedata.category(c) != "Mn")
+
+
 def transliterate(name: str) -> str:
     """``"Đặng Văn Lưỡng"`` -> ``"DANG<VAN<LUONG"``.
 
@@ -34,9 +43,8 @@ def transliterate(name: str) -> str:
     issuer must then supply fnt/gnt explicitly.
     """
     text = unicodedata.normalize("NFC", name).strip().upper()
-    text = "".join(_TABLE.get(ch, ch) for ch in text)
     text = _SEPARATORS.sub("<", text)
-    text = "".join(ch for ch in unicodedata.normalize("NFD", text) if unicodedata.category(ch) != "Mn")
+    text = "".join([_latin(ch) for ch in text])
     text = _RUNS.sub("<", _NOT_ICAO.sub("", text)).strip("<")
     if name.strip() and not text:
         raise IssuanceError("name.not_transliterable", f"{name!r} has no Latin letters; supply the transliterated form")

@@ -74,7 +74,7 @@ def issue(
     sets, a UVCI with a wrong check character, a DSC whose EKU excludes the
     certificate type, and an ``exp`` the DSC would not outlive.
     """
-    model = _model(certificate, issuer_country)
+    model, generated_uvci = _model(certificate, issuer_country)
     dcc = model.to_json()
     result = schema.validate(dcc, value_sets)
     if result.value_set_findings:
@@ -83,7 +83,7 @@ def issue(
             "; ".join(finding.describe() for finding in result.value_set_findings),
         )
     certificate_uvci = model.uvci
-    if "#" in certificate_uvci and not uvci.has_valid_checksum(certificate_uvci):
+    if not generated_uvci and "#" in certificate_uvci and not uvci.has_valid_checksum(certificate_uvci):
         raise IssuanceError("issue.bad_uvci_checksum", f"UVCI {certificate_uvci!r} has a wrong check character")
     dsc = signer.certificate
     kind = model.certificate_type
@@ -106,16 +106,20 @@ def issue(
     return IssuedCertificate(text, certificate_uvci, dsc.kid, kind, now, expires)
 
 
-def _model(certificate: DigitalCovidCertificate | Mapping[str, Any], country: str) -> DigitalCovidCertificate:
+def _model(
+    certificate: DigitalCovidCertificate | Mapping[str, Any], country: str
+) -> tuple[DigitalCovidCertificate, bool]:
+    """The validated model, and whether its UVCI was generated here."""
     from pydantic import ValidationError
 
     from .dcc import DigitalCovidCertificate
 
     if isinstance(certificate, DigitalCovidCertificate):
-        return certificate
+        return certificate, False
     if not isinstance(certificate, Mapping):
         raise SchemaError("schema.not_an_object", "the certificate payload must be a JSON object")
     document = dict(certificate)
+    generated = False
     for group in ("v", "t", "r"):
         entries = document.get(group)
         if not (isinstance(entries, list) and len(entries) == 1):
@@ -123,8 +127,9 @@ def _model(certificate: DigitalCovidCertificate | Mapping[str, Any], country: st
         entry = entries[0]
         if isinstance(entry, Mapping) and not entry.get("ci"):  # a new certificate: give it a UVCI
             document[group] = [{**entry, "ci": uvci.generate(country)}]
+            generated = True
     try:
-        return DigitalCovidCertificate.model_validate(document)
+        return DigitalCovidCertificate.model_validate(document), generated
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(part) for part in error['loc']) or '(root)'}: {error['msg']}" for error in exc.errors()

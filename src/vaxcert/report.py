@@ -52,7 +52,7 @@ class StageOutcome:
 
     @classmethod
     def ok(cls, name: str) -> StageOutcome:
-        return cls(name, True)
+        return _PASSED.get(name) or cls(name, True)
 
     @classmethod
     def failed(cls, name: str, error: VaxcertError) -> StageOutcome:
@@ -66,6 +66,10 @@ class StageOutcome:
         if self.passed is not False:
             return None
         return ERROR_TYPES[self.name](self.code or f"{self.name}.failed", self.message or "check failed")
+
+
+# Outcomes are immutable, so every passed check can share one instance.
+_PASSED = {name: StageOutcome(name, True) for name in CHECKS}
 
 
 @dataclass(frozen=True, slots=True)

@@ -86,8 +86,9 @@ def validate(dcc: Mapping[str, Any], value_sets: ValueSets | None = None) -> Sch
     if not isinstance(dcc, Mapping):
         raise SchemaError("schema.not_an_object", "the certificate is not a JSON object")
     version = schema_version_for(dcc.get("ver"))
+    validator = _validator(version)
     try:
-        errors = [_describe(error) for error in _validator(version).iter_errors(dcc)]
+        errors = [] if validator.is_valid(dcc) else [_describe(error) for error in validator.iter_errors(dcc)]
     except (ValueError, TypeError, OverflowError) as exc:
         raise SchemaError("schema.not_json", f"the certificate holds values JSON cannot express ({exc})") from None
     if errors:

@@ -22,13 +22,16 @@ _OPAQUE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 
+_CODE_POINTS = {ch: index for index, ch in enumerate(CHARSET)}
+
+
 def check_character(body: str) -> str:
     """The Luhn mod 38 check character for ``body`` (without the ``#``)."""
     n = len(CHARSET)
     factor = 2
     total = 0
     for ch in reversed(body):
-        index = CHARSET.find(ch)
+        index = _CODE_POINTS.get(ch, -1)
         if index < 0:
             raise IssuanceError("uvci.bad_character", f"{ch!r} is not allowed in a UVCI")
         addend = factor * index
@@ -41,7 +44,12 @@ def generate(country: str = "VN") -> str:
     """A fresh opaque UVCI with its check character."""
     if not _COUNTRY.match(country):
         raise IssuanceError("uvci.bad_country", f"{country!r} is not an ISO 3166-1 alpha-2 code")
-    opaque = "".join(secrets.choice(_OPAQUE_ALPHABET) for _ in range(OPAQUE_LENGTH))
+    number = secrets.randbelow(len(_OPAQUE_ALPHABET) ** OPAQUE_LENGTH)
+    digits = []
+    for _ in range(OPAQUE_LENGTH):
+        number, digit = divmod(number, len(_OPAQUE_ALPHABET))
+        digits.append(_OPAQUE_ALPHABET[digit])
+    opaque = "".join(digits)
     body = f"{PREFIX}{VERSION}:{country}:{opaque}"
     return f"{body}#{check_character(body)}"
 

@@ -46,6 +46,11 @@ class ValueSet:
     value_set_id: str
     date: str
     entries: Mapping[str, ValueSetEntry]
+    active_codes: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        # Derived here so a hot-path membership test needs no per-entry lookups.
+        object.__setattr__(self, "active_codes", frozenset(c for c, e in self.entries.items() if e.active))
 
     @classmethod
     def from_json(cls, document: Mapping[str, Any]) -> ValueSet:
@@ -122,23 +127,22 @@ class ValueSets:
             if not isinstance(entries, list):
                 continue
             for index, entry in enumerate(entries):
-                if not isinstance(entry, Mapping):
+                if not isinstance(entry, dict):  # decoded DCCs hold plain dicts (cwt.plain)
                     continue
                 for name, value_set_id in fields.items():
                     code = entry.get(name)
                     value_set = self.sets.get(value_set_id)
-                    if code is None or value_set is None:
+                    if code is None or value_set is None or code in value_set.active_codes:
                         continue
                     known = value_set.entries.get(code) if isinstance(code, str) else None
-                    if known is None or not known.active:
-                        findings.append(
-                            ValueSetFinding(
-                                path=f"{group}.{index}.{name}",
-                                code=str(code),
-                                value_set_id=value_set_id,
-                                problem="unknown" if known is None else "inactive",
-                            )
+                    findings.append(
+                        ValueSetFinding(
+                            path=f"{group}.{index}.{name}",
+                            code=str(code),
+                            value_set_id=value_set_id,
+                            problem="unknown" if known is None else "inactive",
                         )
+                    )
         return tuple(findings)
 
 

@@ -58,3 +58,16 @@ def test_invalid_input_is_a_typed_error(text: str, code: str) -> None:
         b45.decode(text)
     assert info.value.code == code
     assert isinstance(info.value, ValueError)
+
+
+def test_division_constants_are_exact_for_every_word() -> None:
+    multiplier, shift = b45._DIV2025
+    assert all((w * multiplier) >> shift == w // 2025 for w in range(65536))
+    multiplier, shift = b45._DIV45
+    assert all((r * multiplier) >> shift == r // 45 for r in range(2025))
+
+
+def test_every_word_encodes_like_the_reference() -> None:
+    data = b"".join(w.to_bytes(2, "big") for w in range(65536))
+    assert b45.encode(data) == reference.b45encode(data).decode("ascii")
+    assert b45.decode(b45.encode(data)) == data
