@@ -7,6 +7,7 @@ them: it validates decoded payloads against the official JSON schemas.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -40,6 +41,8 @@ class PersonName(_DccModel):
         if isinstance(data, dict):
             data = dict(data)
             for native, standard in (("fn", "fnt"), ("gn", "gnt")):
+                if isinstance(data.get(native), str):  # input often arrives NFD (macOS) or mixed
+                    data[native] = unicodedata.normalize("NFC", data[native])
                 if data.get(native) and not data.get(standard) and isinstance(data[native], str):
                     data[standard] = transliterate(data[native])
         return data

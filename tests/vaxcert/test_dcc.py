@@ -42,3 +42,8 @@ def test_unknown_fields_are_refused(vaccination_payload: dict[str, Any]) -> None
     vaccination_payload["passport"] = "B1234567"
     with pytest.raises(ValidationError, match="passport"):
         DigitalCovidCertificate.model_validate(vaccination_payload)
+
+
+def test_native_names_are_stored_nfc() -> None:
+    name = PersonName.model_validate({"fn": "Nguye\u0302\u0303n", "gn": "Thi\u0323"})
+    assert name.fn == "Nguyễn" and name.gn == "Thị" and name.fnt == "NGUYEN"

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import unicodedata
 import zlib
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import cbor2
@@ -288,3 +289,38 @@ def _cached_code(signer: PemSigner) -> str:
 def test_huge_input_is_refused_quickly() -> None:
     report = verify("HC1:" + "A" * 1_000_000, TrustStore(), at=NOW)
     assert report.outcome("unprefix").code == "prefix.too_long"
+
+
+latin_names = st.text(
+    alphabet=st.sampled_from("abcdefghijklmnopqrstuvwxyzĐđăâêôơưáàảãạấầẩẫậéèẻẽẹếềểễệíìỉĩịóòỏõọốồổỗộớờởỡợúùủũụứừửữựýỳỷỹỵ -"),
+    min_size=1,
+    max_size=30,
+).filter(lambda name: any(ch.isalpha() for ch in name))
+
+
+@given(
+    family=latin_names,
+    given_name=latin_names,
+    dob=st.dates(min_value=date(1900, 1, 1), max_value=date(2025, 12, 31)),
+    dose=st.integers(1, 9),
+    product=st.sampled_from([("EU/1/20/1528", "ORG-100030215"), ("BBIBP-CorV", "ORG-100020693")]),
+    day=st.dates(min_value=date(2021, 1, 1), max_value=date(2026, 5, 1)),
+)
+@settings(max_examples=60)
+def test_whole_chain_round_trip(
+    signer: PemSigner, trust: TrustStore, family: str, given_name: str, dob: date, dose: int,
+    product: tuple[str, str], day: date,
+) -> None:  # fmt: skip
+    payload = {
+        "ver": "1.3.0",
+        "nam": {"fn": family.strip() or "x", "gn": given_name.strip() or "y"},
+        "dob": dob.isoformat(),
+        "v": [{"tg": "840539006", "vp": "1119349007", "mp": product[0], "ma": product[1], "dn": dose,
+               "sd": dose, "dt": day.isoformat(), "co": "VN", "is": "Ministry of Health of Viet Nam"}],
+    }  # fmt: skip
+    issued = issue(payload, signer, issued_at=ISSUED)
+    report = verify(issued.text, trust, at=NOW)
+    assert report.valid, report.failures
+    dcc = report.certificate.dcc
+    assert dcc["nam"]["fn"] == unicodedata.normalize("NFC", payload["nam"]["fn"])  # type: ignore[index]
+    assert dcc["v"][0]["dn"] == dose and dcc["v"][0]["dt"] == day.isoformat() and dcc["dob"] == dob.isoformat()
