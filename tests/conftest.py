@@ -88,3 +88,39 @@ def test_payload() -> dict[str, Any]:
 @pytest.fixture
 def recovery_payload() -> dict[str, Any]:
     return json.loads((VECTORS / "payloads" / "vn-recovery.json").read_text(encoding="utf-8"))
+
+
+SOFTHSM_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
+HSM_PIN = "123456"
+
+
+@pytest.fixture(scope="session")
+def softhsm_token(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A fresh SoftHSM2 token in a temporary directory; returns its label.
+
+    SoftHSM reads SOFTHSM2_CONF when the module is first loaded, so this must
+    run before anything in the session touches the PKCS#11 library.
+    """
+    import os
+    import shutil
+    import subprocess
+
+    if not (shutil.which("softhsm2-util") and Path(SOFTHSM_MODULE).exists()):
+        if os.environ.get("CI"):
+            pytest.fail("softhsm2 is not installed; scripts/test installs it")
+        pytest.skip("softhsm2 is not installed (scripts/test installs it)")
+    folder = tmp_path_factory.mktemp("softhsm")
+    (folder / "tokens").mkdir()
+    config = folder / "softhsm2.conf"
+    config.write_text(
+        f"directories.tokendir = {folder / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n"
+        "slots.removable = false\n",
+        encoding="utf-8",
+    )
+    os.environ["SOFTHSM2_CONF"] = str(config)
+    label = "vaxcert-test"
+    subprocess.run(
+        ["softhsm2-util", "--init-token", "--free", "--label", label, "--so-pin", "87654321", "--pin", HSM_PIN],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return label
