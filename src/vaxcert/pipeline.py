@@ -234,6 +234,12 @@ class _Verification:
         return message
 
     def _check_signature(self, message: cose.CoseSign1) -> DocumentSignerCertificate:
+        source = self.trust.source
+        if source is not None and source.is_stale(self.clock):
+            note = f"{source.description} is stale: it was due for update {source.next_update.isoformat()}"
+            if source.fail_when_stale:
+                raise TrustError("trust.list_stale", note)
+            self.details["notes"] = (*self.details.get("notes", ()), note)
         if message.kid is None:
             raise TrustError("trust.no_kid", "kid not found: the message carries no key identifier")
         candidates = self.trust.candidates(message.kid)

@@ -108,6 +108,7 @@ class VerificationReport:
     schema_version: str | None = None
     certificate_type: str | None = None
     value_set_findings: tuple[ValueSetFinding, ...] = ()
+    notes: tuple[str, ...] = ()
 
     @property
     def checks(self) -> dict[str, bool | None]:
@@ -170,6 +171,7 @@ class VerificationReport:
             "schema_version": self.schema_version,
             "certificate_type": self.certificate_type,
             "value_set_findings": [finding.describe() for finding in self.value_set_findings],
+            "notes": list(self.notes),
             "validation_clock": self.validation_clock.isoformat(),
         }
         if self.qr_text is not None:

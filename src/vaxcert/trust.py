@@ -115,19 +115,37 @@ class DocumentSignerCertificate:
 
 
 @dataclass(frozen=True, slots=True)
+class TrustSource:
+    """Where a :class:`TrustStore` came from, so verification can judge its freshness."""
+
+    description: str
+    sequence: int
+    next_update: datetime
+    fail_when_stale: bool = True
+
+    def is_stale(self, at: datetime) -> bool:
+        return at > self.next_update
+
+
+@dataclass(frozen=True, slots=True)
 class TrustStore:
-    """Trusted DSCs indexed by kid.  A kid may map to several DSCs (8-byte collisions)."""
+    """Trusted DSCs indexed by kid.  A kid may map to several DSCs (8-byte collisions).
+
+    ``source`` is None for certificates given directly (``--trust-cert``) and
+    describes the signed trust list otherwise.
+    """
 
     by_kid: Mapping[bytes, tuple[DocumentSignerCertificate, ...]] = field(default_factory=dict)
+    source: TrustSource | None = None
 
     @classmethod
-    def of(cls, certificates: Iterable[DocumentSignerCertificate]) -> TrustStore:
+    def of(cls, certificates: Iterable[DocumentSignerCertificate], source: TrustSource | None = None) -> TrustStore:
         index: dict[bytes, tuple[DocumentSignerCertificate, ...]] = {}
         for dsc in certificates:
             known = index.get(dsc.kid, ())
             if all(existing.der != dsc.der for existing in known):
                 index[dsc.kid] = (*known, dsc)
-        return cls(index)
+        return cls(index, source)
 
     @classmethod
     def from_files(cls, paths: Iterable[str | Path]) -> TrustStore:

@@ -26,9 +26,7 @@ def _provision(config: HsmConfig, csca: IssuedKeyPair, label: str, algorithm: st
     with HsmSession(config, read_write=True) as session:
         session.generate_key(label, algorithm)
         csr = csr_for_hsm_key(session, label, f"HSM {label}")
-        certificate = sign_csr(
-            csca, csr, certificate_types=tuple(types), valid_from=PKI_START, validity=PKI_VALIDITY
-        )
+        certificate = sign_csr(csca, csr, certificate_types=tuple(types), valid_from=PKI_START, validity=PKI_VALIDITY)
         from cryptography.hazmat.primitives import serialization
 
         session.store_certificate(
