@@ -14,11 +14,14 @@ import re
 import sys
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TextIO
 
 from vaxcert import TrustStore, VaxcertError, VerificationReport, verify, verify_image
+from vaxcert.trustlist import TrustListError
 
-from .render import render_human
+from .render import print_list, render_human
+from .trust_cache import TrustCache, default_cache_dir, load_source
 
 EXIT_VALID = 0
 EXIT_INVALID = 1
@@ -57,9 +60,30 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--trust-cert", metavar="FILE", action="append", default=[], help="a trusted DSC (PEM or DER); repeatable"
     )
+    check.add_argument(
+        "--trust-list", metavar="SOURCE", help="a signed trust list: a file, an http(s) URL (cached), or 'cached'"
+    )
+    check.add_argument("--anchor", metavar="FILE", action="append", default=[], type=Path,
+                       help="trust-list signer certificate to accept, besides the pinned ones")  # fmt: skip
+    check.add_argument("--allow-stale", action="store_true", help="warn instead of failing when the list is stale")
+    check.add_argument("--cache-dir", type=Path, help="trust cache folder (default $VAXCERT_HOME)")
     check.add_argument("--at", metavar="ISO8601", help="validation clock (default: now)")
     check.add_argument("--json", action="store_true", help="print the machine-readable report")
     check.add_argument("--no-color", action="store_true", help="never use colour")
+
+    trust = commands.add_parser("trust", help="manage the offline trust list").add_subparsers(
+        dest="trust", required=True
+    )
+    pin = trust.add_parser("pin", help="pin a trust-list signer certificate (an anchor)")
+    pin.add_argument("anchor", type=Path)
+    update = trust.add_parser("update", help="fetch (conditionally), verify and cache a trust list")
+    update.add_argument("source", help="http(s) URL or file")
+    show = trust.add_parser("show", help="entries, age and staleness of the cached list")
+    show.add_argument("--at", metavar="ISO8601", help="moment for the staleness check (default: now)")
+    for command in (pin, update, show):
+        command.add_argument("--cache-dir", type=Path, help="trust cache folder (default $VAXCERT_HOME)")
+        command.add_argument("--anchor", metavar="FILE", action="append", default=[], type=Path,
+                             help="extra anchor for this run")  # fmt: skip
     return parser
 
 
@@ -68,9 +92,17 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stdin:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if args.command == "trust":
+            return _trust_command(args, out)
         return _verify_command(args, out, stdin or sys.stdin)
     except UsageError as exc:
         print(f"vaxcert-verify: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except TrustListError as exc:
+        print(f"vaxcert-verify: trust list rejected: {exc.code}: {exc.message}", file=sys.stderr)
+        return EXIT_USAGE if args.command == "verify" else EXIT_INVALID
+    except VaxcertError as exc:
+        print(f"vaxcert-verify: {exc.code}: {exc.message}", file=sys.stderr)
         return EXIT_USAGE
 
 
@@ -84,6 +116,8 @@ def _verify_command(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int
         raise UsageError("give exactly one of: an HC1 string, --image FILE, --batch FILE")
     clock = parse_clock(args.at) if args.at else None
     trust = _load_trust(args.trust_cert)
+    if args.trust_list:
+        trust = _with_trust_list(trust, args)
     colour = not args.no_color and not os.environ.get("NO_COLOR") and out.isatty()
     if args.batch is not None:
         return _verify_batch(args.batch, trust, clock, out, stdin)
@@ -97,6 +131,39 @@ def _load_trust(paths: Iterable[str]) -> TrustStore:
         return TrustStore.from_files(paths)
     except VaxcertError as exc:
         raise UsageError(f"--trust-cert: {exc.message}") from None
+
+
+def _with_trust_list(direct: TrustStore, args: argparse.Namespace) -> TrustStore:
+    cache = TrustCache(args.cache_dir or default_cache_dir())
+    source = args.trust_list
+    if source == "cached":
+        checked = cache.load(args.anchor)
+    elif source.startswith(("http://", "https://")):
+        cache.update(source, args.anchor)
+        checked = cache.load(args.anchor)
+    else:
+        checked = load_source(source, cache.anchors(args.anchor))
+    listed = checked.trust_store(fail_when_stale=not args.allow_stale)
+    certificates = [dsc for group in (listed, direct) for dscs in group.by_kid.values() for dsc in dscs]
+    return TrustStore.of(certificates, source=listed.source)
+
+
+def _trust_command(args: argparse.Namespace, out: TextIO) -> int:
+    cache = TrustCache(args.cache_dir or default_cache_dir())
+    if args.trust == "pin":
+        anchor = cache.pin(args.anchor)
+        out.write(f"pinned {anchor.subject} (kid {anchor.kid_b64}) in {cache.anchor_dir}\n")
+    elif args.trust == "update":
+        result = cache.update(args.source, args.anchor)
+        out.write(result.message + "\n")
+    else:
+        checked = cache.load(args.anchor)
+        moment = parse_clock(args.at) if args.at else datetime.now(UTC)
+        print_list(checked, moment, out)
+        meta = cache.metadata()
+        if meta.get("fetched_at"):
+            out.write(f"fetched {meta['fetched_at']} from {meta.get('source')}\n")
+    return EXIT_VALID
 
 
 def _verify_batch(source: str, trust: TrustStore, clock: datetime | None, out: TextIO, stdin: TextIO) -> int:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TextIO
 
 from vaxcert import ValueSets, VerificationReport
+from vaxcert.trustlist import VerifiedTrustList
 from vaxcert.valuesets import TEST_TYPE, VACCINE_MANUFACTURER, VACCINE_PRODUCT
 
 _GREEN = "\033[1;32m"
@@ -38,6 +39,8 @@ def render_human(report: VerificationReport, colour: bool = False) -> str:
             lines.append(f"  QR valid until:   {_date(claims.expires_at)}")
     if report.signer is not None:
         lines.append(f"  Signed by:        {report.signer.subject}")
+    for note in report.notes:
+        lines.append(f"  note: {note}")
     for finding in report.value_set_findings:
         lines.append(f"  note: {finding.describe()}")
     return "\n".join(lines)
@@ -80,3 +83,21 @@ def _date(timestamp: int) -> str:
         return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M UTC")
     except (OverflowError, OSError, ValueError):
         return str(timestamp)
+
+
+def print_list(checked: VerifiedTrustList, at: datetime, out: TextIO) -> None:
+    """A trust list for people: state, age, entries and rejected entries."""
+    content = checked.content
+    state = "STALE" if checked.is_stale(at) else "fresh"
+    age = at - content.issued_at
+    out.write(
+        f"trust list #{content.sequence}, signed by {checked.signer.subject}\n"
+        f"issued {content.issued_at.isoformat()} ({age.total_seconds() / 3600:.1f} h ago), "
+        f"next update {content.next_update.isoformat()}: {state}\n"
+        f"{len(content.entries)} DSCs, {len(content.cscas)} CSCAs\n"
+    )
+    for entry in content.entries:
+        types = ",".join(sorted(entry.types))
+        out.write(f"  {entry.certificate.kid_b64}  {entry.country}  [{types}]  {entry.certificate.subject}\n")
+    for item in checked.rejected:
+        out.write(f"  rejected {item.description}: {item.reason}\n")

@@ -1,0 +1,162 @@
+"""The verifier's trust list: pin, update over HTTP (conditional, atomic), show, verify offline."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import io
+import json
+import os
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import PKI_START, PKI_VALIDITY
+from vaxcert import PemSigner, issue
+from vaxcert import trustlist
+from vaxcert.pki import create_csca
+from vaxcert.trustlist import TrustListEntry
+from verifier_cli.main import main
+
+ISSUED = datetime(2026, 5, 1, tzinfo=UTC)
+
+
+def run(*args: str) -> tuple[int, str]:
+    out = io.StringIO()
+    return main(list(args), stdout=out), out.getvalue()
+
+
+class _Counting(http.server.SimpleHTTPRequestHandler):
+    requests: list[tuple[str, int]] = []
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        pass
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        type(self).requests.append((self.path, code))
+        super().send_response(code, message)
+
+
+@pytest.fixture
+def web(tmp_path: Path) -> Iterator[tuple[Path, str]]:
+    folder = tmp_path / "www"
+    folder.mkdir()
+    handler = functools.partial(_Counting, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield folder, f"http://127.0.0.1:{server.server_port}/trust-list.cose"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def anchor(tmp_path_factory: pytest.TempPathFactory) -> tuple[PemSigner, Path]:
+    folder = tmp_path_factory.mktemp("anchor")
+    pair = create_csca(common_name="TL signer", valid_from=PKI_START, validity=PKI_VALIDITY)
+    (folder / "anchor.pem").write_bytes(pair.certificate_pem())
+    (folder / "anchor-key.pem").write_bytes(pair.private_key_pem())
+    return PemSigner.from_files(folder / "anchor-key.pem", folder / "anchor.pem"), folder / "anchor.pem"
+
+
+def _signed(anchor: PemSigner, dscs: list[Any], sequence: int, hours: float = 48) -> bytes:
+    content = trustlist.build(
+        [TrustListEntry("VN", d.certificate) for d in dscs], sequence=sequence, issued_at=ISSUED,
+        next_update=ISSUED + timedelta(hours=hours),
+    )  # fmt: skip
+    return trustlist.sign(content, anchor)
+
+
+def test_pin_update_show_verify_offline(
+    tmp_path: Path, web: tuple[Path, str], anchor: tuple[PemSigner, Path], signer: PemSigner,
+    vaccination_payload: dict[str, Any],
+) -> None:  # fmt: skip
+    folder, url = web
+    cache = str(tmp_path / "cache")
+    assert run("trust", "pin", str(anchor[1]), "--cache-dir", cache)[0] == 0
+    (folder / "trust-list.cose").write_bytes(_signed(anchor[0], [signer], 3))
+    status, out = run("trust", "update", url, "--cache-dir", cache)
+    assert status == 0 and "#3" in out
+    # unchanged on the server: a conditional request, answered 304
+    _Counting.requests.clear()
+    status, out = run("trust", "update", url, "--cache-dir", cache)
+    assert status == 0 and "not modified" in out and _Counting.requests[-1][1] == 304
+    status, out = run("trust", "show", "--cache-dir", cache, "--at", "2026-05-02T00:00:00Z")
+    assert status == 0 and "fresh" in out and signer.certificate.kid_b64 in out
+    code = issue(vaccination_payload, signer, issued_at=ISSUED).text
+    status, out = run("verify", "--json", "--trust-list", "cached", "--cache-dir", cache,
+                      "--at", "2026-05-02T00:00:00Z", "--", code)  # fmt: skip
+    assert status == 0 and json.loads(out)["valid"]
+    # after next_update: stale, fail-closed unless allowed
+    late = "2026-05-04T00:00:00Z"
+    status, out = run("verify", "--json", "--trust-list", "cached", "--cache-dir", cache, "--at", late, "--", code)
+    assert status == 1 and json.loads(out)["errors"]["signature"]["code"] == "trust.list_stale"
+    status, out = run("verify", "--json", "--trust-list", "cached", "--cache-dir", cache, "--at", late,
+                      "--allow-stale", "--", code)  # fmt: skip
+    assert status == 0 and "stale" in json.loads(out)["notes"][0]
+
+
+def _publish(folder: Path, data: bytes, seconds_later: int) -> None:
+    """Replace the served file with a visibly newer modification time (HTTP dates have 1 s resolution)."""
+    path = folder / "trust-list.cose"
+    path.write_bytes(data)
+    stamp = path.stat().st_mtime + seconds_later
+    os.utime(path, (stamp, stamp))
+
+
+def test_bad_downloads_keep_the_last_good_list(
+    tmp_path: Path, web: tuple[Path, str], anchor: tuple[PemSigner, Path], signer: PemSigner,
+    vaccination_signer: PemSigner,
+) -> None:  # fmt: skip
+    folder, url = web
+    cache = tmp_path / "cache"
+    run("trust", "pin", str(anchor[1]), "--cache-dir", str(cache))
+    good = _signed(anchor[0], [signer], 10)
+    (folder / "trust-list.cose").write_bytes(good)
+    assert run("trust", "update", url, "--cache-dir", str(cache))[0] == 0
+    other = create_csca(common_name="intruder")
+    intruder = tmp_path / "intruder"
+    intruder.mkdir()
+    (intruder / "k.pem").write_bytes(other.private_key_pem())
+    (intruder / "c.pem").write_bytes(other.certificate_pem())
+    bad_versions = {
+        "truncated": good[: len(good) // 2],
+        "tampered": good[:-1] + bytes([good[-1] ^ 1]),
+        "rollback": _signed(anchor[0], [signer, vaccination_signer], 9),
+        "unpinned signer": _signed(PemSigner.from_files(intruder / "k.pem", intruder / "c.pem"), [signer], 11),
+        "empty": b"",
+    }
+    for offset, (name, data) in enumerate(bad_versions.items(), start=1):
+        _publish(folder, data, offset)
+        status, _ = run("trust", "update", url, "--cache-dir", str(cache))
+        assert status == 1, name
+        assert (cache / "trust-list.cose").read_bytes() == good, name
+    missing = url.replace("trust-list.cose", "absent.cose")
+    assert run("trust", "update", missing, "--cache-dir", str(cache))[0] == 1
+    assert run("trust", "update", "http://127.0.0.1:9/none", "--cache-dir", str(cache))[0] == 1
+    assert (cache / "trust-list.cose").read_bytes() == good
+    newer = _signed(anchor[0], [signer, vaccination_signer], 12)
+    _publish(folder, newer, 100)
+    assert run("trust", "update", url, "--cache-dir", str(cache))[0] == 0
+    assert (cache / "trust-list.cose").read_bytes() == newer
+
+
+def test_verify_with_a_list_file_and_anchor_option(
+    tmp_path: Path, anchor: tuple[PemSigner, Path], signer: PemSigner, vaccination_payload: dict[str, Any]
+) -> None:
+    path = tmp_path / "list.cose"
+    path.write_bytes(_signed(anchor[0], [signer], 1))
+    code = issue(vaccination_payload, signer, issued_at=ISSUED).text
+    empty_cache = str(tmp_path / "nothing-pinned")
+    status, out = run("verify", "--json", "--trust-list", str(path), "--anchor", str(anchor[1]),
+                      "--cache-dir", empty_cache, "--at", "2026-05-02T00:00:00Z", "--", code)  # fmt: skip
+    assert status == 0 and json.loads(out)["valid"]
+    # without a pinned anchor the list is refused
+    status, _ = run("verify", "--json", "--trust-list", str(path), "--cache-dir", empty_cache, "--", code)
+    assert status == 2

@@ -1,0 +1,178 @@
+"""The verifier's local trust state: pinned anchors and the last good trust list.
+
+Layout of the cache folder (``--cache-dir``, ``$VAXCERT_HOME`` or
+``~/.local/share/vaxcert``)::
+
+    anchors/*.pem          pinned trust-list signer certificates
+    trust-list.cose        the last list that verified
+    trust-list.json        where it came from: url, etag, last_modified, sequence, fetched_at
+
+A list is only written after it verified against the pinned anchors and its
+sequence number is not below the cached one; the write is atomic, so a failed
+or truncated download never destroys the last good list.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from trust_list.files import write_atomically
+from vaxcert import DocumentSignerCertificate, trustlist
+from vaxcert.trustlist import TrustListError
+
+if TYPE_CHECKING:
+    import httpx
+
+LIST_FILE = "trust-list.cose"
+META_FILE = "trust-list.json"
+MAX_LIST_BYTES = 64 * 1024 * 1024
+HTTP_TIMEOUT = 30.0
+
+
+def default_cache_dir() -> Path:
+    home = os.environ.get("VAXCERT_HOME")
+    if home:
+        return Path(home)
+    data = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data) / "vaxcert"
+
+
+@dataclass(frozen=True)
+class UpdateResult:
+    changed: bool
+    sequence: int
+    message: str
+
+
+class TrustCache:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    @property
+    def anchor_dir(self) -> Path:
+        return self.folder / "anchors"
+
+    def anchors(self, extra: list[Path] | None = None) -> list[DocumentSignerCertificate]:
+        paths = sorted(self.anchor_dir.glob("*.pem")) if self.anchor_dir.is_dir() else []
+        return [DocumentSignerCertificate.load(path) for path in [*paths, *(extra or [])]]
+
+    def pin(self, anchor: Path) -> DocumentSignerCertificate:
+        certificate = DocumentSignerCertificate.load(anchor)
+        self.anchor_dir.mkdir(parents=True, exist_ok=True)
+        target = self.anchor_dir / f"{certificate.kid.hex()}.pem"
+        write_atomically(target, certificate.pem().encode("ascii"))
+        return certificate
+
+    def metadata(self) -> dict[str, Any]:
+        try:
+            loaded = json.loads((self.folder / META_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return loaded if isinstance(loaded, dict) else {}
+
+    def load(self, extra_anchors: list[Path] | None = None) -> trustlist.VerifiedTrustList:
+        """The cached list, re-verified (the cache folder is not trusted more than the network)."""
+        try:
+            data = (self.folder / LIST_FILE).read_bytes()
+        except OSError:
+            raise TrustListError("trustlist.no_cache", f"no trust list cached in {self.folder}") from None
+        return trustlist.verify(data, self.anchors(extra_anchors))
+
+    def update(
+        self, source: str, extra_anchors: list[Path] | None = None, client: httpx.Client | None = None
+    ) -> UpdateResult:
+        anchors = self.anchors(extra_anchors)
+        meta = self.metadata()
+        cached_sequence = meta.get("sequence") if isinstance(meta.get("sequence"), int) else None
+        headers: dict[str, str] = {}
+        if source.startswith(("http://", "https://")):
+            if meta.get("source") == source:
+                if meta.get("etag"):
+                    headers["If-None-Match"] = str(meta["etag"])
+                if meta.get("last_modified"):
+                    headers["If-Modified-Since"] = str(meta["last_modified"])
+            response = _fetch(source, headers, client)
+            if response.status == 304 and cached_sequence is not None:
+                self._write_meta({**meta, "checked_at": _now()})
+                return UpdateResult(False, cached_sequence, f"trust list #{cached_sequence} is current (not modified)")
+            if response.status != 200:
+                raise TrustListError("trustlist.download_failed", f"{source} answered HTTP {response.status}")
+            data, etag, last_modified = response.content, response.etag, response.last_modified
+        else:
+            try:
+                data = Path(source).read_bytes()
+            except OSError as exc:
+                raise TrustListError("trustlist.download_failed", f"cannot read {source}: {exc.strerror}") from None
+            etag = last_modified = None
+        checked = trustlist.verify(data, anchors, minimum_sequence=cached_sequence)
+        write_atomically(self.folder / LIST_FILE, data)
+        self._write_meta(
+            {
+                "source": source,
+                "etag": etag,
+                "last_modified": last_modified,
+                "sequence": checked.sequence,
+                "fetched_at": _now(),
+                "checked_at": _now(),
+            }
+        )
+        changed = checked.sequence != cached_sequence
+        return UpdateResult(changed, checked.sequence, f"trust list #{checked.sequence} stored in {self.folder}")
+
+    def _write_meta(self, meta: dict[str, Any]) -> None:
+        write_atomically(self.folder / META_FILE, json.dumps(meta, indent=2).encode("utf-8"))
+
+    def clear_anchors(self) -> None:
+        shutil.rmtree(self.anchor_dir, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class _Fetched:
+    status: int
+    content: bytes
+    etag: str | None
+    last_modified: str | None
+
+
+def _fetch(url: str, headers: dict[str, str], client: httpx.Client | None) -> _Fetched:
+    import httpx  # only the update path needs it; keeps the verifier's start fast
+
+    owned = client is None
+    http = client or httpx.Client(timeout=HTTP_TIMEOUT, follow_redirects=True)
+    try:
+        with http.stream("GET", url, headers=headers) as response:
+            chunks = []
+            size = 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > MAX_LIST_BYTES:
+                    raise TrustListError("trustlist.too_large", f"{url} sent more than {MAX_LIST_BYTES} bytes")
+                chunks.append(chunk)
+            return _Fetched(
+                response.status_code, b"".join(chunks), response.headers.get("ETag"),
+                response.headers.get("Last-Modified"),
+            )  # fmt: skip
+    except httpx.HTTPError as exc:
+        raise TrustListError("trustlist.download_failed", f"cannot fetch {url}: {exc}") from None
+    finally:
+        if owned:
+            http.close()
+
+
+def load_source(source: str, anchors: list[DocumentSignerCertificate]) -> trustlist.VerifiedTrustList:
+    """A list named on the command line (file path), verified but not cached."""
+    try:
+        data = Path(source).read_bytes()
+    except OSError as exc:
+        raise TrustListError("trustlist.unreadable", f"cannot read {source}: {exc.strerror}") from None
+    return trustlist.verify(data, anchors)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
