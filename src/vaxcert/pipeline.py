@@ -146,7 +146,7 @@ def verify(
     clock_skew: timedelta = timedelta(0),
 ) -> VerificationReport:
     """Check an ``HC1:`` string completely and offline; never raises on bad input."""
-    return _Verification(trust or TrustStore(), at, value_sets, clock_skew).run(text)
+    return _Verification(trust if trust is not None else TrustStore(), at, value_sets, clock_skew).run(text)
 
 
 def verify_image(
@@ -158,7 +158,7 @@ def verify_image(
     clock_skew: timedelta = timedelta(0),
 ) -> VerificationReport:
     """Read the QR code in a PNG/JPEG image, then :func:`verify` its text."""
-    verification = _Verification(trust or TrustStore(), at, value_sets, clock_skew)
+    verification = _Verification(trust if trust is not None else TrustStore(), at, value_sets, clock_skew)
     try:
         text = qr.decode(image)
     except VaxcertError as exc:

@@ -157,6 +157,10 @@ class TrustStore:
     def __len__(self) -> int:
         return sum(len(v) for v in self.by_kid.values())
 
+    def __bool__(self) -> bool:
+        # Without this, truthiness would fall back to __len__ and count every DSC.
+        return bool(self.by_kid)
+
 
 class _Asn1Fallback:
     """asn1crypto's view of the certificate, parsed only if cryptography fails."""
