@@ -104,7 +104,9 @@ def main() -> None:
     print(f"Python {sys.version.split()[0]}, one pinned core, HC1 length {len(text)} characters\n")
     print(HEADER)
     print(row("raw cryptography P-256 verify (baseline)", raw_verify, "itself", raw_verify))
-    print(row("vaxcert verify(HC1) -> report, ES256, schema on", ours_verify, "raw verify", raw_verify, "target ≥ 0.5×"))
+    print(
+        row("vaxcert verify(HC1) -> report, ES256, schema on", ours_verify, "raw verify", raw_verify, "target ≥ 0.5×")
+    )
     print(row("raw cryptography P-256 sign (baseline)", raw_sign, "itself", raw_sign))
     print(row("vaxcert issue(payload) -> HC1, ES256", ours_issue, "raw sign", raw_sign, "target ≥ 0.4×"))
     print(row("PyPI base45 decode (baseline)", pypi_b45_decode, "itself", pypi_b45_decode))

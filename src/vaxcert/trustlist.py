@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -41,19 +42,40 @@ class TrustListError(TrustError):
     stage = "trust"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class TrustListEntry:
-    """One trusted DSC and what the list allows it to sign."""
+    """One trusted DSC and what the list allows it to sign.
+
+    The certificate is kept as DER and parsed on first use: a verifier that
+    loads a list of thousands of DSCs parses only those whose kid it meets.
+    """
 
     country: str
-    certificate: DocumentSignerCertificate
+    der: bytes
     types: frozenset[str] = ALL_TYPES
     valid_from: datetime | None = None
     valid_until: datetime | None = None
 
-    @property
+    @classmethod
+    def for_certificate(
+        cls,
+        country: str,
+        certificate: DocumentSignerCertificate,
+        types: frozenset[str] = ALL_TYPES,
+        valid_from: datetime | None = None,
+        valid_until: datetime | None = None,
+    ) -> TrustListEntry:
+        entry = cls(country, certificate.der, types, valid_from, valid_until)
+        entry.__dict__["certificate"] = certificate  # already parsed: seed the cache
+        return entry
+
+    @functools.cached_property
     def kid(self) -> bytes:
-        return self.certificate.kid
+        return kid_for(self.der)
+
+    @functools.cached_property
+    def certificate(self) -> DocumentSignerCertificate:
+        return DocumentSignerCertificate.from_der(self.der)
 
     def trusted_certificate(self) -> DocumentSignerCertificate:
         """The DSC as the verifier should use it: EKU and list restrictions combined."""
@@ -62,6 +84,34 @@ class TrustListEntry:
         not_before = _later(self.certificate.not_before, self.valid_from)
         not_after = _earlier(self.certificate.not_after, self.valid_until)
         return replace(self.certificate, allowed_types=types, not_before=not_before, not_after=not_after)
+
+
+class _LazyKidIndex(Mapping[bytes, tuple[DocumentSignerCertificate, ...]]):
+    """kid -> trusted DSCs, parsing each entry's certificate on first lookup."""
+
+    def __init__(self, entries: Iterable[TrustListEntry]) -> None:
+        self._entries: dict[bytes, list[TrustListEntry]] = {}
+        for entry in entries:
+            self._entries.setdefault(entry.kid, []).append(entry)
+        self._parsed: dict[bytes, tuple[DocumentSignerCertificate, ...]] = {}
+
+    def __getitem__(self, kid: bytes) -> tuple[DocumentSignerCertificate, ...]:
+        found = self._parsed.get(kid)
+        if found is None:
+            usable = []
+            for entry in self._entries[kid]:
+                try:
+                    usable.append(entry.trusted_certificate())
+                except VaxcertError:
+                    continue  # an unparsable certificate cannot verify anything
+            found = self._parsed[kid] = tuple(usable)
+        return found
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,14 +160,13 @@ class VerifiedTrustList:
         return at > self.content.next_update
 
     def trust_store(self, *, fail_when_stale: bool = True) -> TrustStore:
-        usable = [entry.trusted_certificate() for entry in self.content.entries]
         source = TrustSource(
             description=f"trust list #{self.content.sequence}",
             sequence=self.content.sequence,
             next_update=self.content.next_update,
             fail_when_stale=fail_when_stale,
         )
-        return TrustStore.of(usable, source=source)
+        return TrustStore(_LazyKidIndex(self.content.entries), source)
 
 
 def build(
@@ -135,7 +184,7 @@ def build(
         raise TrustListError("trustlist.bad_window", "next_update must be after issued_at")
     unique: dict[bytes, TrustListEntry] = {}
     for entry in entries:
-        unique.setdefault(entry.certificate.der, entry)
+        unique.setdefault(entry.der, entry)
     return TrustListContent(sequence, issued_at, next_update, tuple(unique.values()), tuple(dict.fromkeys(cscas)))
 
 
@@ -203,7 +252,7 @@ def _encode_entry(entry: TrustListEntry) -> dict[str, Any]:
     encoded: dict[str, Any] = {
         "kid": entry.kid,
         "country": entry.country,
-        "certificate": entry.certificate.der,
+        "certificate": entry.der,
         "types": sorted(entry.types),
     }
     if entry.valid_from is not None:
@@ -256,9 +305,8 @@ def _decode_entry(raw: Any) -> TrustListEntry:
     der = raw["certificate"]
     if not isinstance(der, bytes):
         raise TypeError("certificate is not a byte string")
-    certificate = DocumentSignerCertificate.from_der(der)
-    if raw.get("kid") != certificate.kid:
-        raise TrustError("trust.kid_mismatch", f"kid does not match SHA-256 of the certificate ({certificate.subject})")
+    if raw.get("kid") != kid_for(der):
+        raise TrustError("trust.kid_mismatch", "kid does not match SHA-256 of the certificate")
     types = frozenset(raw.get("types", sorted(ALL_TYPES)))
     if not types <= ALL_TYPES:
         raise ValueError(f"unknown certificate types {sorted(types - ALL_TYPES)}")
@@ -267,7 +315,7 @@ def _decode_entry(raw: Any) -> TrustListEntry:
         raise TypeError("country is not text")
     valid_from = _time(raw["valid_from"]) if "valid_from" in raw else None
     valid_until = _time(raw["valid_until"]) if "valid_until" in raw else None
-    return TrustListEntry(country, certificate, types, valid_from, valid_until)
+    return TrustListEntry(country, der, types, valid_from, valid_until)
 
 
 def _load_cscas(raw_cscas: list[Any]) -> list[tuple[bytes, x509.Certificate]]:
@@ -285,16 +333,16 @@ def _check_chain(entry: TrustListEntry, cscas: list[tuple[bytes, x509.Certificat
     if not cscas:
         return
     try:
-        dsc = x509.load_der_x509_certificate(entry.certificate.der)
+        dsc = x509.load_der_x509_certificate(entry.der)
     except ValueError:
-        raise TrustError("trust.no_chain", f"{entry.certificate.subject}: cannot check its issuer") from None
+        raise TrustError("trust.no_chain", f"kid {entry.kid.hex()}: cannot check its issuer") from None
     for _, csca in cscas:
         try:
             dsc.verify_directly_issued_by(csca)
         except (ValueError, TypeError, InvalidSignature):
             continue
         return
-    raise TrustError("trust.no_chain", f"{entry.certificate.subject} is not issued by any CSCA in the list")
+    raise TrustError("trust.no_chain", f"{dsc.subject.rfc4514_string()} is not issued by any CSCA in the list")
 
 
 def _int(document: Mapping[str, Any], key: str) -> int:
@@ -341,7 +389,7 @@ def entries_from_certificates(certificates: Iterable[tuple[str, bytes]]) -> Impo
         if not dsc.country:
             rejected.append(RejectedEntry(name, "the certificate names no country (C=)"))
             continue
-        entries.append(TrustListEntry(dsc.country, dsc, dsc.allowed_types or ALL_TYPES))
+        entries.append(TrustListEntry.for_certificate(dsc.country, dsc, dsc.allowed_types or ALL_TYPES))
     return ImportResult(tuple(entries), (), tuple(rejected))
 
 
@@ -384,7 +432,7 @@ def entries_from_gateway_json(data: bytes) -> ImportResult:
             country = item.get("country") or dsc.country
             if not isinstance(country, str):
                 raise TypeError("no country")
-            entries.append(TrustListEntry(country, dsc, dsc.allowed_types or ALL_TYPES))
+            entries.append(TrustListEntry.for_certificate(country, dsc, dsc.allowed_types or ALL_TYPES))
         except (VaxcertError, KeyError, TypeError, ValueError, binascii.Error) as exc:
             reason = exc.message if isinstance(exc, VaxcertError) else f"malformed item ({exc})"
             rejected.append(RejectedEntry(name, reason))

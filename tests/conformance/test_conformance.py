@@ -65,7 +65,9 @@ def test_public_corpus_through_a_signed_trust_list_only(tmp_path: Path) -> None:
         case = json.loads(line)
         der = base64.b64decode(case["dsc"])
         dsc = DocumentSignerCertificate.from_der(der)
-        entries.setdefault(der, trustlist.TrustListEntry(case.get("country") or dsc.country or "XX", dsc))
+        entries.setdefault(
+            der, trustlist.TrustListEntry.for_certificate(case.get("country") or dsc.country or "XX", dsc)
+        )
     anchor = create_csca(common_name="conformance trust list signer")
     (tmp_path / "anchor.pem").write_bytes(anchor.certificate_pem())
     (tmp_path / "anchor-key.pem").write_bytes(anchor.private_key_pem())

@@ -36,7 +36,7 @@ def anchors(tmp_path_factory: pytest.TempPathFactory) -> tuple[PemSigner, PemSig
 
 
 def _content(signers: list[PemSigner], sequence: int = 7, cscas: tuple[bytes, ...] = ()) -> trustlist.TrustListContent:
-    entries = [TrustListEntry("VN", s.certificate) for s in signers]
+    entries = [TrustListEntry.for_certificate("VN", s.certificate) for s in signers]
     return trustlist.build(
         entries, sequence=sequence, issued_at=ISSUED, next_update=ISSUED + timedelta(days=2), cscas=cscas
     )
@@ -126,7 +126,7 @@ def test_list_types_restrict_the_dsc(
     anchors: tuple[PemSigner, PemSigner], signer: PemSigner, test_payload: dict[str, Any]
 ) -> None:
     content = trustlist.build(
-        [TrustListEntry("VN", signer.certificate, frozenset("v"))],
+        [TrustListEntry.for_certificate("VN", signer.certificate, frozenset("v"))],
         sequence=1, issued_at=ISSUED, next_update=ISSUED + timedelta(days=2),
     )  # fmt: skip
     store = trustlist.verify(trustlist.sign(content, anchors[0]), [anchors[0].certificate]).trust_store()
@@ -138,7 +138,7 @@ def test_entry_validity_window_is_applied(
     anchors: tuple[PemSigner, PemSigner], signer: PemSigner, vaccination_payload: dict[str, Any]
 ) -> None:
     content = trustlist.build(
-        [TrustListEntry("VN", signer.certificate, valid_until=ISSUED + timedelta(hours=12))],
+        [TrustListEntry.for_certificate("VN", signer.certificate, valid_until=ISSUED + timedelta(hours=12))],
         sequence=1, issued_at=ISSUED, next_update=ISSUED + timedelta(days=2),
     )  # fmt: skip
     store = trustlist.verify(trustlist.sign(content, anchors[0]), [anchors[0].certificate]).trust_store()
@@ -155,7 +155,7 @@ def test_chain_check_against_listed_cscas(
     stranger_dsc = stranger.document_signer()
     csca_der = csca.certificate.public_bytes(serialization.Encoding.DER)
     content = trustlist.build(
-        [TrustListEntry("VN", signer.certificate), TrustListEntry("XX", stranger_dsc)],
+        [TrustListEntry.for_certificate("VN", signer.certificate), TrustListEntry.for_certificate("XX", stranger_dsc)],
         sequence=1, issued_at=ISSUED, next_update=ISSUED + timedelta(days=2), cscas=[csca_der],
     )  # fmt: skip
     checked = trustlist.verify(trustlist.sign(content, anchors[0]), [anchors[0].certificate])

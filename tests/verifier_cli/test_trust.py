@@ -67,7 +67,7 @@ def anchor(tmp_path_factory: pytest.TempPathFactory) -> tuple[PemSigner, Path]:
 
 def _signed(anchor: PemSigner, dscs: list[Any], sequence: int, hours: float = 48) -> bytes:
     content = trustlist.build(
-        [TrustListEntry("VN", d.certificate) for d in dscs], sequence=sequence, issued_at=ISSUED,
+        [TrustListEntry.for_certificate("VN", d.certificate) for d in dscs], sequence=sequence, issued_at=ISSUED,
         next_update=ISSUED + timedelta(hours=hours),
     )  # fmt: skip
     return trustlist.sign(content, anchor)
