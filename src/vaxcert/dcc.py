@@ -76,7 +76,7 @@ class Vaccination(_DccModel):
     dt: date
     co: str = Field(pattern=r"^[A-Z]{2}$")
     is_: Text80 = Field(alias="is")
-    ci: Text80
+    ci: Text80 | None = Field(default=None, description="UVCI; generated at issuance when absent")
 
 
 class Test(_DccModel):
@@ -91,7 +91,7 @@ class Test(_DccModel):
     tc: Text80 | None = None
     co: str = Field(pattern=r"^[A-Z]{2}$")
     is_: Text80 = Field(alias="is")
-    ci: Text80
+    ci: Text80 | None = Field(default=None, description="UVCI; generated at issuance when absent")
 
 
 class Recovery(_DccModel):
@@ -103,7 +103,7 @@ class Recovery(_DccModel):
     is_: Text80 = Field(alias="is")
     df: date
     du: date
-    ci: Text80
+    ci: Text80 | None = Field(default=None, description="UVCI; generated at issuance when absent")
 
 
 class DigitalCovidCertificate(_DccModel):
@@ -130,9 +130,18 @@ class DigitalCovidCertificate(_DccModel):
         return "v" if self.v else "t" if self.t else "r"
 
     @property
-    def uvci(self) -> str:
-        entry = (self.v or self.t or self.r or [])[0]
-        return entry.ci
+    def entry(self) -> Vaccination | Test | Recovery:
+        entries: list[Vaccination] | list[Test] | list[Recovery] = self.v or self.t or self.r or []
+        return entries[0]
+
+    @property
+    def uvci(self) -> str | None:
+        return self.entry.ci
+
+    def with_uvci(self, uvci: str) -> DigitalCovidCertificate:
+        """A copy whose single entry carries ``uvci``."""
+        group = self.certificate_type
+        return self.model_copy(update={group: [self.entry.model_copy(update={"ci": uvci})]})
 
     def to_json(self) -> dict[str, Any]:
         """The payload as it goes into the CWT: JSON types, ``is`` spelt as such."""

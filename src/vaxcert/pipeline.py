@@ -82,7 +82,7 @@ def issue(
             "issue.unknown_code",
             "; ".join(finding.describe() for finding in result.value_set_findings),
         )
-    certificate_uvci = model.uvci
+    certificate_uvci = model.uvci or ""
     if not generated_uvci and "#" in certificate_uvci and not uvci.has_valid_checksum(certificate_uvci):
         raise IssuanceError("issue.bad_uvci_checksum", f"UVCI {certificate_uvci!r} has a wrong check character")
     dsc = signer.certificate
@@ -109,32 +109,28 @@ def issue(
 def _model(
     certificate: DigitalCovidCertificate | Mapping[str, Any], country: str
 ) -> tuple[DigitalCovidCertificate, bool]:
-    """The validated model, and whether its UVCI was generated here."""
+    """The validated model with a UVCI, and whether that UVCI was generated here."""
     from pydantic import ValidationError
 
     from .dcc import DigitalCovidCertificate
 
-    if isinstance(certificate, DigitalCovidCertificate):
+    if not isinstance(certificate, DigitalCovidCertificate):
+        if not isinstance(certificate, Mapping):
+            raise SchemaError("schema.not_an_object", "the certificate payload must be a JSON object")
+        try:
+            certificate = DigitalCovidCertificate.model_validate(certificate)
+        except ValidationError as exc:
+            raise SchemaError("schema.invalid", f"invalid certificate: {describe_validation_error(exc)}") from None
+    if certificate.uvci:
         return certificate, False
-    if not isinstance(certificate, Mapping):
-        raise SchemaError("schema.not_an_object", "the certificate payload must be a JSON object")
-    document = dict(certificate)
-    generated = False
-    for group in ("v", "t", "r"):
-        entries = document.get(group)
-        if not (isinstance(entries, list) and len(entries) == 1):
-            continue
-        entry = entries[0]
-        if isinstance(entry, Mapping) and not entry.get("ci"):  # a new certificate: give it a UVCI
-            document[group] = [{**entry, "ci": uvci.generate(country)}]
-            generated = True
-    try:
-        return DigitalCovidCertificate.model_validate(document), generated
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc']) or '(root)'}: {error['msg']}" for error in exc.errors()
-        )
-        raise SchemaError("schema.invalid", f"invalid certificate: {problems}") from None
+    return certificate.with_uvci(uvci.generate(country)), True
+
+
+def describe_validation_error(error: Any) -> str:
+    """pydantic's errors as one line naming each field, e.g. ``v.0.dn: Input should be >= 1``."""
+    return "; ".join(
+        f"{'.'.join(str(part) for part in item['loc']) or '(root)'}: {item['msg']}" for item in error.errors()
+    )
 
 
 def verify(
