@@ -1,0 +1,196 @@
+"""``vaxcert-issuer``: run the service and administer it.
+
+vaxcert-issuer serve [--host H] [--port P] [--workers N]
+vaxcert-issuer migrate
+vaxcert-issuer org create NAME
+vaxcert-issuer key create --org NAME --scopes issue,read   (prints the key once)
+vaxcert-issuer key revoke PREFIX
+vaxcert-issuer bulk FILE --org NAME      (resumable: re-run the same file after a crash)
+vaxcert-issuer audit verify
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from . import audit, db
+from .auth import SCOPES, Caller, create_key, create_organisation, revoke_key
+from .issuing import IssuerService, ServiceError, parse_rows
+from .metrics import Metrics
+from .models import BulkJob, Organisation
+from .settings import Settings
+from .signers import load_signers
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vaxcert-issuer", description="The vaxcert issuing service.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the HTTP service (uvicorn)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    commands.add_parser("migrate", help="create or upgrade the database schema")
+    org = commands.add_parser("org", help="organisations").add_subparsers(dest="org", required=True)
+    org.add_parser("create").add_argument("name")
+    key = commands.add_parser("key", help="API keys").add_subparsers(dest="key", required=True)
+    create = key.add_parser("create")
+    create.add_argument("--org", required=True)
+    create.add_argument("--scopes", required=True, help=f"comma-separated: {', '.join(SCOPES)}")
+    key.add_parser("revoke").add_argument("prefix")
+    bulk = commands.add_parser("bulk", help="issue a CSV or NDJSON file of records (resumable)")
+    bulk.add_argument("file", type=Path)
+    bulk.add_argument("--org", required=True)
+    bulk.add_argument("--batch-size", type=int, default=200)
+    audit_cmd = commands.add_parser("audit", help="audit log").add_subparsers(dest="audit", required=True)
+    audit_cmd.add_parser("verify", help="check the hash chain")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int:
+    out = stdout or sys.stdout
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    settings = Settings()
+    if args.command == "serve":
+        return _serve(settings, args, out)
+    engine = db.make_engine(settings.resolved_database_url)
+    try:
+        db.migrate(engine)
+        sessions = db.session_factory(engine)
+        if args.command == "migrate":
+            out.write("database schema is up to date\n")
+            return EXIT_OK
+        if args.command == "org":
+            with db.transaction(sessions) as session:
+                try:
+                    organisation = create_organisation(session, args.name)
+                    audit.append(session, organisation.id, "org_create", args.name)
+                except IntegrityError:
+                    print(f"vaxcert-issuer: organisation {args.name!r} exists", file=sys.stderr)
+                    return EXIT_FAILED
+            out.write(f"organisation {args.name!r} created (id {organisation.id})\n")
+            return EXIT_OK
+        if args.command == "key":
+            return _key(sessions, args, out)
+        if args.command == "audit":
+            with sessions() as session:
+                check = audit.verify_chain(session)
+            if check.intact:
+                out.write(f"audit log intact: {check.entries} entries\n")
+                return EXIT_OK
+            out.write(f"audit log BROKEN at entry {check.first_bad_id}: {check.reason}\n")
+            return EXIT_FAILED
+        return _bulk(settings, sessions, args, out)
+    finally:
+        engine.dispose()
+
+
+def _organisation(sessions: db.sessionmaker[db.Session], name: str) -> Organisation:
+    with sessions() as session:
+        organisation = session.scalar(select(Organisation).where(Organisation.name == name))
+    if organisation is None:
+        raise SystemExit(f"vaxcert-issuer: no organisation named {name!r} (vaxcert-issuer org create {name!r})")
+    return organisation
+
+
+def _key(sessions: db.sessionmaker[db.Session], args: argparse.Namespace, out: TextIO) -> int:
+    if args.key == "create":
+        organisation = _organisation(sessions, args.org)
+        scopes = {part.strip() for part in args.scopes.split(",") if part.strip()}
+        with db.transaction(sessions) as session:
+            try:
+                key = create_key(session, organisation, scopes)
+            except ValueError as exc:
+                print(f"vaxcert-issuer: {exc}", file=sys.stderr)
+                return EXIT_USAGE
+            audit.append(session, organisation.id, "key_create", key.split("_")[1], ",".join(sorted(scopes)))
+        out.write(key + "\n")
+        print("store this key now: it is not shown again", file=sys.stderr)
+        return EXIT_OK
+    with db.transaction(sessions) as session:
+        revoked = revoke_key(session, args.prefix)
+        if revoked:
+            audit.append(session, None, "key_revoke", args.prefix)
+    out.write(f"key {args.prefix} revoked\n" if revoked else f"no active key {args.prefix}\n")
+    return EXIT_OK if revoked else EXIT_FAILED
+
+
+def _bulk(settings: Settings, sessions: db.sessionmaker[db.Session], args: argparse.Namespace, out: TextIO) -> int:
+    organisation = _organisation(sessions, args.org)
+    caller = Caller(organisation.id, organisation.name, "cli", frozenset({"issue"}))
+    digest = hashlib.sha256()
+    try:
+        with args.file.open("rb") as raw:
+            for chunk in iter(lambda: raw.read(1 << 20), b""):
+                digest.update(chunk)
+        total = sum(1 for _ in args.file.open("rb"))
+    except OSError as exc:
+        print(f"vaxcert-issuer: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return EXIT_USAGE
+    signers = load_signers(settings)
+    service = IssuerService(settings, sessions, signers, Metrics())
+    started = time.monotonic()
+
+    def progress(job: BulkJob) -> None:
+        done = job.rows_done
+        share = done / total if total else 1.0
+        bar = "#" * int(30 * share)
+        rate = done / max(time.monotonic() - started, 1e-9)
+        sys.stderr.write(
+            f"\r[{bar:<30}] {done}/{total} rows, {job.rows_issued} issued, "
+            f"{job.rows_rejected} rejected, {rate:,.0f} rows/s"
+        )
+        sys.stderr.flush()
+
+    try:
+        with args.file.open(encoding="utf-8", errors="replace", newline="") as stream:
+            job = service.bulk(
+                caller,
+                args.file.name,
+                digest.hexdigest(),
+                parse_rows(iter(stream), args.file.name),
+                batch_size=args.batch_size,
+                progress=progress,
+            )
+    except ServiceError as exc:
+        print(f"\nvaxcert-issuer: stopped: {exc.code}: {exc.message} (run again to resume)", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        signers.close()
+    sys.stderr.write("\n")
+    out.write(
+        f"job {job.id}: {job.rows_issued} issued, {job.rows_rejected} rejected "
+        f"(per-row results: GET /v1/bulk/{job.id}?rows=true)\n"
+    )
+    return EXIT_OK if job.rows_rejected == 0 else EXIT_FAILED
+
+
+def _serve(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
+    import uvicorn
+
+    out.write(
+        f"vaxcert issuer on http://{args.host}:{args.port}  (data: {settings.data_dir.resolve()}, "
+        f"database: {settings.resolved_database_url.split('@')[-1]})\n"
+    )
+    out.flush()
+    uvicorn.run(
+        "issuer_service.app:app_from_environment",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="info",
+    )
+    return EXIT_OK

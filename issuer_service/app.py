@@ -1,0 +1,376 @@
+"""The HTTP API (FastAPI): a thin shell over :class:`issuer_service.issuing.IssuerService`."""
+
+import hashlib
+import json
+import logging
+import tempfile
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Body, Depends, FastAPI, Header, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, Field
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from vaxcert import DigitalCovidCertificate, qr
+
+from . import db
+from .auth import Caller, authenticate
+from .documents import render_pdf
+from .issuing import IssuedRecord, IssuerService, ServiceError, parse_rows
+from .metrics import Metrics
+from .settings import Settings
+from .signers import load_signers, publish_trust_list
+
+log = logging.getLogger("vaxcert.issuer")
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "missing, unknown or revoked API key"},
+    403: {"description": "the key lacks the scope this route needs"},
+    404: {"description": "no such certificate or job for this organisation"},
+    409: {"description": "Idempotency-Key reused with a different request"},
+    413: {"description": "request body too large"},
+    422: {"description": "invalid payload: the message names each field"},
+    503: {"description": "HSM or database unavailable; nothing was stored"},
+}
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+
+
+class Links(BaseModel):
+    self: str
+    png: str
+    svg: str
+    pdf: str
+
+
+class CertificateResponse(BaseModel):
+    uvci: str
+    hc1: str
+    certificate_type: str = Field(description="v, t or r")
+    issued_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None = None
+    revocation_reason: str | None = None
+    links: Links
+
+
+class RevocationRequest(BaseModel):
+    reason: str = Field(min_length=3, max_length=200)
+
+
+class BulkJobResponse(BaseModel):
+    job_id: int
+    status: str
+    rows_done: int
+    rows_issued: int
+    rows_rejected: int
+    rows: list[dict[str, Any]] | None = None
+
+
+class BodyLimit:
+    """Refuse bodies above the limit (413) before they are read into memory."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.settings.max_upload_bytes if scope["path"].startswith("/v1/bulk") else self.settings.max_body_bytes
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await _too_large(send, limit)
+            return
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise _BodyTooLarge()
+            return message
+
+        try:
+            await self.app(scope, counting_receive, send)
+        except _BodyTooLarge:
+            await _too_large(send, limit)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _too_large(send: Send, limit: int) -> None:
+    error = {"code": "body_too_large", "message": f"the request body exceeds {limit} bytes"}
+    body = json.dumps({"error": error}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    state: dict[str, Any] = {}
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = db.make_engine(settings.resolved_database_url)
+        db.migrate(engine)
+        signers = load_signers(settings)
+        metrics = Metrics()
+        state.update(
+            engine=engine,
+            metrics=metrics,
+            signers=signers,
+            service=IssuerService(settings, db.session_factory(engine), signers, metrics),
+            trust_list=publish_trust_list(signers, settings.data_dir, settings.trust_list_hours),
+        )
+        log.info(
+            "vaxcert issuer ready: database %s, keys %s", engine.url.render_as_string(hide_password=True), signers.mode
+        )
+        try:
+            yield
+        finally:
+            signers.close()
+            engine.dispose()
+
+    app = FastAPI(
+        title="vaxcert issuer",
+        version="1",
+        lifespan=lifespan,
+        description="Issue EU DCC (HC1) certificates. Every route except health and the public "
+        "trust list needs an API key: `Authorization: Bearer vx_…`.",
+    )
+    app.add_middleware(BodyLimit, settings=settings)
+
+    def service() -> IssuerService:
+        return state["service"]  # type: ignore[no-any-return]
+
+    def caller_with(scope: str) -> Callable[..., Caller]:
+        def dependency(
+            authorization: Annotated[str | None, Header()] = None,
+            x_api_key: Annotated[str | None, Header()] = None,
+        ) -> Caller:
+            presented = x_api_key
+            if authorization and authorization.lower().startswith("bearer "):
+                presented = authorization[7:].strip()
+            if not presented:
+                raise ServiceError(401, "unauthenticated", "send an API key: Authorization: Bearer vx_…")
+            with service().sessions() as session:
+                caller = authenticate(session, presented)
+            if caller is None:
+                raise ServiceError(401, "unauthenticated", "unknown or revoked API key")
+            if not caller.may(scope):
+                raise ServiceError(403, "forbidden", f"this key lacks the '{scope}' scope")
+            return caller
+
+        return dependency
+
+    def response(record: IssuedRecord) -> CertificateResponse:
+        base = f"{settings.public_url.rstrip('/')}/v1/certificates/{quote(record.uvci, safe='')}"
+        return CertificateResponse(
+            uvci=record.uvci,
+            hc1=record.hc1,
+            certificate_type=record.certificate_type,
+            issued_at=record.issued_at,
+            expires_at=record.expires_at,
+            revoked_at=record.revoked_at,
+            revocation_reason=record.revocation_reason,
+            links=Links(self=base, png=f"{base}/qr.png", svg=f"{base}/qr.svg", pdf=f"{base}/pdf"),
+        )
+
+    @app.exception_handler(ServiceError)
+    async def service_error(request: Request, exc: ServiceError) -> JSONResponse:
+        return JSONResponse({"error": {"code": exc.code, "message": exc.message}}, status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [
+            {"field": ".".join(str(part) for part in error["loc"] if part != "body"), "message": error["msg"]}
+            for error in exc.errors()
+        ]
+        message = "; ".join(f"{p['field'] or '(body)'}: {p['message']}" for p in problems)
+        return JSONResponse({"error": {"code": "invalid_request", "message": message, "fields": problems}}, 422)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s", request.url.path)
+        return JSONResponse({"error": {"code": "internal", "message": "internal error; it was logged"}}, 500)
+
+    @app.middleware("http")
+    async def count(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        result = await call_next(request)
+        route = request.scope.get("route")
+        if "metrics" in state:
+            state["metrics"].requests.labels(route=getattr(route, "path", "unmatched"), status=result.status_code).inc()
+        return result
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"], responses={503: ERRORS[503]})
+    def readyz() -> JSONResponse:
+        problems = {}
+        try:
+            db.ping(state["engine"])
+        except Exception as exc:  # any driver error means "not ready"
+            problems["database"] = type(exc).__name__
+        try:
+            for kind in ("v", "t", "r"):
+                state["signers"].for_type(kind).sign(b"readiness probe")
+        except Exception as exc:  # an HSM outage surfaces as several exception types
+            problems["signer"] = getattr(exc, "code", type(exc).__name__)
+        if problems:
+            return JSONResponse({"status": "unavailable", "problems": problems}, 503)
+        return JSONResponse({"status": "ready", "keys": state["signers"].mode})
+
+    @app.get("/metrics", tags=["health"], responses={401: ERRORS[401], 403: ERRORS[403]})
+    def metrics(caller: Annotated[Caller, Depends(caller_with("admin"))]) -> Response:
+        return Response(generate_latest(state["metrics"].registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.post(
+        "/v1/certificates",
+        status_code=201,
+        response_model=CertificateResponse,
+        tags=["certificates"],
+        responses={k: {"model": ErrorBody, **v} for k, v in ERRORS.items() if k != 404},
+    )
+    def create_certificate(
+        payload: Annotated[DigitalCovidCertificate, Body()],
+        caller: Annotated[Caller, Depends(caller_with("issue"))],
+        idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    ) -> Any:
+        record = service().issue(caller, payload, idempotency_key)
+        result = response(record)
+        return JSONResponse(result.model_dump(mode="json"), status_code=200 if record.replayed else 201)
+
+    @app.get(
+        "/v1/certificates/{uvci}",
+        response_model=CertificateResponse,
+        tags=["certificates"],
+        responses={k: ERRORS[k] for k in (401, 403, 404)},
+    )
+    def get_certificate(uvci: str, caller: Annotated[Caller, Depends(caller_with("read"))]) -> CertificateResponse:
+        return response(service().get(caller, uvci))
+
+    @app.get("/v1/certificates/{uvci}/qr.png", tags=["certificates"], responses={k: ERRORS[k] for k in (401, 403, 404)})
+    def get_png(uvci: str, caller: Annotated[Caller, Depends(caller_with("read"))]) -> Response:
+        return Response(qr.encode_png(service().get(caller, uvci, audit_as="read_qr").hc1), media_type="image/png")
+
+    @app.get("/v1/certificates/{uvci}/qr.svg", tags=["certificates"], responses={k: ERRORS[k] for k in (401, 403, 404)})
+    def get_svg(uvci: str, caller: Annotated[Caller, Depends(caller_with("read"))]) -> Response:
+        return Response(qr.encode_svg(service().get(caller, uvci, audit_as="read_qr").hc1), media_type="image/svg+xml")
+
+    @app.get("/v1/certificates/{uvci}/pdf", tags=["certificates"], responses={k: ERRORS[k] for k in (401, 403, 404)})
+    def get_pdf(uvci: str, caller: Annotated[Caller, Depends(caller_with("read"))]) -> Response:
+        record = service().get(caller, uvci, audit_as="read_pdf")
+        return Response(render_pdf(record.hc1, settings.issuer_name), media_type="application/pdf")
+
+    @app.post(
+        "/v1/certificates/{uvci}/revoke",
+        response_model=CertificateResponse,
+        tags=["certificates"],
+        responses={k: ERRORS[k] for k in (401, 403, 404, 422)},
+    )
+    def revoke(
+        uvci: str, request: RevocationRequest, caller: Annotated[Caller, Depends(caller_with("revoke"))]
+    ) -> CertificateResponse:
+        return response(service().revoke(caller, uvci, request.reason))
+
+    @app.post(
+        "/v1/bulk",
+        status_code=202,
+        response_model=BulkJobResponse,
+        tags=["bulk"],
+        responses={k: ERRORS[k] for k in (401, 403, 413, 503)},
+    )
+    async def bulk(
+        request: Request,
+        caller: Annotated[Caller, Depends(caller_with("issue"))],
+        name: Annotated[str, Query(max_length=300)] = "upload",
+    ) -> BulkJobResponse:
+        """Upload NDJSON (one DCC per line) or CSV (spec/bulk.md) as the request body; runs in the background."""
+        digest = hashlib.sha256()
+        spool = tempfile.NamedTemporaryFile(prefix="vaxcert-bulk-", suffix=".upload", delete=False)  # noqa: SIM115
+        with spool:
+            async for chunk in request.stream():
+                digest.update(chunk)
+                spool.write(chunk)
+        job = service()._job(caller, name, digest.hexdigest())
+        threading.Thread(
+            target=_run_bulk, args=(service(), caller, Path(spool.name), name, digest.hexdigest()), daemon=True
+        ).start()
+        return BulkJobResponse(
+            job_id=job.id,
+            status=job.status,
+            rows_done=job.rows_done,
+            rows_issued=job.rows_issued,
+            rows_rejected=job.rows_rejected,
+        )
+
+    @app.get(
+        "/v1/bulk/{job_id}",
+        response_model=BulkJobResponse,
+        tags=["bulk"],
+        responses={k: ERRORS[k] for k in (401, 403, 404)},
+    )
+    def bulk_status(
+        job_id: int, caller: Annotated[Caller, Depends(caller_with("read"))], rows: bool = False
+    ) -> BulkJobResponse:
+        job, results = service().job(caller, job_id)
+        listed = [{"row": r.row_number, "uvci": r.uvci, "error": r.error} for r in results] if rows else None
+        return BulkJobResponse(
+            job_id=job.id,
+            status=job.status,
+            rows_done=job.rows_done,
+            rows_issued=job.rows_issued,
+            rows_rejected=job.rows_rejected,
+            rows=listed,
+        )
+
+    @app.get("/v1/trust-list", tags=["trust"], responses={200: {"content": {"application/cose": {}}}})
+    def trust_list() -> Response:
+        """The signed trust list of this issuer's DSCs (public: it is signed data for verifiers)."""
+        signed = state.get("trust_list")
+        if signed is None:
+            raise ServiceError(503, "no_trust_list", "no trust-list signer is configured")
+        return Response(signed, media_type="application/cose")
+
+    return app
+
+
+def _run_bulk(service: IssuerService, caller: Caller, path: Path, name: str, digest: str) -> None:
+    try:
+        with path.open(encoding="utf-8", errors="replace", newline="") as stream:
+            service.bulk(caller, name, digest, parse_rows(iter(stream), name))
+    except ServiceError as exc:
+        log.error("bulk job from %s stopped: %s (re-upload the same file to resume)", name, exc.message)
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def app_from_environment() -> FastAPI:
+    """Factory for ``uvicorn --factory issuer_service.app:app_from_environment``."""
+    return create_app(Settings())

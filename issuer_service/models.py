@@ -1,0 +1,106 @@
+"""Database tables (SQLAlchemy 2).  Migrations in ``migrations/`` mirror these."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Organisation(Base):
+    """A vaccination site, hospital, province system or ministry office."""
+
+    __tablename__ = "organisations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ApiKey(Base):
+    """An API key: shown once, stored as a SHA-256 digest of its secret part."""
+
+    __tablename__ = "api_keys"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    secret_sha256: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Certificate(Base):
+    """An issued certificate.  The UVCI is the primary key, so it is unique by construction.
+
+    The HC1 text is kept so the holder's QR and PDF can be produced again; no
+    other personal data is stored outside it.
+    """
+
+    __tablename__ = "certificates"
+    uvci: Mapped[str] = mapped_column(String(80), primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    certificate_type: Mapped[str] = mapped_column(String(1))
+    hc1: Mapped[str] = mapped_column(Text)
+    kid: Mapped[str] = mapped_column(String(16))
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    revocation_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class IdempotencyRecord(Base):
+    """Maps an organisation's Idempotency-Key (or a bulk row) to the certificate it produced."""
+
+    __tablename__ = "idempotency"
+    __table_args__ = (UniqueConstraint("organisation_id", "key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    key: Mapped[str] = mapped_column(String(200))
+    request_sha256: Mapped[str] = mapped_column(String(64))
+    uvci: Mapped[str] = mapped_column(ForeignKey("certificates.uvci"))
+
+
+class BulkJob(Base):
+    __tablename__ = "bulk_jobs"
+    __table_args__ = (UniqueConstraint("organisation_id", "file_sha256"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    file_name: Mapped[str] = mapped_column(String(300))
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20))
+    rows_done: Mapped[int] = mapped_column(Integer, default=0)
+    rows_issued: Mapped[int] = mapped_column(Integer, default=0)
+    rows_rejected: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class BulkRow(Base):
+    """The result of one bulk row, written in the same transaction as its certificate."""
+
+    __tablename__ = "bulk_rows"
+    __table_args__ = (UniqueConstraint("job_id", "row_number"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("bulk_jobs.id"), index=True)
+    row_number: Mapped[int] = mapped_column(Integer)
+    uvci: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class AuditEntry(Base):
+    """Append-only, hash-chained: each entry's digest covers the previous digest."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    organisation_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    action: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    previous_sha256: Mapped[str] = mapped_column(String(64), unique=True)  # one successor per entry
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)

@@ -1,0 +1,58 @@
+"""Service configuration: environment variables ``VAXCERT_*`` or a ``.env``-style settings file.
+
+| variable | default | meaning |
+|---|---|---|
+| VAXCERT_DATA_DIR | ./vaxcert-data | keys, development PKI, SQLite file, published trust list |
+| VAXCERT_DATABASE_URL | sqlite:///<data dir>/issuer.db | SQLAlchemy URL; ``postgresql+psycopg://…`` in production |
+| VAXCERT_HSM_TOKEN | (unset) | PKCS#11 token label; when set, DSC keys are used from the HSM |
+| VAXCERT_HSM_MODULE | SoftHSM2's module | PKCS#11 module path |
+| VAXCERT_HSM_PIN / VAXCERT_HSM_PIN_FILE | | the token's user PIN |
+| VAXCERT_DSC_KEY_LABELS | dsc | HSM key label(s): ``dsc`` for all types, or ``v=dsc-v,t=dsc-t,r=dsc-r`` |
+| VAXCERT_ISSUER_COUNTRY | VN | CWT ``iss`` and UVCI country |
+| VAXCERT_VALIDITY_DAYS | 365 | certificate lifetime |
+| VAXCERT_MAX_BODY_BYTES | 65536 | larger JSON bodies are refused (413) |
+| VAXCERT_MAX_UPLOAD_BYTES | 1073741824 | bulk upload limit |
+| VAXCERT_PUBLIC_URL | http://127.0.0.1:8000 | base of the links returned to clients |
+| VAXCERT_TRUST_LIST_HOURS | 48 | next-update window of the published trust list |
+| VAXCERT_DEV_KEYS | auto | no HSM token set: ``softhsm`` (local SoftHSM2 token), ``pem`` (warns), ``auto`` |
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="VAXCERT_", env_file=None, extra="ignore")
+
+    data_dir: Path = Path("vaxcert-data")
+    database_url: str | None = None
+    hsm_token: str | None = None
+    hsm_module: str | None = None
+    dsc_key_labels: str = "dsc"
+    issuer_country: str = Field(default="VN", pattern=r"^[A-Z]{2}$")
+    issuer_name: str = "Ministry of Health of Viet Nam"
+    validity_days: int = Field(default=365, ge=1)
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    max_upload_bytes: int = Field(default=1024 * 1024 * 1024, ge=1024)
+    public_url: str = "http://127.0.0.1:8000"
+    trust_list_hours: float = Field(default=48, gt=0)
+    dev_keys: str = Field(default="auto", pattern="^(auto|softhsm|pem)$")
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'issuer.db').resolve()}"
+
+    def key_label_for(self, certificate_type: str) -> str:
+        """HSM key label for a certificate type (one DSC per type when configured)."""
+        labels = {}
+        for part in self.dsc_key_labels.split(","):
+            kind, sep, label = part.strip().partition("=")
+            if sep:
+                labels[kind.strip()] = label.strip()
+            else:
+                labels["*"] = kind.strip()
+        return labels.get(certificate_type) or labels.get("*") or "dsc"
