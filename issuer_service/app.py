@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import OperationalError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vaxcert import DigitalCovidCertificate, qr
@@ -212,6 +213,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ]
         message = "; ".join(f"{p['field'] or '(body)'}: {p['message']}" for p in problems)
         return JSONResponse({"error": {"code": "invalid_request", "message": message, "fields": problems}}, 422)
+
+    @app.exception_handler(OperationalError)
+    async def database_down(request: Request, exc: OperationalError) -> JSONResponse:
+        log.error("database unavailable: %s", exc.orig)
+        error = {"code": "database_unavailable", "message": "the database is unavailable; nothing was stored"}
+        return JSONResponse({"error": error}, 503)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
