@@ -1,0 +1,3 @@
+from .admin import main
+
+raise SystemExit(main())

@@ -1,0 +1,133 @@
+"""Real processes: kill -9 during a bulk run, and two uvicorn services on one PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from issuer_service import db
+from issuer_service.audit import verify_chain
+from issuer_service.models import BulkRow, Certificate
+from issuer_service.settings import Settings
+from tests.conftest import HSM_PIN
+from tests.issuer_service.conftest import SERVICE_KEY, _free_port, auth, make_key
+
+
+def _env(settings: Settings) -> dict[str, str]:
+    return {
+        **os.environ,
+        "VAXCERT_DATA_DIR": str(settings.data_dir),
+        "VAXCERT_DATABASE_URL": settings.resolved_database_url,
+        "VAXCERT_HSM_TOKEN": settings.hsm_token or "",
+        "VAXCERT_DSC_KEY_LABELS": SERVICE_KEY,
+        "VAXCERT_HSM_PIN": HSM_PIN,
+    }
+
+
+def _counts(settings: Settings) -> tuple[int, int, int]:
+    engine = db.make_engine(settings.resolved_database_url)
+    try:
+        with db.session_factory(engine)() as session:
+            certificates = session.scalar(select(func.count()).select_from(Certificate)) or 0
+            rows = session.scalar(select(func.count()).select_from(BulkRow)) or 0
+            issued_rows = session.scalar(select(func.count()).select_from(BulkRow).where(BulkRow.uvci.is_not(None)))
+            return int(certificates), int(rows), int(issued_rows or 0)
+    except Exception:  # the schema may not exist yet
+        return 0, 0, 0
+    finally:
+        engine.dispose()
+
+
+def test_kill_9_during_bulk_then_resume(
+    settings: Settings, tmp_path: Path, vaccination_payload: dict[str, Any]
+) -> None:
+    rows = 3000
+    records = tmp_path / "records.ndjson"
+    with records.open("w", encoding="utf-8") as stream:
+        for index in range(rows):
+            record = json.loads(json.dumps(vaccination_payload))
+            record["nam"]["gn"] = f"Thị Phương {index}"
+            if index % 500 == 7:
+                record["v"][0]["mp"] = "Nanocovax"  # rejected rows must be recorded too
+            stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+    make_key(settings, "Ministry", {"admin"})
+    command = [sys.executable, "-m", "issuer_service.admin", "bulk", str(records), "--org", "Ministry",
+               "--batch-size", "50"]  # fmt: skip
+    process = subprocess.Popen(command, env=_env(settings), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while _counts(settings)[1] < 400 and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert process.poll() is None, "the bulk run finished before it could be killed; use more rows"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    certificates, done, issued = _counts(settings)
+    assert 0 < done < rows and certificates == issued  # every acknowledged row has its certificate, no orphans
+    resumed = subprocess.run(command, env=_env(settings), capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 1, resumed.stderr  # 1: some rows were rejected (the Nanocovax rows)
+    certificates, done, issued = _counts(settings)
+    rejected = len([i for i in range(rows) if i % 500 == 7])
+    assert done == rows and issued == rows - rejected and certificates == issued
+    again = subprocess.run(command, env=_env(settings), capture_output=True, text=True, timeout=600)
+    assert _counts(settings) == (certificates, done, issued), again.stderr  # re-running duplicates nothing
+    engine = db.make_engine(settings.resolved_database_url)
+    with db.session_factory(engine)() as session:
+        assert verify_chain(session).intact
+    engine.dispose()
+
+
+def test_two_service_processes_share_one_postgresql(
+    postgres: str, settings: Settings, tmp_path: Path, vaccination_payload: dict[str, Any]
+) -> None:
+    if not settings.resolved_database_url.startswith("postgresql"):
+        pytest.skip("this test is about several processes on one PostgreSQL server")
+    key = make_key(settings, "Bach Mai Hospital", {"issue", "read"})
+    ports = [_free_port(), _free_port()]
+    servers = [
+        subprocess.Popen([sys.executable, "-m", "issuer_service.admin", "serve", "--port", str(port)],
+                         env=_env(settings), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        for port in ports
+    ]  # fmt: skip
+    try:
+        for port in ports:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                assert time.monotonic() < deadline, "service did not start"
+                time.sleep(0.2)
+
+        def post(index: int) -> str:
+            port = ports[index % 2]
+            response = httpx.post(f"http://127.0.0.1:{port}/v1/certificates", json=vaccination_payload,
+                                  headers={**auth(key), "Idempotency-Key": f"k{index % 150}"}, timeout=30)  # fmt: skip
+            assert response.status_code in (200, 201), response.text
+            return str(response.json()["uvci"])
+
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            uvcis = list(pool.map(post, range(300)))
+        # 150 distinct idempotency keys, each used twice across the two processes: 150 certificates.
+        assert len(set(uvcis)) == 150
+        assert _counts(settings)[0] == 150
+        engine = db.make_engine(settings.resolved_database_url)
+        with db.session_factory(engine)() as session:
+            assert verify_chain(session).intact
+        engine.dispose()
+    finally:
+        for server in servers:
+            server.send_signal(signal.SIGTERM)
+        for server in servers:
+            server.wait(timeout=30)
