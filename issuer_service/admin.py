@@ -194,5 +194,7 @@ def _serve(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
         log_level="info",
     )
     return EXIT_OK
+
+
 if __name__ == "__main__":
     raise SystemExit(main())

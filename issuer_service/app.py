@@ -5,6 +5,7 @@ import json
 import logging
 import tempfile
 import threading
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -129,6 +130,37 @@ async def _too_large(send: Send, limit: int) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+class RecentCallers:
+    """Successful authentications remembered for a few seconds.
+
+    Saves a database read per request; the price is that a revoked key keeps
+    working for at most ``ttl`` seconds in each worker process.
+    """
+
+    def __init__(self, ttl: float = 5.0, size: int = 10_000) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._entries: dict[str, tuple[float, Caller]] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _key(presented: str) -> str:
+        return hashlib.sha256(presented.encode("utf-8", "replace")).hexdigest()
+
+    def get(self, presented: str) -> Caller | None:
+        with self._lock:
+            found = self._entries.get(self._key(presented))
+        if found is None or found[0] < time.monotonic():
+            return None
+        return found[1]
+
+    def put(self, presented: str, caller: Caller) -> None:
+        with self._lock:
+            if len(self._entries) >= self.size:
+                self._entries.clear()
+            self._entries[self._key(presented)] = (time.monotonic() + self.ttl, caller)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     state: dict[str, Any] = {}
@@ -168,6 +200,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def service() -> IssuerService:
         return state["service"]  # type: ignore[no-any-return]
 
+    recent_callers = RecentCallers(ttl=settings.auth_cache_seconds)
+
     def caller_with(scope: str) -> Callable[..., Caller]:
         def dependency(
             authorization: Annotated[str | None, Header()] = None,
@@ -178,8 +212,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 presented = authorization[7:].strip()
             if not presented:
                 raise ServiceError(401, "unauthenticated", "send an API key: Authorization: Bearer vx_…")
-            with service().sessions() as session:
-                caller = authenticate(session, presented)
+            caller = recent_callers.get(presented)
+            if caller is None:
+                with service().read_sessions() as session:
+                    caller = authenticate(session, presented)
+                if caller is not None:
+                    recent_callers.put(presented, caller)
             if caller is None:
                 raise ServiceError(401, "unauthenticated", "unknown or revoked API key")
             if not caller.may(scope):
@@ -274,29 +312,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse(result.model_dump(mode="json"), status_code=200 if record.replayed else 201)
 
     @app.get(
-        "/v1/certificates/{uvci}",
-        response_model=CertificateResponse,
-        tags=["certificates"],
-        responses={k: ERRORS[k] for k in (401, 403, 404)},
+        "/v1/certificates/{uvci:path}/qr.png", tags=["certificates"], responses={k: ERRORS[k] for k in (401, 403, 404)}
     )
-    def get_certificate(uvci: str, caller: Annotated[Caller, Depends(caller_with("read"))]) -> CertificateResponse:
-        return response(service().get(caller, uvci))
-
-    @app.get("/v1/certificates/{uvci}/qr.png", tags=["certificates"], responses={k: ERRORS[k] for k in (401, 403, 404)})
     def get_png(uvci: str, caller: Annotated[Caller, Depends(caller_with("read"))]) -> Response:
         return Response(qr.encode_png(service().get(caller, uvci, audit_as="read_qr").hc1), media_type="image/png")
 
-    @app.get("/v1/certificates/{uvci}/qr.svg", tags=["certificates"], responses={k: ERRORS[k] for k in (401, 403, 404)})
+    @app.get(
+        "/v1/certificates/{uvci:path}/qr.svg", tags=["certificates"], responses={k: ERRORS[k] for k in (401, 403, 404)}
+    )
     def get_svg(uvci: str, caller: Annotated[Caller, Depends(caller_with("read"))]) -> Response:
         return Response(qr.encode_svg(service().get(caller, uvci, audit_as="read_qr").hc1), media_type="image/svg+xml")
 
-    @app.get("/v1/certificates/{uvci}/pdf", tags=["certificates"], responses={k: ERRORS[k] for k in (401, 403, 404)})
+    @app.get(
+        "/v1/certificates/{uvci:path}/pdf", tags=["certificates"], responses={k: ERRORS[k] for k in (401, 403, 404)}
+    )
     def get_pdf(uvci: str, caller: Annotated[Caller, Depends(caller_with("read"))]) -> Response:
         record = service().get(caller, uvci, audit_as="read_pdf")
         return Response(render_pdf(record.hc1, settings.issuer_name), media_type="application/pdf")
 
     @app.post(
-        "/v1/certificates/{uvci}/revoke",
+        "/v1/certificates/{uvci:path}/revoke",
         response_model=CertificateResponse,
         tags=["certificates"],
         responses={k: ERRORS[k] for k in (401, 403, 404, 422)},
@@ -305,6 +340,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         uvci: str, request: RevocationRequest, caller: Annotated[Caller, Depends(caller_with("revoke"))]
     ) -> CertificateResponse:
         return response(service().revoke(caller, uvci, request.reason))
+
+    @app.get(
+        "/v1/certificates/{uvci:path}",
+        response_model=CertificateResponse,
+        tags=["certificates"],
+        responses={k: ERRORS[k] for k in (401, 403, 404)},
+    )
+    # Registered after the /qr.png, /qr.svg, /pdf and /revoke routes: a UVCI may contain "/" (as its
+    # check character, or as in NL-style identifiers), so it is matched as a path and must come last.
+    def get_certificate(uvci: str, caller: Annotated[Caller, Depends(caller_with("read"))]) -> CertificateResponse:
+        return response(service().get(caller, uvci))
 
     @app.post(
         "/v1/bulk",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -40,13 +41,43 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        # Take the write lock at the start, so read-then-write sequences (audit chain,
-        # idempotency) are serialised across processes instead of failing late.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers take the write lock at the start, so read-then-write sequences (audit
+        # chain, idempotency) are serialised across processes instead of failing late;
+        # read-only sessions (see read_only) begin deferred and never wait for writers.
+        if connection.get_execution_options().get("vaxcert_read_only"):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def read_only_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions that only read (authentication): on SQLite they do not queue behind writers."""
+    return sessionmaker(engine.execution_options(vaxcert_read_only=True), expire_on_commit=False)
+
+
+class WriteGate:
+    """One writer at a time inside this process, for SQLite.
+
+    SQLite allows one writer per database; threads that wait inside SQLite's
+    busy handler sleep in growing steps (up to 100 ms), which wrecks latency
+    under load.  Waiting on a Python lock wakes them as soon as it is free;
+    only the other processes still meet SQLite's own lock.
+    """
+
+    def __init__(self, engine: Engine | None) -> None:
+        self._lock = threading.Lock() if engine is not None and engine.dialect.name == "sqlite" else None
+
+    def __enter__(self) -> None:
+        if self._lock is not None:
+            self._lock.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        if self._lock is not None:
+            self._lock.release()
 
 
 @contextmanager

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from vaxcert import DigitalCovidCertificate, KeyProviderError, VaxcertError, issue
 from vaxcert.pipeline import describe_validation_error
 
-from . import audit
+from . import audit, db
 from .auth import Caller
 from .metrics import Metrics
 from .models import BulkJob, BulkRow, Certificate, IdempotencyRecord
@@ -84,6 +84,9 @@ class IssuerService:
         self.sessions = sessions
         self.signers = signers
         self.metrics = metrics
+        bind = sessions.kw.get("bind")
+        self.write_gate = db.WriteGate(bind)
+        self.read_sessions = db.read_only_factory(bind) if bind is not None else sessions
 
     # ------------------------------------------------------------------ single issuance
 
@@ -176,7 +179,7 @@ class IssuerService:
         return row
 
     def _transaction(self) -> Any:
-        return _Transaction(self.sessions)
+        return _Transaction(self.sessions, self.write_gate)
 
     # ------------------------------------------------------------------ reads and revocation
 
@@ -329,18 +332,21 @@ class IssuerService:
 
 
 class _Transaction:
-    """A session in a transaction; database outages become a clear 503."""
+    """A write transaction; database outages become a clear 503."""
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, sessions: sessionmaker[Session], gate: db.WriteGate) -> None:
         self._session = sessions()
         self._context: Any = None
+        self._gate = gate
 
     def __enter__(self) -> Session:
+        self._gate.__enter__()
         try:
             self._context = self._session.begin()
             self._context.__enter__()
         except OperationalError as exc:
             self._session.close()
+            self._gate.__exit__()
             raise ServiceError(503, "database_unavailable", f"the database is unavailable ({exc.orig})") from None
         return self._session
 
@@ -351,6 +357,7 @@ class _Transaction:
             raise ServiceError(503, "database_unavailable", f"the database is unavailable ({exc.orig})") from None
         finally:
             self._session.close()
+            self._gate.__exit__()
         if isinstance(value, OperationalError):
             raise ServiceError(503, "database_unavailable", f"the database is unavailable ({value.orig})") from None
 

@@ -110,7 +110,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def settings(tmp_path: Path, database_url: str, service_dsc: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.setenv("VAXCERT_HSM_PIN", HSM_PIN)
     return Settings(data_dir=tmp_path / "data", database_url=database_url, hsm_token=service_dsc,
-                    dsc_key_labels=SERVICE_KEY, max_body_bytes=8192)  # fmt: skip
+                    dsc_key_labels=SERVICE_KEY, max_body_bytes=8192, auth_cache_seconds=0)  # fmt: skip
 
 
 @pytest.fixture

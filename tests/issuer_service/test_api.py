@@ -45,9 +45,12 @@ def test_issue_read_and_verify(
 
 def test_pdf_opens_and_its_qr_decodes(client: TestClient, settings: Settings, vaccination_payload: Any) -> None:
     key = make_key(settings, "Bach Mai Hospital", {"issue", "read"})
-    body = client.post("/v1/certificates", json=vaccination_payload, headers=auth(key)).json()
+    created = client.post("/v1/certificates", json=vaccination_payload, headers=auth(key))
+    assert created.status_code == 201, created.text
+    body = created.json()
     pdf = client.get(f"/v1/certificates/{quote(body['uvci'], safe='')}/pdf", headers=auth(key))
-    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.status_code == 200, (pdf.text, body["uvci"])
+    assert pdf.headers["content-type"] == "application/pdf"
     page = PdfReader(io.BytesIO(pdf.content)).pages[0]
     text = page.extract_text()
     assert "CHỨNG NHẬN TIÊM CHỦNG" in text and "Nguyễn Thị Phương" in text and "Comirnaty" in text
@@ -240,3 +243,16 @@ def _state(client: TestClient) -> dict[str, Any]:
             cells = dict(zip(endpoint.__code__.co_freevars, endpoint.__closure__ or (), strict=True))
             return cells["state"].cell_contents  # type: ignore[no-any-return]
     raise AssertionError("app state not found")
+
+
+def test_uvcis_with_slashes_are_addressable(client: TestClient, settings: Settings, vaccination_payload: Any) -> None:
+    """Check characters can be '/' or ':'; NL-style UVCIs contain '/' too."""
+    key = make_key(settings, "Bach Mai Hospital", {"issue", "read", "revoke"})
+    vaccination_payload["v"][0]["ci"] = "URN:UVCI:01:NL:187/37512422923#Z"
+    uvci = client.post("/v1/certificates", json=vaccination_payload, headers=auth(key)).json()["uvci"]
+    assert uvci == "URN:UVCI:01:NL:187/37512422923#Z"
+    base = f"/v1/certificates/{quote(uvci, safe='')}"
+    assert client.get(base, headers=auth(key)).json()["uvci"] == uvci
+    for suffix in ("/qr.png", "/qr.svg", "/pdf"):
+        assert client.get(base + suffix, headers=auth(key)).status_code == 200, suffix
+    assert client.post(base + "/revoke", json={"reason": "test"}, headers=auth(key)).status_code == 200

@@ -1,0 +1,111 @@
+"""HTTP issuance throughput: 2 uvicorn workers, concurrent clients, SQLite (and PostgreSQL if given).
+
+    .venv/bin/python benchmarks/bench_service.py [--requests 3000] [--concurrency 32] [--postgres URL]
+
+The load generator runs on the same 2-core machine and competes for CPU, so the
+numbers are a floor.  Keys: development PEM key (VAXCERT_DEV_KEYS=pem) or the
+dev SoftHSM2 token (--softhsm).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+PAYLOAD = json.loads((ROOT / "spec/vectors/payloads/vn-vaccination.json").read_text(encoding="utf-8"))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def load(url: str, key: str, requests: int, concurrency: int) -> list[float]:
+    latencies: list[float] = []
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for index in range(requests):
+        queue.put_nowait(index)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(limits=limits, timeout=60) as client:
+
+        async def worker() -> None:
+            while not queue.empty():
+                queue.get_nowait()
+                started = time.perf_counter()
+                response = await client.post(url, json=PAYLOAD, headers={"Authorization": f"Bearer {key}"})
+                latencies.append(time.perf_counter() - started)
+                if response.status_code != 201:
+                    raise RuntimeError(response.text)
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return latencies
+
+
+def run(database_url: str | None, label: str, args: argparse.Namespace) -> None:
+    data = Path(tempfile.mkdtemp(prefix="vaxcert-bench-"))
+    env = {**os.environ, "VAXCERT_DATA_DIR": str(data), "VAXCERT_DEV_KEYS": "softhsm" if args.softhsm else "pem"}
+    if database_url:
+        env["VAXCERT_DATABASE_URL"] = database_url
+    admin = [sys.executable, "-m", "issuer_service.admin"]
+    subprocess.run([*admin, "org", "create", "bench"], env=env, check=True, capture_output=True)
+    key = subprocess.run([*admin, "key", "create", "--org", "bench", "--scopes", "issue"], env=env, check=True,
+                         capture_output=True, text=True).stdout.strip()  # fmt: skip
+    port = free_port()
+    server = subprocess.Popen([*admin, "serve", "--port", str(port), "--workers", "2"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("service did not start")
+            time.sleep(0.2)
+        url = f"http://127.0.0.1:{port}/v1/certificates"
+        asyncio.run(load(url, key, 200, args.concurrency))  # warm-up
+        started = time.perf_counter()
+        latencies = asyncio.run(load(url, key, args.requests, args.concurrency))
+        elapsed = time.perf_counter() - started
+        latencies.sort()
+        p50 = statistics.median(latencies) * 1e3
+        p99 = latencies[int(len(latencies) * 0.99) - 1] * 1e3
+        print(f"| {label} | {args.requests / elapsed:,.0f}/s | {p50:.1f} ms | {p99:.1f} ms |")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--postgres", help="SQLAlchemy URL of an empty PostgreSQL database")
+    parser.add_argument("--softhsm", action="store_true", help="sign with the development SoftHSM2 token")
+    args = parser.parse_args()
+    keys = "SoftHSM2" if args.softhsm else "PEM key"
+    print(f"POST /v1/certificates, ES256 ({keys}), 2 uvicorn workers, {args.concurrency} concurrent clients, "
+          f"{args.requests} requests\n")  # fmt: skip
+    print("| database | throughput | p50 latency | p99 latency |\n|---|---|---|---|")
+    run(None, "SQLite (WAL)", args)
+    if args.postgres:
+        run(args.postgres, "PostgreSQL", args)
+
+
+if __name__ == "__main__":
+    main()
