@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -79,6 +80,9 @@ def run(database_url: str | None, label: str, args: argparse.Namespace) -> None:
             time.sleep(0.2)
         url = f"http://127.0.0.1:{port}/v1/certificates"
         asyncio.run(load(url, key, 200, args.concurrency))  # warm-up
+        if shutil.which("wrk") and not args.python_client:
+            print(wrk(url, key, args), flush=True)
+            return
         started = time.perf_counter()
         latencies = asyncio.run(load(url, key, args.requests, args.concurrency))
         elapsed = time.perf_counter() - started
@@ -91,20 +95,50 @@ def run(database_url: str | None, label: str, args: argparse.Namespace) -> None:
         server.wait(timeout=30)
 
 
+def wrk(url: str, key: str, args: argparse.Namespace) -> str:
+    """Load from wrk (C, one thread), so the generator takes little of the 2 cores from the server."""
+    script = Path(tempfile.mkdtemp()) / "post.lua"
+    body = json.dumps(PAYLOAD, ensure_ascii=False).replace("\\", "\\\\").replace("]]", "] ]")
+    script.write_text(
+        f'wrk.method = "POST"\nwrk.body = [[{body}]]\nwrk.headers["Content-Type"] = "application/json"\n'
+        f'wrk.headers["Authorization"] = "Bearer {key}"\n', encoding="utf-8",
+    )  # fmt: skip
+    result = subprocess.run(["wrk", "-t1", f"-c{args.concurrency}", f"-d{args.seconds}s", "--latency", "-s",
+                             str(script), url], capture_output=True, text=True, check=True).stdout  # fmt: skip
+    rate = next(line.split()[-1] for line in result.splitlines() if line.startswith("Requests/sec"))
+    p50 = next(line.split()[-1] for line in result.splitlines() if line.strip().startswith("50%"))
+    p99 = next(line.split()[-1] for line in result.splitlines() if line.strip().startswith("99%"))
+    non_2xx = next((line for line in result.splitlines() if "Non-2xx" in line), "")
+    return f"| {args.label} (wrk, {args.seconds} s) | {float(rate):,.0f}/s | {p50} | {p99} | {non_2xx}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--postgres", help="SQLAlchemy URL of an empty PostgreSQL database")
+    parser.add_argument(
+        "--postgres", default="auto", help="SQLAlchemy URL of an empty database, 'auto' (start one) or ''"
+    )
     parser.add_argument("--softhsm", action="store_true", help="sign with the development SoftHSM2 token")
+    parser.add_argument("--seconds", type=int, default=15, help="wrk duration")
+    parser.add_argument("--python-client", action="store_true", help="use the httpx client even if wrk exists")
     args = parser.parse_args()
     keys = "SoftHSM2" if args.softhsm else "PEM key"
     print(f"POST /v1/certificates, ES256 ({keys}), 2 uvicorn workers, {args.concurrency} concurrent clients, "
           f"{args.requests} requests\n")  # fmt: skip
-    print("| database | throughput | p50 latency | p99 latency |\n|---|---|---|---|")
-    run(None, "SQLite (WAL)", args)
-    if args.postgres:
-        run(args.postgres, "PostgreSQL", args)
+    print("| database | throughput | p50 latency | p99 latency | errors |\n|---|---|---|---|---|")
+    args.label = "SQLite (WAL)"
+    run(None, args.label, args)
+    if args.postgres == "auto":
+        from issuer_service.throwaway_postgres import available, throwaway_postgres
+
+        if available():
+            with throwaway_postgres() as url:
+                args.label = "PostgreSQL (throw-away local server)"
+                run(url, args.label, args)
+    elif args.postgres:
+        args.label = "PostgreSQL"
+        run(args.postgres, args.label, args)
 
 
 if __name__ == "__main__":

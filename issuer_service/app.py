@@ -3,10 +3,11 @@
 import hashlib
 import json
 import logging
+import sys
 import tempfile
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
@@ -113,6 +114,32 @@ class BodyLimit:
             await _too_large(send, limit)
 
 
+class RequestCounter:
+    """Counts requests by route and status for /metrics (pure ASGI: no per-request task or copy)."""
+
+    def __init__(self, app: ASGIApp, state: dict[str, Any]) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or "metrics" not in self.state:
+            await self.app(scope, receive, send)
+            return
+        status = 500
+
+        async def recording_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, recording_send)
+        finally:
+            route = scope.get("route")
+            self.state["metrics"].requests.labels(route=getattr(route, "path", "unmatched"), status=status).inc()
+
+
 class _BodyTooLarge(Exception):
     pass
 
@@ -167,6 +194,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Threads holding the database write lock must get the GIL back quickly; with the
+        # default 5 ms switch interval they wait behind request threads and the lock convoys.
+        sys.setswitchinterval(0.0005)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         engine = db.make_engine(settings.resolved_database_url)
         db.migrate(engine)
@@ -196,6 +226,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "trust list needs an API key: `Authorization: Bearer vx_…`.",
     )
     app.add_middleware(BodyLimit, settings=settings)
+    app.add_middleware(RequestCounter, state=state)
 
     def service() -> IssuerService:
         return state["service"]  # type: ignore[no-any-return]
@@ -262,14 +293,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s", request.url.path)
         return JSONResponse({"error": {"code": "internal", "message": "internal error; it was logged"}}, 500)
-
-    @app.middleware("http")
-    async def count(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        result = await call_next(request)
-        route = request.scope.get("route")
-        if "metrics" in state:
-            state["metrics"].requests.labels(route=getattr(route, "path", "unmatched"), status=result.status_code).inc()
-        return result
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:

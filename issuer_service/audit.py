@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from .models import AuditEntry
@@ -46,21 +46,13 @@ def append_many(session: Session, organisation_id: int | None, events: list[tupl
     previous = session.scalar(select(AuditEntry.sha256).order_by(AuditEntry.id.desc()).limit(1)) or GENESIS
     # Microsecond precision is all the database keeps; hash exactly what is stored.
     at = datetime.now(UTC)
+    rows = []
     for action, subject, detail in events:
-        digest = _digest(previous, at, organisation_id, action, subject, detail)
-        session.add(
-            AuditEntry(
-                at=at,
-                organisation_id=organisation_id,
-                action=action,
-                subject=subject[:200],
-                detail=detail,
-                previous_sha256=previous,
-                sha256=digest,
-            )
-        )
+        digest = _digest(previous, at, organisation_id, action, subject[:200], detail)
+        rows.append({"at": at, "organisation_id": organisation_id, "action": action, "subject": subject[:200],
+                     "detail": detail, "previous_sha256": previous, "sha256": digest})  # fmt: skip
         previous = digest
-    session.flush()
+    session.execute(insert(AuditEntry), rows)
 
 
 @dataclass(frozen=True)

@@ -83,9 +83,10 @@ def _development_signers(data_dir: Path, preference: str) -> SignerSet:
         log.warning("DEVELOPMENT keys: DSC key in a local SoftHSM2 token under %s, not a production HSM", pki)
         return SignerSet({"v": signer, "t": signer, "r": signer}, anchor, "softhsm-dev", [signer.close])
     log.warning(
-        "!!! DEVELOPMENT ONLY: SoftHSM2 is not installed, so the DSC private key is a PEM file in %s. "
+        "!!! DEVELOPMENT ONLY: the DSC private key is a PEM file in %s (no HSM token configured%s). "
         "Never issue real certificates like this. !!!",
         pki,
+        "" if softhsm_installed else ", SoftHSM2 not installed",
     )
     if not (pki / "dsc.pem").exists():
         dsc = create_dsc(csca, common_name="VN DCC DSC (DEVELOPMENT, PEM KEY)")

@@ -3,13 +3,8 @@ and a DSC key in the session's SoftHSM2 token."""
 
 from __future__ import annotations
 
-import glob
 import os
-import shutil
 import socket
-import subprocess
-import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +13,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from fastapi.testclient import TestClient
 
-from issuer_service import db
+from issuer_service import db, throwaway_postgres
 from issuer_service.app import create_app
 from issuer_service.auth import create_key, create_organisation
 from issuer_service.settings import Settings
@@ -37,46 +32,14 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def postgres() -> Iterator[str]:
     """A real PostgreSQL server in a temporary directory, for this test session only."""
-    binaries = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
-    if not binaries:
+    if not throwaway_postgres.available():
         if os.environ.get("CI"):
             pytest.fail("PostgreSQL is not installed; scripts/test installs it")
         pytest.skip("PostgreSQL is not installed (scripts/test installs it)")
-    bin_dir = Path(binaries[-1])
-    # Not under pytest's temp folder: that is private to root, and the server runs as postgres.
-    root = Path(tempfile.mkdtemp(prefix="vaxcert-pg-"))
-    data, sockets = root / "data", root / "sockets"
-    sockets.mkdir()
-    as_postgres: list[str] = []
-    if os.geteuid() == 0:  # the server refuses to run as root
-        shutil.chown(root, "postgres")
-        shutil.chown(sockets, "postgres")
-        as_postgres = ["runuser", "-u", "postgres", "--"]
-    port = _free_port()
-    subprocess.run([*as_postgres, str(bin_dir / "initdb"), "-D", str(data), "-U", "vaxcert", "--auth=trust",
-                    "-E", "UTF8", "--no-sync"], check=True, capture_output=True)  # fmt: skip
-    subprocess.run([*as_postgres, str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(root / "log"), "-w", "-o",
-                    f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200",
-                    "start"], check=True, capture_output=True)  # fmt: skip
-    try:
-        url = f"postgresql+psycopg://vaxcert@127.0.0.1:{port}/postgres"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                db.ping(db.make_engine(url))
-                break
-            except Exception:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+    with throwaway_postgres.throwaway_postgres() as url:
         yield url
-    finally:
-        subprocess.run(
-            [*as_postgres, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], capture_output=True
-        )
-        shutil.rmtree(root, ignore_errors=True)  # fmt: skip
 
 
 @pytest.fixture(scope="session")
