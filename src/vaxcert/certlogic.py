@@ -1,0 +1,387 @@
+"""CertLogic: the JsonLogic subset, with DCC date-time extensions, that business rules are written in.
+
+:func:`evaluate` follows the CertLogic specification (dgc-business-rules,
+1.3.x): strict truthiness, integer-only arithmetic and comparisons, dates only
+from ``plusTime`` and ``dccDateOfBirth``.  Anything the specification leaves
+undefined raises :class:`CertLogicError`; callers evaluating rules treat that
+as a failed rule.  :func:`validate` lists the structural problems of an
+expression without evaluating it.
+"""
+
+from __future__ import annotations
+
+import calendar
+import itertools
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from .errors import VaxcertError
+
+
+class CertLogicError(VaxcertError):
+    """An expression that is invalid or cannot be evaluated on the given data."""
+
+    stage = "rules"
+
+    def __init__(self, message: str) -> None:
+        super().__init__("rules.certlogic", message)
+
+
+@dataclass(frozen=True, order=True)
+class DateTime:
+    """A CertLogic date-time: a UTC instant with millisecond precision."""
+
+    instant: datetime
+
+    def __str__(self) -> str:
+        return self.instant.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+_PATH = re.compile(r"^[^.]+(\.[^.]+)*$")
+_DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
+_DATE_TIME = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|[+-]\d{2}(?::?\d{2})?)?$", re.IGNORECASE
+)
+_UNITS = ("year", "month", "day", "hour")
+_DATE_COMPARISONS = ("before", "not-before", "after", "not-after")
+_INTEGER_COMPARISONS = ("<", ">", "<=", ">=")
+
+
+def _is_integer(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_truthy(value: Any) -> bool:
+    return (
+        value is True
+        or (isinstance(value, (list, tuple, dict, str)) and len(value) > 0)
+        or (_is_integer(value) and value != 0)
+    )
+
+
+def is_falsy(value: Any) -> bool:
+    return (
+        value is False
+        or value is None
+        or (isinstance(value, (list, tuple, dict, str)) and len(value) == 0)
+        or (_is_integer(value) and value == 0)
+    )
+
+
+def _boolish(value: Any, operation: str) -> bool:
+    if is_truthy(value):
+        return True
+    if is_falsy(value):
+        return False
+    raise CertLogicError(f"operand of {operation} is neither truthy nor falsy: {value!r}")
+
+
+# ---------------------------------------------------------------- validation
+
+
+def validate(expression: Any) -> list[dict[str, Any]]:
+    """Structural issues of an expression: ``[{"expr": …, "message": …}]`` (empty when valid)."""
+    issues: list[dict[str, Any]] = []
+    _validate(expression, issues)
+    return issues
+
+
+def _issue(issues: list[dict[str, Any]], expression: Any, message: str) -> None:
+    issues.append({"expr": expression, "message": message})
+
+
+def _validate(expression: Any, issues: list[dict[str, Any]]) -> None:
+    if expression is None:
+        _issue(issues, expression, "invalid CertLogic expression")
+        return
+    if isinstance(expression, (bool, str)) or _is_integer(expression):
+        return
+    if isinstance(expression, float):
+        shown = int(expression) if expression.is_integer() else expression
+        if not expression.is_integer():
+            _issue(issues, expression, f"{shown} is a non-integer number")
+        return
+    if isinstance(expression, (list, tuple)):
+        for item in expression:
+            _validate(item, issues)
+        return
+    if not isinstance(expression, Mapping):
+        _issue(issues, expression, "invalid CertLogic expression")
+        return
+    if len(expression) != 1:
+        _issue(issues, expression, f"expression object must have exactly one key, but it has {len(expression)}")
+        return
+    operator, values = next(iter(expression.items()))
+    if operator == "var":
+        if not isinstance(values, str):
+            _issue(issues, expression, 'not of the form { "var": "<path>" }')
+        elif values != "" and not _PATH.match(values):
+            _issue(issues, expression, f"data access path doesn't have a valid format: {values}")
+        return
+    if not isinstance(values, (list, tuple)):
+        _issue(issues, expression, 'operation not of the form { "<operator>": [ <values...> ] }')
+        return
+    arity = _ARITY.get(operator)
+    if arity is None:
+        _issue(issues, expression, f'unrecognised operator: "{operator}"')
+        return
+    low, high = arity
+    if not low <= len(values) <= high:
+        wanted = str(low) if low == high else f"{low} to {high}" if high < 99 else f"at least {low}"
+        _issue(issues, expression, f'an "{operator}" operation must have {wanted} operands')
+    if operator == "plusTime" and len(values) == 3:
+        if not _is_integer(values[1]):
+            _issue(issues, expression, 'the amount of a "plusTime" operation must be an integer literal')
+        if values[2] not in _UNITS:
+            _issue(issues, expression, f'the unit of a "plusTime" operation must be one of {", ".join(_UNITS)}')
+    if operator == "extractFromUVCI" and len(values) == 2 and not _is_integer(values[1]):
+        _issue(issues, expression, 'the index of an "extractFromUVCI" operation must be an integer literal')
+    for value in values:
+        _validate(value, issues)
+
+
+_ARITY: dict[str, tuple[int, int]] = {
+    "if": (3, 3),
+    "===": (2, 2),
+    "and": (2, 99),
+    "!": (1, 1),
+    "<": (2, 3),
+    ">": (2, 3),
+    "<=": (2, 3),
+    ">=": (2, 3),
+    "in": (2, 2),
+    "+": (2, 2),
+    "reduce": (3, 3),
+    "after": (2, 3),
+    "before": (2, 3),
+    "not-after": (2, 3),
+    "not-before": (2, 3),
+    "plusTime": (3, 3),
+    "dccDateOfBirth": (1, 1),
+    "extractFromUVCI": (2, 2),
+}
+
+
+# ---------------------------------------------------------------- evaluation
+
+
+def evaluate(expression: Any, data: Any) -> Any:
+    """The value of ``expression`` on ``data``; raises :class:`CertLogicError` when undefined."""
+    try:
+        return _evaluate(expression, data, data)
+    except RecursionError:
+        raise CertLogicError("expression nested too deeply") from None
+
+
+def _evaluate(expression: Any, data: Any, root: Any) -> Any:
+    if expression is None or isinstance(expression, (str, bool)) or _is_integer(expression):
+        return expression
+    if isinstance(expression, float):
+        if expression.is_integer():
+            return int(expression)
+        raise CertLogicError(f"{expression} is a non-integer number")
+    if isinstance(expression, (list, tuple)):
+        return [_evaluate(item, data, root) for item in expression]
+    if not isinstance(expression, Mapping) or len(expression) != 1:
+        raise CertLogicError(f"invalid CertLogic expression: {expression!r}")
+    operator, values = next(iter(expression.items()))
+    if operator == "var":
+        if not isinstance(values, str):
+            raise CertLogicError('not of the form { "var": "<path>" }')
+        return _var(values, data)
+    if not isinstance(values, (list, tuple)):
+        raise CertLogicError(f'operation not of the form {{ "{operator}": [ <values...> ] }}')
+    arity = _ARITY.get(operator)
+    if arity is None:
+        raise CertLogicError(f'unrecognised operator: "{operator}"')
+    if not arity[0] <= len(values) <= arity[1]:
+        raise CertLogicError(f'wrong number of operands for "{operator}": {len(values)}')
+
+    def operand(index: int) -> Any:
+        return _evaluate(values[index], data, root)
+
+    if operator == "if":
+        return operand(1) if _boolish(operand(0), "if") else operand(2)
+    if operator == "and":
+        result: Any = None
+        for index in range(len(values)):
+            result = operand(index)
+            if not _boolish(result, "and"):
+                return result
+        return result
+    if operator == "!":
+        return not _boolish(operand(0), "!")
+    if operator == "===":
+        return _strict_equal(operand(0), operand(1))
+    if operator == "in":
+        needle, haystack = operand(0), operand(1)
+        if not isinstance(haystack, list):
+            raise CertLogicError(f'the second operand of "in" must be an array, not {haystack!r}')
+        return any(_strict_equal(needle, item) for item in haystack)
+    if operator == "+":
+        left, right = operand(0), operand(1)
+        if not (_is_integer(left) and _is_integer(right)):
+            raise CertLogicError(f'"+" needs two integers, not {left!r} and {right!r}')
+        return left + right
+    if operator in _INTEGER_COMPARISONS:
+        numbers = [operand(index) for index in range(len(values))]
+        if not all(_is_integer(number) for number in numbers):
+            raise CertLogicError(f'"{operator}" compares integers only, not {numbers!r}')
+        return _chain(operator, numbers)
+    if operator in _DATE_COMPARISONS:
+        moments = [operand(index) for index in range(len(values))]
+        if not all(isinstance(moment, DateTime) for moment in moments):
+            raise CertLogicError(f'"{operator}" compares date-times (from plusTime or dccDateOfBirth) only')
+        symbol = {"before": "<", "after": ">", "not-before": ">=", "not-after": "<="}[operator]
+        return _chain(symbol, [moment.instant for moment in moments])
+    if operator == "plusTime":
+        text, amount, unit = operand(0), values[1], values[2]
+        if not _is_integer(amount) or unit not in _UNITS:
+            raise CertLogicError('"plusTime" needs an integer literal amount and a unit: year, month, day or hour')
+        return DateTime(_plus(_parse_date_time(text), amount, unit))
+    if operator == "dccDateOfBirth":
+        text = operand(0)
+        if not isinstance(text, str):
+            raise CertLogicError(f'"dccDateOfBirth" needs a string, not {text!r}')
+        return DateTime(_date_of_birth(text))
+    if operator == "extractFromUVCI":
+        return _extract_from_uvci(operand(0), values[1])
+    # reduce: the lambda sees {current, accumulator, data}: "data" is the patch that lets
+    # rules reach outside the array (dgc-business-rules "patched reduce").
+    array, initial = operand(0), operand(2)
+    if array is None:
+        return initial
+    if not isinstance(array, list):
+        raise CertLogicError(f'the first operand of "reduce" must be an array or null, not {array!r}')
+    accumulator = initial
+    for current in array:
+        accumulator = _evaluate(values[1], {"current": current, "accumulator": accumulator, "data": data}, root)
+    return accumulator
+
+
+def _var(path: str, data: Any) -> Any:
+    if path == "":
+        return data
+    value = data
+    for fragment in path.split("."):
+        if value is None:
+            return None
+        if isinstance(value, list):
+            if not fragment.isdigit():
+                return None
+            index = int(fragment)
+            value = value[index] if index < len(value) else None
+        elif isinstance(value, Mapping):
+            value = value.get(fragment)
+        else:
+            return None
+    return value
+
+
+def _strict_equal(left: Any, right: Any) -> bool:
+    if isinstance(left, bool) or isinstance(right, bool):
+        return left is right
+    if isinstance(left, (int, float)) and isinstance(right, (int, float)):
+        return left == right
+    if isinstance(left, DateTime) and isinstance(right, DateTime):
+        return left == right
+    if left is None or right is None:
+        return left is right
+    if isinstance(left, str) and isinstance(right, str):
+        return left == right
+    return left is right  # arrays and objects compare by identity, as in JavaScript
+
+
+def _chain(symbol: str, items: Sequence[Any]) -> bool:
+    compare = {"<": lambda a, b: a < b, ">": lambda a, b: a > b, "<=": lambda a, b: a <= b, ">=": lambda a, b: a >= b}
+    return all(compare[symbol](a, b) for a, b in itertools.pairwise(items))
+
+
+def _parse_date_time(text: Any) -> datetime:
+    if not isinstance(text, str):
+        raise CertLogicError(f"not a date or date-time string: {text!r}")
+    value = text.strip()
+    partial = _DATE.match(value)
+    if partial:
+        year, month, day = partial.groups()
+        if month is None or day is None:
+            return _date_of_birth(value)  # partial dates: the latest date they allow
+        return _utc(int(year), int(month), int(day))
+    match = _DATE_TIME.match(value)
+    if not match:
+        raise CertLogicError(f"not a date or date-time string: {text!r}")
+    year, month, day, hour, minute, second, fraction, zone = match.groups()
+    microseconds = int((fraction or "0")[:3].ljust(3, "0")) * 1000  # CertLogic keeps milliseconds
+    try:
+        moment = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0), microseconds,
+                          tzinfo=UTC)  # fmt: skip
+    except ValueError as exc:
+        raise CertLogicError(f"impossible date-time {text!r}: {exc}") from None
+    if zone and zone.upper() != "Z":
+        sign = 1 if zone[0] == "+" else -1
+        digits = zone[1:].replace(":", "")
+        offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0))
+        moment -= sign * offset
+    return moment
+
+
+def _utc(year: int, month: int, day: int) -> datetime:
+    try:
+        return datetime(year, month, day, tzinfo=UTC)
+    except ValueError as exc:
+        raise CertLogicError(f"impossible date {year:04}-{month:02}-{day:02}: {exc}") from None
+
+
+def _date_of_birth(text: str) -> datetime:
+    match = _DATE.match(text.strip())
+    if not match:
+        raise CertLogicError(f"not a (partial) date of birth: {text!r}")
+    year, month, day = match.groups()
+    if month is None:
+        return _utc(int(year), 12, 31)
+    if day is None:
+        if not 1 <= int(month) <= 12:
+            raise CertLogicError(f"impossible month in {text!r}")
+        return _utc(int(year), int(month), calendar.monthrange(int(year), int(month))[1])
+    return _utc(int(year), int(month), int(day))
+
+
+def _plus(moment: datetime, amount: int, unit: str) -> datetime:
+    if unit == "hour":
+        return moment + timedelta(hours=amount)
+    if unit == "day":
+        return moment + timedelta(days=amount)
+    # year/month: JavaScript's setUTCFullYear/setUTCMonth, where a day past the month's
+    # end rolls over into the next month (2020-02-29 + 1 year = 2021-03-01).
+    months = moment.month - 1 + amount * (12 if unit == "year" else 1)
+    year, month = moment.year + months // 12, months % 12 + 1
+    last = calendar.monthrange(year, month)[1]
+    base = moment.replace(year=year, month=month, day=min(moment.day, last))
+    return base + timedelta(days=moment.day - min(moment.day, last))
+
+
+def _extract_from_uvci(uvci: Any, index: Any) -> str | None:
+    if not _is_integer(index):
+        raise CertLogicError('the index of "extractFromUVCI" must be an integer')
+    if uvci is None:
+        return None
+    if not isinstance(uvci, str):
+        raise CertLogicError(f'"extractFromUVCI" needs a string or null, not {uvci!r}')
+    text = uvci[len("URN:UVCI:") :] if uvci.startswith("URN:UVCI:") else uvci
+    fragments = re.split(r"[/#:]", text)
+    return fragments[index] if 0 <= index < len(fragments) else None
+
+
+def to_plain(value: Any) -> Any:
+    """Results for comparison and JSON: date-times become ISO strings."""
+    if isinstance(value, DateTime):
+        return str(value)
+    if isinstance(value, list):
+        return [to_plain(item) for item in value]
+    return value
+
+
+__all__ = ["CertLogicError", "DateTime", "evaluate", "is_falsy", "is_truthy", "to_plain", "validate"]
