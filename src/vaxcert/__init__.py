@@ -24,13 +24,15 @@ from .errors import (
     KeyUsageError,
     PictureError,
     PrefixError,
+    RevocationError,
+    RulesError,
     SchemaError,
     SignatureError,
     TrustError,
     VaxcertError,
 )
 from .keys import PemSigner, Signer
-from .pipeline import IssuedCertificate, decode_unverified, issue, verify, verify_image
+from .pipeline import IssuedCertificate, Policy, decode_unverified, issue, verify, verify_image
 from .report import StageOutcome, VerificationReport, VerifiedCertificate
 from .trust import DocumentSignerCertificate, TrustStore
 from .valuesets import ValueSets
@@ -68,8 +70,11 @@ __all__ = [
     "PemSigner",
     "PersonName",
     "PictureError",
+    "Policy",
     "PrefixError",
     "Recovery",
+    "RevocationError",
+    "RulesError",
     "SchemaError",
     "SignatureError",
     "Signer",

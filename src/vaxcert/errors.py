@@ -93,6 +93,18 @@ class KeyUsageError(VaxcertError):
     stage = "key_usage"
 
 
+class RevocationError(VaxcertError):
+    """The certificate is revoked, or revocation data could not be used as the policy requires."""
+
+    stage = "revocation"
+
+
+class RulesError(VaxcertError):
+    """The certificate fails the destination's business rules, or a rule set is unusable."""
+
+    stage = "rules"
+
+
 class IssuanceError(VaxcertError):
     """An issuer-side request that vaxcert refuses to sign."""
 

@@ -14,13 +14,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import base45, compression, cose, cwt, prefix, qr, schema, uvci
+from . import base45, compression, cose, cwt, prefix, qr, revocation, rules, schema, uvci
 from .errors import (
     CompressionError,
     ExpiryError,
     IssuanceError,
     KeyUsageError,
     PrefixError,
+    RevocationError,
+    RulesError,
     SchemaError,
     SignatureError,
     TrustError,
@@ -28,6 +30,8 @@ from .errors import (
 )
 from .keys import Signer
 from .report import CHECKS, StageOutcome, VerificationReport
+from .revocation import RevocationList
+from .rules import RuleSet
 from .trust import DocumentSignerCertificate, TrustStore
 from .valuesets import ValueSets
 
@@ -133,6 +137,22 @@ def describe_validation_error(error: Any) -> str:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """What a verifier checks beyond authenticity: destination rules and revocation.
+
+    ``rules`` are evaluated for ``arrival_country``; ``revocations`` is a
+    verified revocation list.  A stale revocation list fails the revocation
+    check unless ``allow_stale_revocations``.
+    """
+
+    rules: RuleSet | None = None
+    arrival_country: str = "VN"
+    region: str = ""
+    revocations: RevocationList | None = None
+    allow_stale_revocations: bool = False
+
+
 def verify(
     text: str,
     trust: TrustStore | None = None,
@@ -140,9 +160,11 @@ def verify(
     at: datetime | None = None,
     value_sets: ValueSets | None = None,
     clock_skew: timedelta = timedelta(0),
+    policy: Policy | None = None,
 ) -> VerificationReport:
     """Check an ``HC1:`` string completely and offline; never raises on bad input."""
-    return _Verification(trust if trust is not None else TrustStore(), at, value_sets, clock_skew).run(text)
+    trust = trust if trust is not None else TrustStore()
+    return _Verification(trust, at, value_sets, clock_skew, policy).run(text)
 
 
 def verify_image(
@@ -152,9 +174,11 @@ def verify_image(
     at: datetime | None = None,
     value_sets: ValueSets | None = None,
     clock_skew: timedelta = timedelta(0),
+    policy: Policy | None = None,
 ) -> VerificationReport:
     """Read the QR code in a PNG/JPEG image, then :func:`verify` its text."""
-    verification = _Verification(trust if trust is not None else TrustStore(), at, value_sets, clock_skew)
+    trust = trust if trust is not None else TrustStore()
+    verification = _Verification(trust, at, value_sets, clock_skew, policy)
     try:
         text = qr.decode(image)
     except VaxcertError as exc:
@@ -166,8 +190,14 @@ class _Verification:
     """One verification run; collects outcomes and turns them into a report."""
 
     def __init__(
-        self, trust: TrustStore, at: datetime | None, value_sets: ValueSets | None, clock_skew: timedelta
+        self,
+        trust: TrustStore,
+        at: datetime | None,
+        value_sets: ValueSets | None,
+        clock_skew: timedelta,
+        policy: Policy | None = None,
     ) -> None:
+        self.policy = policy or Policy()
         self.trust = trust
         self.clock = (at or datetime.now(UTC)).astimezone(UTC)
         self.value_sets = value_sets
@@ -206,7 +236,48 @@ class _Verification:
             candidates = (signer,) if signer else self.trust.candidates(message.kid)
             if candidates and any(group in claims.dcc for group in schema.ENTRY_GROUPS):
                 _attempt("key_usage", outcomes, lambda: _check_key_usage(candidates, claims.dcc))
+            if self.policy.revocations is not None:
+                _attempt("revocation", outcomes, lambda: self._check_revocation(claims, message))
+            if self.policy.rules is not None:
+                _attempt("rules", outcomes, lambda: self._check_rules(claims, message.kid))
         return self.report(outcomes, qr_text)
+
+    def _check_revocation(self, claims: cwt.CwtClaims, message: cose.CoseSign1) -> None:
+        revocations = self.policy.revocations
+        assert revocations is not None
+        if revocations.is_stale(self.clock):
+            note = f"the revocation list was due for update {revocations.next_update.isoformat()}"
+            if not self.policy.allow_stale_revocations:
+                raise RevocationError("revocation.list_stale", note)
+            self.details["notes"] = (*self.details.get("notes", ()), note)
+        listed = revocations.revoked_by(message.kid, revocation.certificate_hashes(claims, message))
+        if listed is not None:
+            raise RevocationError("revocation.revoked", f"the certificate is revoked (listed by its {listed} hash)")
+
+    def _check_rules(self, claims: cwt.CwtClaims, kid: bytes | None) -> None:
+        rule_set = self.policy.rules
+        assert rule_set is not None
+        kind = schema.certificate_type(claims.dcc)
+        if kind is None:
+            raise RulesError("rules.no_type", "the certificate has no single v, t or r entry to apply rules to")
+        selected = rule_set.select(
+            arrival_country=self.policy.arrival_country, issuer_country=claims.issuer, certificate_type=kind,
+            at=self.clock, region=self.policy.region,
+        )  # fmt: skip
+        external = rules.external_parameters(
+            at=self.clock, arrival_country=self.policy.arrival_country, issuer_country=claims.issuer,
+            issued_at=claims.issued_at, expires_at=claims.expires_at, kid=kid,
+            value_sets=self.value_sets or ValueSets.bundled(), region=self.policy.region,
+        )  # fmt: skip
+        outcomes = tuple(rules.evaluate(selected, claims.dcc, external))
+        self.details["rule_outcomes"] = outcomes
+        failed = [outcome for outcome in outcomes if not outcome.passed]
+        if failed:
+            reasons = "; ".join(
+                f"{o.rule.identifier}: {o.rule.description(('en',))}" + (f" ({o.error})" if o.error else "")
+                for o in failed
+            )
+            raise RulesError("rules.failed", f"failed {len(failed)} of {len(outcomes)} rules: {reasons}")
 
     def _decode_to_cose(self, text: str, outcomes: dict[str, StageOutcome]) -> cose.CoseSign1:
         if isinstance(text, str) and len(text) > MAX_TEXT_LENGTH:

@@ -18,6 +18,8 @@ from .errors import (
     KeyUsageError,
     PictureError,
     PrefixError,
+    RevocationError,
+    RulesError,
     SchemaError,
     SignatureError,
     VaxcertError,
@@ -26,7 +28,10 @@ from .trust import DocumentSignerCertificate
 from .valuesets import ValueSetFinding
 
 # The checks in the order the pipeline runs them; the JSON report uses these names.
-CHECKS = ("picture", "unprefix", "base45", "decompress", "cose", "signature", "cwt", "schema", "expiry", "key_usage")
+CHECKS = (
+    "picture", "unprefix", "base45", "decompress", "cose", "signature", "cwt", "schema", "expiry", "key_usage",
+    "revocation", "rules",
+)  # fmt: skip
 ERROR_TYPES: Mapping[str, type[VaxcertError]] = {
     "picture": PictureError,
     "unprefix": PrefixError,
@@ -38,6 +43,8 @@ ERROR_TYPES: Mapping[str, type[VaxcertError]] = {
     "schema": SchemaError,
     "expiry": ExpiryError,
     "key_usage": KeyUsageError,
+    "revocation": RevocationError,
+    "rules": RulesError,
 }
 
 
@@ -109,6 +116,7 @@ class VerificationReport:
     certificate_type: str | None = None
     value_set_findings: tuple[ValueSetFinding, ...] = ()
     notes: tuple[str, ...] = ()
+    rule_outcomes: tuple[Any, ...] = ()  # vaxcert.rules.RuleOutcome, when rules were evaluated
 
     @property
     def checks(self) -> dict[str, bool | None]:
@@ -172,6 +180,16 @@ class VerificationReport:
             "certificate_type": self.certificate_type,
             "value_set_findings": [finding.describe() for finding in self.value_set_findings],
             "notes": list(self.notes),
+            "rules": [
+                {
+                    "id": o.rule.identifier,
+                    "type": o.rule.rule_type,
+                    "passed": o.passed,
+                    "error": o.error,
+                    "description": dict(o.rule.descriptions),
+                }
+                for o in self.rule_outcomes
+            ],
             "validation_clock": self.validation_clock.isoformat(),
         }
         if self.qr_text is not None:

@@ -22,7 +22,7 @@ import cbor2
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 
-from . import cose
+from . import signed
 from ._cbor import MAP_TYPES, CborFormatError, loads_strict
 from .errors import TrustError, VaxcertError
 from .keys import Signer
@@ -30,16 +30,12 @@ from .trust import ALL_TYPES, DocumentSignerCertificate, TrustSource, TrustStore
 
 FORMAT_VERSION = 1
 CONTENT_TYPE = "application/vnd.vaxcert.trust-list+cbor"
-HEADER_CONTENT_TYPE = 3
 
 # The trust-list signer's certificate is parsed like a DSC (kid, public key).
 AnchorCertificate = DocumentSignerCertificate
 
 
-class TrustListError(TrustError):
-    """A trust list that must not be used: malformed, unsigned by a pinned anchor, or rolled back."""
-
-    stage = "trust"
+TrustListError = signed.SignedDocumentError
 
 
 @dataclass(frozen=True)
@@ -190,17 +186,7 @@ def build(
 
 def sign(content: TrustListContent, signer: Signer) -> bytes:
     """COSE_Sign1 over the encoded content, by the trust-list signer (PEM or HSM key)."""
-    payload = content.encode()
-    protected = cbor2.dumps(
-        {
-            cose.HEADER_ALG: int(signer.algorithm),
-            HEADER_CONTENT_TYPE: CONTENT_TYPE,
-            cose.HEADER_KID: signer.certificate.kid,
-        },
-        canonical=True,
-    )
-    signature = signer.sign(cose.sig_structure(protected, payload))
-    return cbor2.dumps(cbor2.CBORTag(cose.COSE_SIGN1_TAG, [protected, {}, payload, signature]))
+    return signed.sign(content.encode(), CONTENT_TYPE, signer)
 
 
 def verify(
@@ -217,29 +203,8 @@ def verify(
     in ``rejected``.  Staleness is not an error here: see
     :meth:`VerifiedTrustList.is_stale`.
     """
-    if not anchors:
-        raise TrustListError("trustlist.no_anchor", "no trust anchor is pinned")
-    try:
-        message = cose.decode(data)
-    except VaxcertError as exc:
-        raise TrustListError("trustlist.bad_format", f"not a signed trust list ({exc.message})") from None
-    if message.protected.get(HEADER_CONTENT_TYPE) != CONTENT_TYPE:
-        raise TrustListError("trustlist.bad_format", "the signed object is not a vaxcert trust list")
-    kid = message.protected.get(cose.HEADER_KID)  # only the protected kid counts here
-    signers = [anchor for anchor in anchors if anchor.kid == kid]
-    if not signers:
-        raise TrustListError("trustlist.unknown_signer", "the list is not signed by a pinned anchor")
-    signer = None
-    for anchor in signers:
-        try:
-            cose.verify(message, anchor.public_key)
-        except VaxcertError:
-            continue
-        signer = anchor
-        break
-    if signer is None:
-        raise TrustListError("trustlist.bad_signature", "the list's signature does not verify")
-    content, rejected = _decode_content(message.payload)
+    payload, signer = signed.verify(data, CONTENT_TYPE, anchors, "trustlist")
+    content, rejected = _decode_content(payload)
     if minimum_sequence is not None and content.sequence < minimum_sequence:
         raise TrustListError(
             "trustlist.rollback",

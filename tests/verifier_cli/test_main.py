@@ -34,8 +34,10 @@ def test_json_contract_for_a_valid_code(code: str, pki_dir: Path) -> None:
     document = json.loads(out)
     assert status == 0 and document["valid"] is True and document["stage"] == "ok"
     assert set(document["checks"]) == {
-        "picture", "unprefix", "base45", "decompress", "cose", "signature", "cwt", "schema", "expiry", "key_usage"
-    }  # fmt: skip
+        "picture", "unprefix", "base45", "decompress", "cose", "signature", "cwt", "schema", "expiry", "key_usage",
+        "revocation", "rules",
+    }
+    assert document["checks"]["revocation"] is None and document["checks"]["rules"] is None  # no policy given  # fmt: skip
     assert document["checks"]["picture"] is None
     assert document["payload"]["iss"] == "VN" and document["payload"]["hcert"]["nam"]["fnt"] == "NGUYEN"
 

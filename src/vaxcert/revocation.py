@@ -1,0 +1,193 @@
+"""Revocation: the EU DCC revocation hashes and vaxcert's signed revocation list.
+
+Hashes (EU DCC revocation, 2022): SHA-256 truncated to 16 bytes over
+- ``UCI``: the UVCI exactly as printed in the certificate,
+- ``COUNTRYCODEUCI``: the CWT ``iss`` country code followed by the UVCI,
+- ``SIGNATURE``: the COSE signature; for ES256 only its first half (r), which
+  makes the hash immune to ECDSA's (r, s) / (r, n - s) malleability.
+
+The list (format in ``spec/revocation.md``) holds, per DSC kid and hash type, a
+sorted array of 16-byte hashes packed into one byte string, so a million
+revoked certificates take 16 MB and a lookup is a binary search.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import cbor2
+
+from . import signed
+from ._cbor import MAP_TYPES, CborFormatError, loads_strict
+from .cose import CoseAlgorithm, CoseSign1
+from .cwt import CwtClaims
+from .keys import Signer
+from .trust import DocumentSignerCertificate
+
+CONTENT_TYPE = "application/vnd.vaxcert.revocation-list+cbor"
+FORMAT_VERSION = 1
+HASH_SIZE = 16
+
+
+RevocationListError = signed.SignedDocumentError
+
+
+class HashType(StrEnum):
+    UCI = "UCI"
+    COUNTRYCODEUCI = "COUNTRYCODEUCI"
+    SIGNATURE = "SIGNATURE"
+
+
+def _truncated_sha256(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()[:HASH_SIZE]
+
+
+def certificate_hashes(claims: CwtClaims, message: CoseSign1) -> dict[HashType, bytes]:
+    """The three revocation hashes of a decoded certificate (UCI-based ones only when it has a UVCI)."""
+    hashes: dict[HashType, bytes] = {}
+    uvci = _uvci(claims.dcc)
+    if uvci is not None:
+        hashes[HashType.UCI] = _truncated_sha256(uvci.encode("utf-8"))
+        country = claims.issuer or ""
+        hashes[HashType.COUNTRYCODEUCI] = _truncated_sha256((country + uvci).encode("utf-8"))
+    signature = message.signature
+    if message.algorithm == CoseAlgorithm.ES256 and len(signature) == 64:
+        signature = signature[:32]
+    hashes[HashType.SIGNATURE] = _truncated_sha256(signature)
+    return hashes
+
+
+def _uvci(dcc: Mapping[str, Any]) -> str | None:
+    for group in ("v", "t", "r"):
+        entries = dcc.get(group)
+        if isinstance(entries, list) and entries and isinstance(entries[0], dict):
+            uvci = entries[0].get("ci")
+            if isinstance(uvci, str):
+                return uvci
+    return None
+
+
+@dataclass(frozen=True)
+class RevocationBatch:
+    """Revoked hashes of one type for one DSC; ``packed`` is sorted 16-byte hashes back to back."""
+
+    kid: bytes
+    hash_type: HashType
+    packed: bytes
+
+    @classmethod
+    def of(cls, kid: bytes, hash_type: HashType, hashes: Iterable[bytes]) -> RevocationBatch:
+        unique = sorted(set(hashes))
+        if any(len(item) != HASH_SIZE for item in unique):
+            raise ValueError(f"revocation hashes are {HASH_SIZE} bytes")
+        return cls(kid, hash_type, b"".join(unique))
+
+    def __len__(self) -> int:
+        return len(self.packed) // HASH_SIZE
+
+    def __contains__(self, item: object) -> bool:
+        if not isinstance(item, bytes) or len(item) != HASH_SIZE:
+            return False
+        low, high = 0, len(self)
+        packed = self.packed
+        while low < high:
+            middle = (low + high) // 2
+            start = middle * HASH_SIZE
+            probe = packed[start : start + HASH_SIZE]
+            if probe < item:
+                low = middle + 1
+            elif probe > item:
+                high = middle
+            else:
+                return True
+        return False
+
+
+@dataclass(frozen=True)
+class RevocationList:
+    sequence: int
+    issued_at: datetime
+    next_update: datetime
+    batches: tuple[RevocationBatch, ...]
+    _index: dict[bytes, tuple[RevocationBatch, ...]] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        index: dict[bytes, list[RevocationBatch]] = {}
+        for batch in self.batches:
+            index.setdefault(batch.kid, []).append(batch)
+        self._index.update({kid: tuple(found) for kid, found in index.items()})
+
+    def is_stale(self, at: datetime) -> bool:
+        return at > self.next_update
+
+    def revoked_by(self, kid: bytes | None, hashes: Mapping[HashType, bytes]) -> HashType | None:
+        """The hash type under which the certificate is listed, or None."""
+        for batch in self._index.get(kid or b"", ()):
+            value = hashes.get(batch.hash_type)
+            if value is not None and value in batch:
+                return batch.hash_type
+        return None
+
+    def encode(self) -> bytes:
+        return cbor2.dumps(
+            {
+                "format": FORMAT_VERSION,
+                "sequence": self.sequence,
+                "issued_at": int(self.issued_at.timestamp()),
+                "next_update": int(self.next_update.timestamp()),
+                "batches": [
+                    {"kid": batch.kid, "hash_type": str(batch.hash_type), "hashes": batch.packed}
+                    for batch in self.batches
+                ],
+            },
+            canonical=True,
+        )
+
+
+def build(
+    entries: Iterable[tuple[bytes, HashType, bytes]], *, sequence: int, issued_at: datetime, next_update: datetime
+) -> RevocationList:
+    """A list from (kid, hash type, hash) entries."""
+    grouped: dict[tuple[bytes, HashType], list[bytes]] = {}
+    for kid, hash_type, value in entries:
+        grouped.setdefault((kid, HashType(hash_type)), []).append(value)
+    batches = tuple(RevocationBatch.of(kid, kind, values) for (kid, kind), values in sorted(grouped.items()))
+    return RevocationList(sequence, issued_at, next_update, batches)
+
+
+def sign(revocations: RevocationList, signer: Signer) -> bytes:
+    return signed.sign(revocations.encode(), CONTENT_TYPE, signer)
+
+
+def verify(
+    data: bytes, anchors: Sequence[DocumentSignerCertificate], *, minimum_sequence: int | None = None
+) -> RevocationList:
+    payload, _ = signed.verify(data, CONTENT_TYPE, anchors, "revocationlist")
+    try:
+        document = loads_strict(payload)
+        if not isinstance(document, MAP_TYPES) or document.get("format") != FORMAT_VERSION:
+            raise TypeError("not a format-1 revocation list")
+        batches = []
+        for raw in document["batches"]:
+            packed = raw["hashes"]
+            if not isinstance(packed, bytes) or len(packed) % HASH_SIZE or not isinstance(raw["kid"], bytes):
+                raise TypeError("malformed batch")
+            batches.append(RevocationBatch(raw["kid"], HashType(raw["hash_type"]), packed))
+        revocations = RevocationList(
+            int(document["sequence"]),
+            datetime.fromtimestamp(int(document["issued_at"]), UTC),
+            datetime.fromtimestamp(int(document["next_update"]), UTC),
+            tuple(batches),
+        )
+    except (CborFormatError, KeyError, TypeError, ValueError, OverflowError) as exc:
+        raise RevocationListError("revocationlist.bad_format", f"malformed revocation list ({exc})") from None
+    if minimum_sequence is not None and revocations.sequence < minimum_sequence:
+        raise RevocationListError(
+            "revocationlist.rollback", f"sequence {revocations.sequence} is older than the accepted #{minimum_sequence}"
+        )
+    return revocations

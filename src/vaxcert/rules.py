@@ -1,0 +1,168 @@
+"""Business rules: EU rule JSON (CertLogic logic) selected and evaluated for a destination.
+
+Selection follows the EU validator: the acceptance rules of the country of
+arrival plus the invalidation rules of the issuing country, valid at the
+validation clock (``ValidFrom <= clock < ValidTo``), of type ``General`` or the
+certificate's type, newest ``Version`` per ``Identifier``.  vaxcert reads
+every rule, acceptance or invalidation, as "the logic returns true when the
+certificate passes" (the app implementations' reading; see spec/rules.md).
+A rule whose evaluation fails counts as failed and is reported, never raised.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from . import certlogic
+from .errors import RulesError, VaxcertError
+from .valuesets import ValueSets
+
+CERTIFICATE_TYPES = {"v": "Vaccination", "t": "Test", "r": "Recovery"}
+
+
+@dataclass(frozen=True)
+class Rule:
+    identifier: str
+    rule_type: str  # "Acceptance" or "Invalidation"
+    country: str
+    version: tuple[int, ...]
+    certificate_type: str  # General, Vaccination, Test, Recovery
+    valid_from: datetime
+    valid_to: datetime
+    logic: Any
+    descriptions: Mapping[str, str]
+    affected_fields: tuple[str, ...] = ()
+    region: str = ""
+
+    @classmethod
+    def from_json(cls, document: Mapping[str, Any]) -> Rule:
+        try:
+            issues = certlogic.validate(document["Logic"])
+            if issues:
+                raise ValueError(f"invalid logic: {issues[0]['message']}")
+            return cls(
+                identifier=str(document["Identifier"]),
+                rule_type=str(document["Type"]),
+                country=str(document["Country"]),
+                version=tuple(int(part) for part in str(document["Version"]).split(".")),
+                certificate_type=str(document["CertificateType"]),
+                valid_from=_instant(document["ValidFrom"]),
+                valid_to=_instant(document["ValidTo"]),
+                logic=document["Logic"],
+                descriptions={str(d["lang"]): str(d["desc"]) for d in document.get("Description", [])},
+                affected_fields=tuple(str(f) for f in document.get("AffectedFields", [])),
+                region=str(document.get("Region") or ""),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            name = document.get("Identifier", "?") if isinstance(document, Mapping) else "?"
+            raise RulesError("rules.bad_rule", f"rule {name}: {exc}") from None
+
+    def description(self, languages: Sequence[str] = ("vi", "en")) -> str:
+        for language in languages:
+            if language in self.descriptions:
+                return self.descriptions[language]
+        return next(iter(self.descriptions.values()), self.identifier)
+
+
+def _instant(text: Any) -> datetime:
+    moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class RuleOutcome:
+    rule: Rule
+    passed: bool
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    rules: tuple[Rule, ...]
+
+    @classmethod
+    def from_json(cls, data: bytes | str) -> RuleSet:
+        try:
+            document = json.loads(data)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise RulesError("rules.bad_file", f"the rule file is not JSON ({exc})") from None
+        items = document if isinstance(document, list) else [document]
+        return cls(tuple(Rule.from_json(item) for item in items))
+
+    @classmethod
+    def load(cls, path: str | Path) -> RuleSet:
+        try:
+            return cls.from_json(Path(path).read_bytes())
+        except OSError as exc:
+            raise RulesError("rules.unreadable", f"cannot read rules {path}: {exc.strerror}") from None
+
+    def select(
+        self, *, arrival_country: str, issuer_country: str | None, certificate_type: str, at: datetime, region: str = ""
+    ) -> list[Rule]:
+        wanted_type = CERTIFICATE_TYPES.get(certificate_type, "")
+        newest: dict[str, Rule] = {}
+        for rule in self.rules:
+            acceptance = rule.rule_type == "Acceptance" and rule.country == arrival_country
+            invalidation = rule.rule_type == "Invalidation" and rule.country == issuer_country
+            if not (acceptance or invalidation):
+                continue
+            if rule.certificate_type not in ("General", wanted_type):
+                continue
+            if not rule.valid_from <= at < rule.valid_to:
+                continue
+            if rule.region and rule.region != region:
+                continue
+            current = newest.get(rule.identifier)
+            if current is None or rule.version > current.version:
+                newest[rule.identifier] = rule
+        return sorted(newest.values(), key=lambda rule: rule.identifier)
+
+
+def external_parameters(
+    *,
+    at: datetime,
+    arrival_country: str,
+    issuer_country: str | None,
+    issued_at: int | None,
+    expires_at: int | None,
+    kid: bytes | None,
+    value_sets: ValueSets,
+    region: str = "",
+) -> dict[str, Any]:
+    def iso(seconds: int | None) -> str | None:
+        return datetime.fromtimestamp(seconds, UTC).isoformat() if seconds is not None else None
+
+    return {
+        "validationClock": at.astimezone(UTC).isoformat(),
+        "valueSets": value_sets.codes(),
+        "countryCode": arrival_country,
+        "exp": iso(expires_at),
+        "iat": iso(issued_at),
+        "issuerCountryCode": issuer_country,
+        "kid": base64.b64encode(kid).decode("ascii") if kid else None,
+        "region": region,
+    }
+
+
+def evaluate(rules: Iterable[Rule], payload: Any, external: Mapping[str, Any]) -> list[RuleOutcome]:
+    data = {"payload": payload, "external": dict(external)}
+    outcomes = []
+    for rule in rules:
+        try:
+            result = certlogic.evaluate(rule.logic, data)
+        except VaxcertError as exc:
+            outcomes.append(RuleOutcome(rule, False, exc.message))
+            continue
+        if certlogic.is_truthy(result):
+            outcomes.append(RuleOutcome(rule, True))
+        elif certlogic.is_falsy(result):
+            outcomes.append(RuleOutcome(rule, False))
+        else:
+            outcomes.append(RuleOutcome(rule, False, f"the rule returned {result!r}, neither true nor false"))
+    return outcomes
