@@ -97,8 +97,10 @@ def main() -> None:
         start = time.perf_counter()
         subprocess.run(
             [sys.executable, "-m", "verifier_cli", "verify", "--json", "--trust-cert", trust_file, "--", text],
-            capture_output=True, check=True, cwd=ROOT,
-        )  # fmt: skip
+            capture_output=True,
+            check=True,
+            cwd=ROOT,
+        )
         cold.append(time.perf_counter() - start)
 
     print(f"Python {sys.version.split()[0]}, one pinned core, HC1 length {len(text)} characters\n")
@@ -119,8 +121,10 @@ def main() -> None:
     print(row("vaxcert QR SVG (zxing-cpp writer)", ours_svg, "qrcode PNG", qrcode_time))
     print(row("bare zxing-cpp read of the PNG (baseline)", bare_decode, "itself", bare_decode))
     print(row("vaxcert qr.decode(PNG)", ours_decode, "bare zxing-cpp", bare_decode, "target: time ≤ 1.2× bare"))
-    print(f"\nvaxcert-verify cold start (process start to JSON verdict): median {statistics.median(cold) * 1e3:.0f} ms "
-          f"over {len(cold)} runs")  # fmt: skip
+    print(
+        f"\nvaxcert-verify cold start (process start to JSON verdict): median {statistics.median(cold) * 1e3:.0f} ms "
+        f"over {len(cold)} runs"
+    )
 
 
 if __name__ == "__main__":

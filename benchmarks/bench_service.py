@@ -62,11 +62,20 @@ def run(database_url: str | None, label: str, args: argparse.Namespace) -> None:
         env["VAXCERT_DATABASE_URL"] = database_url
     admin = [sys.executable, "-m", "issuer_service.admin"]
     subprocess.run([*admin, "org", "create", "bench"], env=env, check=True, capture_output=True)
-    key = subprocess.run([*admin, "key", "create", "--org", "bench", "--scopes", "issue"], env=env, check=True,
-                         capture_output=True, text=True).stdout.strip()  # fmt: skip
+    key = subprocess.run(
+        [*admin, "key", "create", "--org", "bench", "--scopes", "issue"],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     port = free_port()
-    server = subprocess.Popen([*admin, "serve", "--port", str(port), "--workers", "2"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    server = subprocess.Popen(
+        [*admin, "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -101,10 +110,15 @@ def wrk(url: str, key: str, args: argparse.Namespace) -> str:
     body = json.dumps(PAYLOAD, ensure_ascii=False).replace("\\", "\\\\").replace("]]", "] ]")
     script.write_text(
         f'wrk.method = "POST"\nwrk.body = [[{body}]]\nwrk.headers["Content-Type"] = "application/json"\n'
-        f'wrk.headers["Authorization"] = "Bearer {key}"\n', encoding="utf-8",
-    )  # fmt: skip
-    result = subprocess.run(["wrk", "-t1", f"-c{args.concurrency}", f"-d{args.seconds}s", "--latency", "-s",
-                             str(script), url], capture_output=True, text=True, check=True).stdout  # fmt: skip
+        f'wrk.headers["Authorization"] = "Bearer {key}"\n',
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        ["wrk", "-t1", f"-c{args.concurrency}", f"-d{args.seconds}s", "--latency", "-s", str(script), url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     rate = next(line.split()[-1] for line in result.splitlines() if line.startswith("Requests/sec"))
     p50 = next(line.split()[-1] for line in result.splitlines() if line.strip().startswith("50%"))
     p99 = next(line.split()[-1] for line in result.splitlines() if line.strip().startswith("99%"))
@@ -124,8 +138,10 @@ def main() -> None:
     parser.add_argument("--python-client", action="store_true", help="use the httpx client even if wrk exists")
     args = parser.parse_args()
     keys = "SoftHSM2" if args.softhsm else "PEM key"
-    print(f"POST /v1/certificates, ES256 ({keys}), 2 uvicorn workers, {args.concurrency} concurrent clients, "
-          f"{args.requests} requests\n")  # fmt: skip
+    print(
+        f"POST /v1/certificates, ES256 ({keys}), 2 uvicorn workers, {args.concurrency} concurrent clients, "
+        f"{args.requests} requests\n"
+    )
     print("| database | throughput | p50 latency | p99 latency | errors |\n|---|---|---|---|---|")
     args.label = "SQLite (WAL)"
     run(None, args.label, args)

@@ -53,8 +53,11 @@ def main() -> None:
     for index in range(ENTRIES - 1):
         dsc = create_dsc(csca, common_name=f"DSC {index}", key=key)
         assert isinstance(dsc, IssuedKeyPair)
-        entries.append(trustlist.TrustListEntry.for_certificate("VN", DocumentSignerCertificate.from_der(
-            dsc.certificate.public_bytes(serialization.Encoding.DER))))  # fmt: skip
+        entries.append(
+            trustlist.TrustListEntry.for_certificate(
+                "VN", DocumentSignerCertificate.from_der(dsc.certificate.public_bytes(serialization.Encoding.DER))
+            )
+        )
     print(f"(generated {ENTRIES} DSCs in {time.perf_counter() - started:.1f} s)")
     now = datetime.now(UTC)
     content = trustlist.build(entries, sequence=1, issued_at=now, next_update=now + timedelta(days=2))
@@ -76,9 +79,12 @@ def main() -> None:
     big = per_call_seconds(lambda: verify(text, store_big), min_time=1.0)
 
     print(f"\nPython {sys.version.split()[0]}, one pinned core\n")
-    print(f"- {ENTRIES:,}-entry trust list: {len(signed) / 1e6:.1f} MB signed; load + signature check + "
-          f"kid index (DSCs parsed on first use): {load_seconds * 1e3:.0f} ms; Python heap peak during load {peak / 1e6:.0f} MB; "
-          f"process max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")  # fmt: skip
+    print(
+        f"- {ENTRIES:,}-entry trust list: {len(signed) / 1e6:.1f} MB signed; load + signature check + "
+        f"kid index (DSCs parsed on first use): {load_seconds * 1e3:.0f} ms; "
+        f"Python heap peak during load {peak / 1e6:.0f} MB; "
+        f"process max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
+    )
     print()
     print(HEADER)
     print(row("verify with 1 pinned DSC (baseline)", one, "itself", one))
@@ -110,8 +116,11 @@ def _hsm_signing(folder: Path, csca: IssuedKeyPair) -> tuple[object, object] | N
     config = folder / "softhsm2.conf"
     config.write_text(f"directories.tokendir = {tokens}\nobjectstore.backend = file\nlog.level = ERROR\n")
     os.environ["SOFTHSM2_CONF"] = str(config)
-    subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", "bench", "--so-pin", "87654321",
-                    "--pin", "123456"], check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        ["softhsm2-util", "--init-token", "--free", "--label", "bench", "--so-pin", "87654321", "--pin", "123456"],
+        check=True,
+        capture_output=True,
+    )
     from vaxcert.hsm import HsmConfig, HsmSession, Pkcs11Signer
     from vaxcert.pki import csr_for_hsm_key, sign_csr
 
@@ -119,8 +128,9 @@ def _hsm_signing(folder: Path, csca: IssuedKeyPair) -> tuple[object, object] | N
     with HsmSession(config_hsm, read_write=True) as session:
         session.generate_key("dsc")
         certificate = sign_csr(csca, csr_for_hsm_key(session, "dsc", "bench DSC"), certificate_types="vtr")
-        session.store_certificate("dsc", DocumentSignerCertificate.from_der(
-            certificate.public_bytes(serialization.Encoding.DER)))  # fmt: skip
+        session.store_certificate(
+            "dsc", DocumentSignerCertificate.from_der(certificate.public_bytes(serialization.Encoding.DER))
+        )
     signer = Pkcs11Signer(config_hsm, "dsc")
     return signer, signer.close
 

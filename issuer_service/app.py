@@ -30,7 +30,7 @@ from .documents import render_pdf
 from .issuing import IssuedRecord, IssuerService, ServiceError, parse_rows
 from .metrics import Metrics
 from .settings import Settings
-from .signers import load_signers, publish_trust_list
+from .signers import load_signers, publish_trust_list, revocation_list
 
 log = logging.getLogger("vaxcert.issuer")
 
@@ -425,6 +425,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             rows_rejected=job.rows_rejected,
             rows=listed,
         )
+
+    @app.get("/v1/revocation-list", tags=["trust"], responses={200: {"content": {"application/cose": {}}}})
+    def revocations() -> Response:
+        """The signed list of revoked certificates (UCI, COUNTRYCODEUCI and SIGNATURE hashes; public)."""
+        signed = revocation_list(state["signers"], service().revoked_since(), settings.trust_list_hours)
+        if signed is None:
+            raise ServiceError(503, "no_list_signer", "no list signer is configured")
+        return Response(signed, media_type="application/cose")
 
     @app.get("/v1/trust-list", tags=["trust"], responses={200: {"content": {"application/cose": {}}}})
     def trust_list() -> Response:

@@ -49,8 +49,17 @@ def append_many(session: Session, organisation_id: int | None, events: list[tupl
     rows = []
     for action, subject, detail in events:
         digest = _digest(previous, at, organisation_id, action, subject[:200], detail)
-        rows.append({"at": at, "organisation_id": organisation_id, "action": action, "subject": subject[:200],
-                     "detail": detail, "previous_sha256": previous, "sha256": digest})  # fmt: skip
+        rows.append(
+            {
+                "at": at,
+                "organisation_id": organisation_id,
+                "action": action,
+                "subject": subject[:200],
+                "detail": detail,
+                "previous_sha256": previous,
+                "sha256": digest,
+            }
+        )
         previous = digest
     session.execute(insert(AuditEntry), rows)
 

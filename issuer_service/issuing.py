@@ -178,10 +178,15 @@ class IssuerService:
         # the signature, and this runs while holding the (SQLite) write lock.
         session.execute(
             insert(Certificate).values(
-                uvci=row.uvci, organisation_id=row.organisation_id, certificate_type=row.certificate_type,
-                hc1=row.hc1, kid=row.kid, issued_at=row.issued_at, expires_at=row.expires_at,
+                uvci=row.uvci,
+                organisation_id=row.organisation_id,
+                certificate_type=row.certificate_type,
+                hc1=row.hc1,
+                kid=row.kid,
+                issued_at=row.issued_at,
+                expires_at=row.expires_at,
             )
-        )  # fmt: skip
+        )
         return row
 
     def _transaction(self) -> Any:

@@ -175,3 +175,20 @@ def publish_trust_list(signers: SignerSet, data_dir: Path, hours: float) -> byte
     signed = trustlist.sign(content, signers.trust_list_signer)
     write_atomically(data_dir / "trust-list.cose", signed)
     return signed
+
+
+def revocation_list(signers: SignerSet, revoked: list[tuple[str, str, datetime]], hours: float) -> bytes | None:
+    """A signed revocation list of every revoked certificate (all three EU hash types)."""
+    if signers.trust_list_signer is None:
+        return None
+    from vaxcert import revocation
+
+    entries = []
+    for _, hc1, _ in revoked:
+        kid, hashes = revocation.hashes_for_code(hc1)
+        entries.extend((kid or b"", hash_type, value) for hash_type, value in hashes.items())
+    now = datetime.now(UTC).replace(microsecond=0)
+    listed = revocation.build(
+        entries, sequence=int(now.timestamp()), issued_at=now, next_update=now + timedelta(hours=hours)
+    )
+    return revocation.sign(listed, signers.trust_list_signer)

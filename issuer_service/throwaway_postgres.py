@@ -44,11 +44,38 @@ def throwaway_postgres() -> Iterator[str]:
         probe.bind(("127.0.0.1", 0))
         port = int(probe.getsockname()[1])
     try:
-        subprocess.run([*as_postgres, str(bin_dir / "initdb"), "-D", str(data), "-U", "vaxcert", "--auth=trust",
-                        "-E", "UTF8", "--no-sync"], check=True, capture_output=True)  # fmt: skip
-        subprocess.run([*as_postgres, str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(root / "log"), "-w", "-o",
-                        f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c max_connections=200",
-                        "start"], check=True, capture_output=True)  # fmt: skip
+        subprocess.run(
+            [
+                *as_postgres,
+                str(bin_dir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "vaxcert",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ],
+            check=True,
+            capture_output=True,
+        )
+        subprocess.run(
+            [
+                *as_postgres,
+                str(bin_dir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-l",
+                str(root / "log"),
+                "-w",
+                "-o",
+                f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c max_connections=200",
+                "start",
+            ],
+            check=True,
+            capture_output=True,
+        )
         url = f"postgresql+psycopg://vaxcert@127.0.0.1:{port}/postgres"
         deadline = time.monotonic() + 30
         while True:
@@ -64,6 +91,7 @@ def throwaway_postgres() -> Iterator[str]:
                 time.sleep(0.2)
         yield url
     finally:
-        subprocess.run([*as_postgres, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True)  # fmt: skip
+        subprocess.run(
+            [*as_postgres, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], capture_output=True
+        )
         shutil.rmtree(root, ignore_errors=True)

@@ -121,6 +121,7 @@ def softhsm_token(tmp_path_factory: pytest.TempPathFactory) -> str:
     label = "vaxcert-test"
     subprocess.run(
         ["softhsm2-util", "--init-token", "--free", "--label", label, "--so-pin", "87654321", "--pin", HSM_PIN],
-        check=True, capture_output=True,
-    )  # fmt: skip
+        check=True,
+        capture_output=True,
+    )
     return label

@@ -202,9 +202,11 @@ def _pki(args: argparse.Namespace, out: TextIO) -> int:
     elif command == "sign-csr":
         try:
             certificate = sign_csr(
-                _load_csca(args.csca_dir), _read(args.csr), certificate_types=_types(args.types),
+                _load_csca(args.csca_dir),
+                _read(args.csr),
+                certificate_types=_types(args.types),
                 validity=timedelta(days=args.days),
-            )  # fmt: skip
+            )
         except ValueError as exc:
             raise UsageError(str(exc)) from None
         write_atomically(args.out, certificate.public_bytes(serialization.Encoding.PEM))
@@ -258,9 +260,12 @@ def _build(args: argparse.Namespace, out: TextIO) -> int:
         rejected.extend(imported.rejected)
     now = datetime.now(UTC).replace(microsecond=0)
     content = trustlist.build(
-        entries, sequence=args.sequence, issued_at=now, next_update=now + timedelta(hours=args.valid_hours),
+        entries,
+        sequence=args.sequence,
+        issued_at=now,
+        next_update=now + timedelta(hours=args.valid_hours),
         cscas=cscas,
-    )  # fmt: skip
+    )
     signer = _signer(args)
     signed = trustlist.sign(content, signer)
     checked = trustlist.verify(signed, [signer.certificate])  # also applies the chain check

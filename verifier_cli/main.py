@@ -17,7 +17,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from vaxcert import TrustStore, VaxcertError, VerificationReport, verify, verify_image
+from trust_list.files import write_atomically
+from vaxcert import Policy, TrustStore, VaxcertError, VerificationReport, revocation, verify, verify_image
+from vaxcert.rules import RuleSet
 from vaxcert.trustlist import TrustListError
 
 from .render import print_list, render_human
@@ -63,9 +65,22 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--trust-list", metavar="SOURCE", help="a signed trust list: a file, an http(s) URL (cached), or 'cached'"
     )
-    check.add_argument("--anchor", metavar="FILE", action="append", default=[], type=Path,
-                       help="trust-list signer certificate to accept, besides the pinned ones")  # fmt: skip
-    check.add_argument("--allow-stale", action="store_true", help="warn instead of failing when the list is stale")
+    check.add_argument(
+        "--anchor",
+        metavar="FILE",
+        action="append",
+        default=[],
+        type=Path,
+        help="trust-list signer certificate to accept, besides the pinned ones",
+    )
+    check.add_argument(
+        "--revocation-list",
+        metavar="SOURCE",
+        help="a signed revocation list: a file, an http(s) URL (cached), or 'cached'",
+    )
+    check.add_argument("--rules", metavar="FILE|URL", help="business rules in the EU rule JSON format")
+    check.add_argument("--country", default="VN", help="country of arrival whose rules apply (default VN)")
+    check.add_argument("--allow-stale", action="store_true", help="warn instead of failing when a list is stale")
     check.add_argument("--cache-dir", type=Path, help="trust cache folder (default $VAXCERT_HOME)")
     check.add_argument("--at", metavar="ISO8601", help="validation clock (default: now)")
     check.add_argument("--json", action="store_true", help="print the machine-readable report")
@@ -78,12 +93,14 @@ def build_parser() -> argparse.ArgumentParser:
     pin.add_argument("anchor", type=Path)
     update = trust.add_parser("update", help="fetch (conditionally), verify and cache a trust list")
     update.add_argument("source", help="http(s) URL or file")
+    update.add_argument("--revocations", action="store_true", help="the source is a revocation list")
     show = trust.add_parser("show", help="entries, age and staleness of the cached list")
     show.add_argument("--at", metavar="ISO8601", help="moment for the staleness check (default: now)")
     for command in (pin, update, show):
         command.add_argument("--cache-dir", type=Path, help="trust cache folder (default $VAXCERT_HOME)")
-        command.add_argument("--anchor", metavar="FILE", action="append", default=[], type=Path,
-                             help="extra anchor for this run")  # fmt: skip
+        command.add_argument(
+            "--anchor", metavar="FILE", action="append", default=[], type=Path, help="extra anchor for this run"
+        )
     return parser
 
 
@@ -118,10 +135,14 @@ def _verify_command(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int
     trust = _load_trust(args.trust_cert)
     if args.trust_list:
         trust = _with_trust_list(trust, args)
+    policy = _policy(args)
     colour = not args.no_color and not os.environ.get("NO_COLOR") and out.isatty()
     if args.batch is not None:
-        return _verify_batch(args.batch, trust, clock, out, stdin)
-    report = verify_image(args.image, trust, at=clock) if args.image is not None else verify(args.code, trust, at=clock)
+        return _verify_batch(args.batch, trust, clock, out, stdin, policy)
+    if args.image is not None:
+        report = verify_image(args.image, trust, at=clock, policy=policy)
+    else:
+        report = verify(args.code, trust, at=clock, policy=policy)
     _print_report(report, args.json, colour, out)
     return EXIT_VALID if report.valid else EXIT_INVALID
 
@@ -148,14 +169,58 @@ def _with_trust_list(direct: TrustStore, args: argparse.Namespace) -> TrustStore
     return TrustStore.of(certificates, source=listed.source)
 
 
+def _policy(args: argparse.Namespace) -> Policy:
+    cache = TrustCache(args.cache_dir or default_cache_dir())
+    revocations = None
+    if args.revocation_list:
+        source = args.revocation_list
+        if source == "cached":
+            revocations = cache.load_revocations(args.anchor)
+        elif source.startswith(("http://", "https://")):
+            cache.update_revocations(source, args.anchor)
+            revocations = cache.load_revocations(args.anchor)
+        else:
+            try:
+                data = Path(source).read_bytes()
+            except OSError as exc:
+                raise UsageError(f"--revocation-list: cannot read {source}: {exc.strerror}") from None
+            revocations = revocation.verify(data, cache.anchors(args.anchor))
+    rule_set = None
+    if args.rules:
+        rule_set = _load_rules(args.rules, cache)
+    return Policy(
+        rules=rule_set, arrival_country=args.country, revocations=revocations, allow_stale_revocations=args.allow_stale
+    )
+
+
+def _load_rules(source: str, cache: TrustCache) -> RuleSet:
+    """Rules from a file, or from a URL cached for offline use (the last good copy is kept)."""
+    if not source.startswith(("http://", "https://")):
+        return RuleSet.load(source)
+    cached = cache.folder / "rules.json"
+    try:
+        import httpx
+
+        response = httpx.get(source, timeout=30, follow_redirects=True)
+        response.raise_for_status()
+        rule_set = RuleSet.from_json(response.content)  # parse before replacing the cached copy
+        write_atomically(cached, response.content)
+        return rule_set
+    except (httpx.HTTPError, VaxcertError) as exc:
+        if not cached.exists():
+            raise UsageError(f"--rules: cannot fetch {source} and nothing is cached ({exc})") from None
+        print(f"vaxcert-verify: warning: using cached rules, {source} failed: {exc}", file=sys.stderr)
+        return RuleSet.load(cached)
+
+
 def _trust_command(args: argparse.Namespace, out: TextIO) -> int:
     cache = TrustCache(args.cache_dir or default_cache_dir())
     if args.trust == "pin":
         anchor = cache.pin(args.anchor)
         out.write(f"pinned {anchor.subject} (kid {anchor.kid_b64}) in {cache.anchor_dir}\n")
     elif args.trust == "update":
-        result = cache.update(args.source, args.anchor)
-        out.write(result.message + "\n")
+        update = cache.update_revocations if args.revocations else cache.update
+        out.write(update(args.source, args.anchor).message + "\n")
     else:
         checked = cache.load(args.anchor)
         moment = parse_clock(args.at) if args.at else datetime.now(UTC)
@@ -166,7 +231,9 @@ def _trust_command(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_VALID
 
 
-def _verify_batch(source: str, trust: TrustStore, clock: datetime | None, out: TextIO, stdin: TextIO) -> int:
+def _verify_batch(
+    source: str, trust: TrustStore, clock: datetime | None, out: TextIO, stdin: TextIO, policy: Policy
+) -> int:
     try:
         stream = stdin if source == "-" else open(source, encoding="utf-8", errors="replace")  # noqa: SIM115
     except OSError as exc:
@@ -177,7 +244,7 @@ def _verify_batch(source: str, trust: TrustStore, clock: datetime | None, out: T
             code = line.strip()
             if not code:
                 continue
-            report = verify(code, trust, at=clock)
+            report = verify(code, trust, at=clock, policy=policy)
             all_valid = all_valid and report.valid
             out.write(json.dumps(report.to_json(), ensure_ascii=False) + "\n")
     return EXIT_VALID if all_valid else EXIT_INVALID

@@ -6,6 +6,7 @@ Layout of the cache folder (``--cache-dir``, ``$VAXCERT_HOME`` or
     anchors/*.pem          pinned trust-list signer certificates
     trust-list.cose        the last list that verified
     trust-list.json        where it came from: url, etag, last_modified, sequence, fetched_at
+    revocation-list.cose   the last revocation list that verified (and revocation-list.json)
 
 A list is only written after it verified against the pinned anchors and its
 sequence number is not below the cached one; the write is atomic, so a failed
@@ -17,13 +18,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from trust_list.files import write_atomically
-from vaxcert import DocumentSignerCertificate, trustlist
+from vaxcert import DocumentSignerCertificate, revocation, trustlist
 from vaxcert.trustlist import TrustListError
 
 if TYPE_CHECKING:
@@ -41,6 +43,30 @@ def default_cache_dir() -> Path:
         return Path(home)
     data = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(data) / "vaxcert"
+
+
+@dataclass(frozen=True)
+class _CachedKind:
+    name: str
+    list_file: str
+    meta_file: str
+    verify_sequence: Callable[[bytes, list[DocumentSignerCertificate], int | None], int]
+
+
+_KINDS = {
+    "trust": _CachedKind(
+        "trust list",
+        LIST_FILE,
+        META_FILE,
+        lambda data, anchors, minimum: trustlist.verify(data, anchors, minimum_sequence=minimum).sequence,
+    ),
+    "revocation": _CachedKind(
+        "revocation list",
+        "revocation-list.cose",
+        "revocation-list.json",
+        lambda data, anchors, minimum: revocation.verify(data, anchors, minimum_sequence=minimum).sequence,
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -69,26 +95,43 @@ class TrustCache:
         write_atomically(target, certificate.pem().encode("ascii"))
         return certificate
 
-    def metadata(self) -> dict[str, Any]:
+    def metadata(self, kind: str = "trust") -> dict[str, Any]:
         try:
-            loaded = json.loads((self.folder / META_FILE).read_text(encoding="utf-8"))
+            loaded = json.loads((self.folder / _KINDS[kind].meta_file).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return {}
         return loaded if isinstance(loaded, dict) else {}
 
     def load(self, extra_anchors: list[Path] | None = None) -> trustlist.VerifiedTrustList:
-        """The cached list, re-verified (the cache folder is not trusted more than the network)."""
-        try:
-            data = (self.folder / LIST_FILE).read_bytes()
-        except OSError:
-            raise TrustListError("trustlist.no_cache", f"no trust list cached in {self.folder}") from None
-        return trustlist.verify(data, self.anchors(extra_anchors))
+        """The cached trust list, re-verified (the cache folder is not trusted more than the network)."""
+        return trustlist.verify(self._cached("trust"), self.anchors(extra_anchors))
+
+    def load_revocations(self, extra_anchors: list[Path] | None = None) -> revocation.RevocationList:
+        """The cached revocation list, re-verified."""
+        return revocation.verify(self._cached("revocation"), self.anchors(extra_anchors))
 
     def update(
         self, source: str, extra_anchors: list[Path] | None = None, client: httpx.Client | None = None
     ) -> UpdateResult:
+        return self._update("trust", source, extra_anchors, client)
+
+    def update_revocations(
+        self, source: str, extra_anchors: list[Path] | None = None, client: httpx.Client | None = None
+    ) -> UpdateResult:
+        return self._update("revocation", source, extra_anchors, client)
+
+    def _cached(self, kind: str) -> bytes:
+        try:
+            return (self.folder / _KINDS[kind].list_file).read_bytes()
+        except OSError:
+            raise TrustListError(f"{kind}.no_cache", f"no {_KINDS[kind].name} cached in {self.folder}") from None
+
+    def _update(
+        self, kind: str, source: str, extra_anchors: list[Path] | None, client: httpx.Client | None
+    ) -> UpdateResult:
+        spec = _KINDS[kind]
         anchors = self.anchors(extra_anchors)
-        meta = self.metadata()
+        meta = self.metadata(kind)
         cached_sequence = meta.get("sequence") if isinstance(meta.get("sequence"), int) else None
         headers: dict[str, str] = {}
         if source.startswith(("http://", "https://")):
@@ -99,8 +142,8 @@ class TrustCache:
                     headers["If-Modified-Since"] = str(meta["last_modified"])
             response = _fetch(source, headers, client)
             if response.status == 304 and cached_sequence is not None:
-                self._write_meta({**meta, "checked_at": _now()})
-                return UpdateResult(False, cached_sequence, f"trust list #{cached_sequence} is current (not modified)")
+                self._write_meta(kind, {**meta, "checked_at": _now()})
+                return UpdateResult(False, cached_sequence, f"{spec.name} #{cached_sequence} is current (not modified)")
             if response.status != 200:
                 raise TrustListError("trustlist.download_failed", f"{source} answered HTTP {response.status}")
             data, etag, last_modified = response.content, response.etag, response.last_modified
@@ -110,23 +153,23 @@ class TrustCache:
             except OSError as exc:
                 raise TrustListError("trustlist.download_failed", f"cannot read {source}: {exc.strerror}") from None
             etag = last_modified = None
-        checked = trustlist.verify(data, anchors, minimum_sequence=cached_sequence)
-        write_atomically(self.folder / LIST_FILE, data)
+        sequence = spec.verify_sequence(data, anchors, cached_sequence)
+        write_atomically(self.folder / spec.list_file, data)
         self._write_meta(
+            kind,
             {
                 "source": source,
                 "etag": etag,
                 "last_modified": last_modified,
-                "sequence": checked.sequence,
+                "sequence": sequence,
                 "fetched_at": _now(),
                 "checked_at": _now(),
-            }
+            },
         )
-        changed = checked.sequence != cached_sequence
-        return UpdateResult(changed, checked.sequence, f"trust list #{checked.sequence} stored in {self.folder}")
+        return UpdateResult(sequence != cached_sequence, sequence, f"{spec.name} #{sequence} stored in {self.folder}")
 
-    def _write_meta(self, meta: dict[str, Any]) -> None:
-        write_atomically(self.folder / META_FILE, json.dumps(meta, indent=2).encode("utf-8"))
+    def _write_meta(self, kind: str, meta: dict[str, Any]) -> None:
+        write_atomically(self.folder / _KINDS[kind].meta_file, json.dumps(meta, indent=2).encode("utf-8"))
 
     def clear_anchors(self) -> None:
         shutil.rmtree(self.anchor_dir, ignore_errors=True)
@@ -155,9 +198,11 @@ def _fetch(url: str, headers: dict[str, str], client: httpx.Client | None) -> _F
                     raise TrustListError("trustlist.too_large", f"{url} sent more than {MAX_LIST_BYTES} bytes")
                 chunks.append(chunk)
             return _Fetched(
-                response.status_code, b"".join(chunks), response.headers.get("ETag"),
+                response.status_code,
+                b"".join(chunks),
+                response.headers.get("ETag"),
                 response.headers.get("Last-Modified"),
-            )  # fmt: skip
+            )
     except httpx.HTTPError as exc:
         raise TrustListError("trustlist.download_failed", f"cannot fetch {url}: {exc}") from None
     finally:

@@ -81,11 +81,30 @@ def payload(kind: str) -> dict[str, object]:
     base: dict[str, object] = {"ver": "1.3.0", "nam": {"fn": "Đặng", "gn": "Văn Lưỡng"}, "dob": "1985"}
     common = {"co": "VN", "is": "Ministry of Health of Viet Nam", "ci": "URN:UVCI:01:VN:TESTVECTOR001#2"}
     if kind == "v":
-        base["v"] = [{"tg": "840539006", "vp": "1157024006", "mp": "BBIBP-CorV", "ma": "ORG-100020693",
-                      "dn": 3, "sd": 3, "dt": "2022-01-10", **common}]  # fmt: skip
+        base["v"] = [
+            {
+                "tg": "840539006",
+                "vp": "1157024006",
+                "mp": "BBIBP-CorV",
+                "ma": "ORG-100020693",
+                "dn": 3,
+                "sd": 3,
+                "dt": "2022-01-10",
+                **common,
+            }
+        ]
     elif kind == "t":
-        base["t"] = [{"tg": "840539006", "tt": "LP6464-4", "nm": "PCR", "sc": "2026-02-28T08:00:00Z",
-                      "tr": "260415000", "tc": "Bach Mai Hospital", **common}]  # fmt: skip
+        base["t"] = [
+            {
+                "tg": "840539006",
+                "tt": "LP6464-4",
+                "nm": "PCR",
+                "sc": "2026-02-28T08:00:00Z",
+                "tr": "260415000",
+                "tc": "Bach Mai Hospital",
+                **common,
+            }
+        ]
     else:
         base["r"] = [{"tg": "840539006", "fr": "2026-01-05", "df": "2026-01-16", "du": "2026-07-04", **common}]
     return base
@@ -120,36 +139,96 @@ def main() -> None:
     def add(
         name: str, description: str, text: str, trust: list[str], at: str, valid: bool, checks: dict[str, object]
     ) -> None:
-        vectors.append({"id": name, "description": description, "hc1": text, "trust": trust, "at": at,
-                        "expected": {"valid": valid, "checks": checks}})  # fmt: skip
+        vectors.append(
+            {
+                "id": name,
+                "description": description,
+                "hc1": text,
+                "trust": trust,
+                "at": at,
+                "expected": {"valid": valid, "checks": checks},
+            }
+        )
 
-    ok = {"unprefix": True, "base45": True, "decompress": True, "cose": True, "signature": True, "cwt": True,
-          "schema": True, "expiry": True, "key_usage": True}  # fmt: skip
+    ok = {
+        "unprefix": True,
+        "base45": True,
+        "decompress": True,
+        "cose": True,
+        "signature": True,
+        "cwt": True,
+        "schema": True,
+        "expiry": True,
+        "key_usage": True,
+    }
     for kind in "vtr":
         text = issue(payload(kind), es_all, issued_at=ISSUED).text
         add(f"es256-{kind}-valid", f"ES256 {kind} certificate, valid", text, ["dsc-es256-all.pem"], INSIDE, True, ok)
     vaccination = issue(payload("v"), es_all, issued_at=ISSUED).text
-    add("es256-v-expired", "validation clock after exp", vaccination, ["dsc-es256-all.pem"], AFTER, False,
-        {**ok, "expiry": False})  # fmt: skip
-    add("es256-v-not-yet-valid", "validation clock before iat", vaccination, ["dsc-es256-all.pem"], BEFORE, False,
-        {**ok, "expiry": False})  # fmt: skip
-    add("es256-v-untrusted", "no trusted DSC for the kid", vaccination, [], INSIDE, False,
-        {**ok, "signature": False, "key_usage": None})  # fmt: skip
-    add("es256-v-other-dsc", "trusted DSC is a different one", vaccination, ["dsc-es256-vaccination.pem"], INSIDE,
-        False, {**ok, "signature": False, "key_usage": None})  # fmt: skip
+    add(
+        "es256-v-expired",
+        "validation clock after exp",
+        vaccination,
+        ["dsc-es256-all.pem"],
+        AFTER,
+        False,
+        {**ok, "expiry": False},
+    )
+    add(
+        "es256-v-not-yet-valid",
+        "validation clock before iat",
+        vaccination,
+        ["dsc-es256-all.pem"],
+        BEFORE,
+        False,
+        {**ok, "expiry": False},
+    )
+    add(
+        "es256-v-untrusted",
+        "no trusted DSC for the kid",
+        vaccination,
+        [],
+        INSIDE,
+        False,
+        {**ok, "signature": False, "key_usage": None},
+    )
+    add(
+        "es256-v-other-dsc",
+        "trusted DSC is a different one",
+        vaccination,
+        ["dsc-es256-vaccination.pem"],
+        INSIDE,
+        False,
+        {**ok, "signature": False, "key_usage": None},
+    )
     ps = issue(payload("t"), ps_all, issued_at=ISSUED).text
     add("ps256-t-valid", "PS256 (RSA-3072) test certificate, valid", ps, ["dsc-ps256-all.pem"], INSIDE, True, ok)
     on_vac_dsc = issue(payload("v"), es_vac, issued_at=ISSUED).text
-    add("es256-v-vaccination-dsc", "vaccination-only DSC signs a vaccination", on_vac_dsc,
-        ["dsc-es256-vaccination.pem"], INSIDE, True, ok)  # fmt: skip
+    add(
+        "es256-v-vaccination-dsc",
+        "vaccination-only DSC signs a vaccination",
+        on_vac_dsc,
+        ["dsc-es256-vaccination.pem"],
+        INSIDE,
+        True,
+        ok,
+    )
     # issue() refuses this, so build it stage by stage as a misbehaving issuer would.
     claims = cwt.CwtClaims("VN", int(ISSUED.timestamp()), int(ISSUED.timestamp()) + 86400 * 365, payload("t"))
-    claims = cwt.CwtClaims(claims.issuer, claims.issued_at, claims.expires_at,
-                           {**claims.dcc, "nam": {"fnt": "DANG", "gnt": "VAN<LUONG"}})  # fmt: skip
+    claims = cwt.CwtClaims(
+        claims.issuer, claims.issued_at, claims.expires_at, {**claims.dcc, "nam": {"fnt": "DANG", "gnt": "VAN<LUONG"}}
+    )
     message = cose.sign(cwt.encode(claims), es_vac, es_vac.certificate.kid)
     test_on_vac_dsc = "HC1:" + b45.encode(zlib.compress(message))
-    add("es256-t-on-vaccination-dsc", "test certificate signed by a vaccination-only DSC", test_on_vac_dsc,
-        ["dsc-es256-vaccination.pem"], INSIDE, False, {**ok, "key_usage": False})  # fmt: skip
+    add(
+        "es256-t-on-vaccination-dsc",
+        "test certificate signed by a vaccination-only DSC",
+        test_on_vac_dsc,
+        ["dsc-es256-vaccination.pem"],
+        INSIDE,
+        False,
+        {**ok, "key_usage": False},
+    )
 
     def flip_signature(items: list[object]) -> None:
         signature = bytearray(items[3])  # type: ignore[arg-type]
@@ -168,24 +247,80 @@ def main() -> None:
         items[0] = cbor2.dumps({**header, 1: -37})
 
     trust_both = ["dsc-es256-all.pem", "dsc-es256-vaccination.pem"]
-    add("forged-flipped-signature", "one signature bit flipped", tamper(vaccination, flip_signature), trust_both,
-        INSIDE, False, {**ok, "signature": False})  # fmt: skip
-    add("forged-edited-payload", "payload edited after signing", tamper(vaccination, edit_payload), trust_both,
-        INSIDE, False, {**ok, "signature": False})  # fmt: skip
-    add("forged-swapped-kid", "kid replaced by another trusted DSC's kid", tamper(vaccination, swap_kid), trust_both,
-        INSIDE, False, {**ok, "signature": False})  # fmt: skip
-    add("forged-alg-changed", "alg header changed to PS256 for an EC key", tamper(vaccination, alg_ps256),
-        trust_both, INSIDE, False, {**ok, "signature": False})  # fmt: skip
+    add(
+        "forged-flipped-signature",
+        "one signature bit flipped",
+        tamper(vaccination, flip_signature),
+        trust_both,
+        INSIDE,
+        False,
+        {**ok, "signature": False},
+    )
+    add(
+        "forged-edited-payload",
+        "payload edited after signing",
+        tamper(vaccination, edit_payload),
+        trust_both,
+        INSIDE,
+        False,
+        {**ok, "signature": False},
+    )
+    add(
+        "forged-swapped-kid",
+        "kid replaced by another trusted DSC's kid",
+        tamper(vaccination, swap_kid),
+        trust_both,
+        INSIDE,
+        False,
+        {**ok, "signature": False},
+    )
+    add(
+        "forged-alg-changed",
+        "alg header changed to PS256 for an EC key",
+        tamper(vaccination, alg_ps256),
+        trust_both,
+        INSIDE,
+        False,
+        {**ok, "signature": False},
+    )
 
     raw = zlib.decompress(b45.decode(vaccination[4:]))
-    add("uncompressed", "COSE not zlib-compressed", "HC1:" + b45.encode(raw), ["dsc-es256-all.pem"], INSIDE, False,
-        {**ok, "decompress": False})  # fmt: skip
-    add("prefix-hc2", "unsupported context identifier", "HC2:" + vaccination[4:], ["dsc-es256-all.pem"], INSIDE,
-        False, {"unprefix": False, "base45": None})  # fmt: skip
-    add("bad-base45", "lower-case characters are not Base45", vaccination[:40].lower(), [], INSIDE, False,
-        {"unprefix": False})  # fmt: skip
-    add("truncated", "code cut in half", vaccination[: 4 + (len(vaccination) // 6) * 3], ["dsc-es256-all.pem"], INSIDE, False,
-        {"unprefix": True, "base45": True, "decompress": False, "cose": None})  # fmt: skip
+    add(
+        "uncompressed",
+        "COSE not zlib-compressed",
+        "HC1:" + b45.encode(raw),
+        ["dsc-es256-all.pem"],
+        INSIDE,
+        False,
+        {**ok, "decompress": False},
+    )
+    add(
+        "prefix-hc2",
+        "unsupported context identifier",
+        "HC2:" + vaccination[4:],
+        ["dsc-es256-all.pem"],
+        INSIDE,
+        False,
+        {"unprefix": False, "base45": None},
+    )
+    add(
+        "bad-base45",
+        "lower-case characters are not Base45",
+        vaccination[:40].lower(),
+        [],
+        INSIDE,
+        False,
+        {"unprefix": False},
+    )
+    add(
+        "truncated",
+        "code cut in half",
+        vaccination[: 4 + (len(vaccination) // 6) * 3],
+        ["dsc-es256-all.pem"],
+        INSIDE,
+        False,
+        {"unprefix": True, "base45": True, "decompress": False, "cose": None},
+    )
 
     (HERE / "vectors.json").write_text(json.dumps(vectors, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {len(vectors)} vectors")

@@ -316,8 +316,9 @@ def _parse_date_time(text: Any) -> datetime:
     year, month, day, hour, minute, second, fraction, zone = match.groups()
     microseconds = int((fraction or "0")[:3].ljust(3, "0")) * 1000  # CertLogic keeps milliseconds
     try:
-        moment = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0), microseconds,
-                          tzinfo=UTC)  # fmt: skip
+        moment = datetime(
+            int(year), int(month), int(day), int(hour), int(minute), int(second or 0), microseconds, tzinfo=UTC
+        )
     except ValueError as exc:
         raise CertLogicError(f"impossible date-time {text!r}: {exc}") from None
     if zone and zone.upper() != "Z":

@@ -17,10 +17,27 @@ MAX_LENGTH = 80
 
 # ICAO 9303-3 Table A multi-letter and non-decomposing Latin mappings.
 _TABLE = {
-    "Ä": "AE", "Å": "AA", "Æ": "AE", "Ö": "OE", "Ø": "OE", "Ü": "UE", "ß": "SS",
-    "Þ": "TH", "Œ": "OE", "Ĳ": "IJ", "Đ": "D", "Ð": "D", "Ħ": "H", "Ł": "L",
-    "Ŀ": "L", "Ŋ": "N", "Ŧ": "T", "\u0131": "I", "ĸ": "K", "ŉ": "N",
-}  # fmt: skip
+    "Ä": "AE",
+    "Å": "AA",
+    "Æ": "AE",
+    "Ö": "OE",
+    "Ø": "OE",
+    "Ü": "UE",
+    "ß": "SS",
+    "Þ": "TH",
+    "Œ": "OE",
+    "Ĳ": "IJ",
+    "Đ": "D",
+    "Ð": "D",
+    "Ħ": "H",
+    "Ł": "L",
+    "Ŀ": "L",
+    "Ŋ": "N",
+    "Ŧ": "T",
+    "\u0131": "I",
+    "ĸ": "K",
+    "ŉ": "N",
+}
 # Whitespace, hyphen-minus, and the Unicode hyphens and dashes people type in names.
 _SEPARATORS = re.compile("[\\s\\-\u2010\u2011\u2013\u2014]+")
 _NOT_ICAO = re.compile(r"[^A-Z<]")

@@ -261,14 +261,22 @@ class _Verification:
         if kind is None:
             raise RulesError("rules.no_type", "the certificate has no single v, t or r entry to apply rules to")
         selected = rule_set.select(
-            arrival_country=self.policy.arrival_country, issuer_country=claims.issuer, certificate_type=kind,
-            at=self.clock, region=self.policy.region,
-        )  # fmt: skip
+            arrival_country=self.policy.arrival_country,
+            issuer_country=claims.issuer,
+            certificate_type=kind,
+            at=self.clock,
+            region=self.policy.region,
+        )
         external = rules.external_parameters(
-            at=self.clock, arrival_country=self.policy.arrival_country, issuer_country=claims.issuer,
-            issued_at=claims.issued_at, expires_at=claims.expires_at, kid=kid,
-            value_sets=self.value_sets or ValueSets.bundled(), region=self.policy.region,
-        )  # fmt: skip
+            at=self.clock,
+            arrival_country=self.policy.arrival_country,
+            issuer_country=claims.issuer,
+            issued_at=claims.issued_at,
+            expires_at=claims.expires_at,
+            kid=kid,
+            value_sets=self.value_sets or ValueSets.bundled(),
+            region=self.policy.region,
+        )
         outcomes = tuple(rules.evaluate(selected, claims.dcc, external))
         self.details["rule_outcomes"] = outcomes
         failed = [outcome for outcome in outcomes if not outcome.passed]

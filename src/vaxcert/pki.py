@@ -171,8 +171,13 @@ def sign_csr(
     return result
 
 
-def csr_for_hsm_key(session: HsmSession, key_label: str, common_name: str, country: str = "VN",
-                    organisation: str | None = "Ministry of Health") -> bytes:  # fmt: skip
+def csr_for_hsm_key(
+    session: HsmSession,
+    key_label: str,
+    common_name: str,
+    country: str = "VN",
+    organisation: str | None = "Ministry of Health",
+) -> bytes:
     """A DER PKCS#10 request for an HSM key, signed inside the HSM (proof of possession)."""
     from asn1crypto import csr as asn1_csr
     from asn1crypto import keys as asn1_keys

@@ -29,9 +29,19 @@ from .valuesets import ValueSetFinding
 
 # The checks in the order the pipeline runs them; the JSON report uses these names.
 CHECKS = (
-    "picture", "unprefix", "base45", "decompress", "cose", "signature", "cwt", "schema", "expiry", "key_usage",
-    "revocation", "rules",
-)  # fmt: skip
+    "picture",
+    "unprefix",
+    "base45",
+    "decompress",
+    "cose",
+    "signature",
+    "cwt",
+    "schema",
+    "expiry",
+    "key_usage",
+    "revocation",
+    "rules",
+)
 ERROR_TYPES: Mapping[str, type[VaxcertError]] = {
     "picture": PictureError,
     "unprefix": PrefixError,

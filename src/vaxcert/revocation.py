@@ -62,6 +62,18 @@ def certificate_hashes(claims: CwtClaims, message: CoseSign1) -> dict[HashType, 
     return hashes
 
 
+def hashes_for_code(text: str) -> tuple[bytes | None, dict[HashType, bytes]]:
+    """The kid and revocation hashes of an ``HC1:`` text, decoded WITHOUT verification.
+
+    For issuers listing their own certificates; verifiers get the hashes from
+    the verified message instead.
+    """
+    from . import base45, compression, cose, cwt, prefix
+
+    message = cose.decode(compression.decode(base45.decode(prefix.decode(text))))
+    return message.kid, certificate_hashes(cwt.decode(message.payload), message)
+
+
 def _uvci(dcc: Mapping[str, Any]) -> str | None:
     for group in ("v", "t", "r"):
         entries = dcc.get(group)

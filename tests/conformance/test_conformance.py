@@ -33,10 +33,28 @@ def expected_failures() -> dict[str, str]:
 
 def _score(verifier: str, report: Path, *options: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, str(HARNESS), str(CORPUS), "--verifier", verifier, "--jobs", "3",
-         "--min-pass", "0", "--report", str(report), "--show-failures", "50", *options],
-        capture_output=True, text=True, timeout=1800, check=False, cwd=ROOT,
-    )  # fmt: skip
+        [
+            sys.executable,
+            str(HARNESS),
+            str(CORPUS),
+            "--verifier",
+            verifier,
+            "--jobs",
+            "3",
+            "--min-pass",
+            "0",
+            "--report",
+            str(report),
+            "--show-failures",
+            "50",
+            *options,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+        cwd=ROOT,
+    )
 
 
 def test_public_corpus(tmp_path: Path) -> None:
@@ -73,14 +91,23 @@ def test_public_corpus_through_a_signed_trust_list_only(tmp_path: Path) -> None:
     (tmp_path / "anchor-key.pem").write_bytes(anchor.private_key_pem())
     signer = PemSigner.from_files(tmp_path / "anchor-key.pem", tmp_path / "anchor.pem")
     content = trustlist.build(
-        entries.values(), sequence=1, issued_at=datetime(2020, 1, 1, tzinfo=UTC),
+        entries.values(),
+        sequence=1,
+        issued_at=datetime(2020, 1, 1, tzinfo=UTC),
         next_update=datetime(2099, 1, 1, tzinfo=UTC),
-    )  # fmt: skip
+    )
     (tmp_path / "list.cose").write_bytes(trustlist.sign(content, signer))
     wrapper = Path(__file__).with_name("trust_list_verifier.py")
-    verifier = " ".join(shlex.quote(part) for part in (
-        sys.executable, str(wrapper), str(tmp_path / "list.cose"), str(tmp_path / "anchor.pem"), "--",
-    ))  # fmt: skip
+    verifier = " ".join(
+        shlex.quote(part)
+        for part in (
+            sys.executable,
+            str(wrapper),
+            str(tmp_path / "list.cose"),
+            str(tmp_path / "anchor.pem"),
+            "--",
+        )
+    )
     report = tmp_path / "report.jsonl"
     result = _score(verifier, report, "--no-images")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]

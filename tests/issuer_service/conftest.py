@@ -48,8 +48,13 @@ def service_dsc(softhsm_token: str, csca: IssuedKeyPair) -> str:
     config = HsmConfig(softhsm_token, HSM_PIN)
     with HsmSession(config, read_write=True) as session:
         session.generate_key(SERVICE_KEY)
-        certificate = sign_csr(csca, csr_for_hsm_key(session, SERVICE_KEY, "VN DSC issuer service"),
-                               certificate_types="vtr", valid_from=PKI_START, validity=PKI_VALIDITY)  # fmt: skip
+        certificate = sign_csr(
+            csca,
+            csr_for_hsm_key(session, SERVICE_KEY, "VN DSC issuer service"),
+            certificate_types="vtr",
+            valid_from=PKI_START,
+            validity=PKI_VALIDITY,
+        )
         session.store_certificate(
             SERVICE_KEY, DocumentSignerCertificate.from_der(certificate.public_bytes(serialization.Encoding.DER))
         )
@@ -72,8 +77,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str, service_dsc: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.setenv("VAXCERT_HSM_PIN", HSM_PIN)
-    return Settings(data_dir=tmp_path / "data", database_url=database_url, hsm_token=service_dsc,
-                    dsc_key_labels=SERVICE_KEY, max_body_bytes=8192, auth_cache_seconds=0)  # fmt: skip
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        hsm_token=service_dsc,
+        dsc_key_labels=SERVICE_KEY,
+        max_body_bytes=8192,
+        auth_cache_seconds=0,
+    )
 
 
 @pytest.fixture

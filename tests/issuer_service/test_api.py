@@ -72,8 +72,9 @@ def test_idempotency(client: TestClient, settings: Settings, vaccination_payload
     conflict = client.post("/v1/certificates", json=changed, headers=headers)
     assert conflict.status_code == 409 and conflict.json()["error"]["code"] == "idempotency_key_reused"
     other_org = make_key(settings, "Cho Ray Hospital", {"issue"})
-    separate = client.post("/v1/certificates", json=vaccination_payload,
-                           headers={**auth(other_org), "Idempotency-Key": "dose-2021-0001"})  # fmt: skip
+    separate = client.post(
+        "/v1/certificates", json=vaccination_payload, headers={**auth(other_org), "Idempotency-Key": "dose-2021-0001"}
+    )
     assert separate.status_code == 201 and separate.json()["uvci"] != first.json()["uvci"]
 
 
@@ -98,8 +99,12 @@ def test_auth_matrix(client: TestClient, settings: Settings, vaccination_payload
         path = template.format(uvci=quote(uvci, safe=""))
         body = next((v for k, v in bodies.items() if path.endswith(k)), None)
         wrong_scope = make_key(settings, "Ministry", {s for s in ("issue", "read", "revoke") if s != scope} or {"read"})
-        for headers, expected in (({}, 401), (auth("vx_nope_nope"), 401), ({"X-API-Key": "garbage"}, 401),
-                                  (auth(wrong_scope), 403)):  # fmt: skip
+        for headers, expected in (
+            ({}, 401),
+            (auth("vx_nope_nope"), 401),
+            ({"X-API-Key": "garbage"}, 401),
+            (auth(wrong_scope), 403),
+        ):
             response = client.request(method, path, json=body, headers=headers)
             assert response.status_code == expected, (method, path, headers, response.text)
             assert response.json()["error"]["code"] in ("unauthenticated", "forbidden")
@@ -127,15 +132,18 @@ def test_organisations_see_only_their_certificates(
     uvci = quote(client.post("/v1/certificates", json=vaccination_payload, headers=auth(mine)).json()["uvci"], safe="")
     for path in (f"/v1/certificates/{uvci}", f"/v1/certificates/{uvci}/pdf", f"/v1/certificates/{uvci}/qr.png"):
         assert client.get(path, headers=auth(theirs)).status_code == 404
-    assert client.post(f"/v1/certificates/{uvci}/revoke", json={"reason": "not mine"},
-                       headers=auth(theirs)).status_code == 404  # fmt: skip
+    assert (
+        client.post(f"/v1/certificates/{uvci}/revoke", json={"reason": "not mine"}, headers=auth(theirs)).status_code
+        == 404
+    )
 
 
 def test_revocation_and_audit_chain(client: TestClient, settings: Settings, vaccination_payload: Any) -> None:
     key = make_key(settings, "Bach Mai Hospital", {"issue", "read", "revoke"})
     uvci = client.post("/v1/certificates", json=vaccination_payload, headers=auth(key)).json()["uvci"]
-    revoked = client.post(f"/v1/certificates/{quote(uvci, safe='')}/revoke", json={"reason": "issued in error"},
-                          headers=auth(key))  # fmt: skip
+    revoked = client.post(
+        f"/v1/certificates/{quote(uvci, safe='')}/revoke", json={"reason": "issued in error"}, headers=auth(key)
+    )
     assert revoked.status_code == 200 and revoked.json()["revocation_reason"] == "issued in error"
     assert client.get(f"/v1/certificates/{quote(uvci, safe='')}", headers=auth(key)).json()["revoked_at"]
     engine = db.make_engine(settings.resolved_database_url)
@@ -161,8 +169,7 @@ def test_revocation_and_audit_chain(client: TestClient, settings: Settings, vacc
 )
 def test_bad_bodies(client: TestClient, settings: Settings, body: bytes, code: str) -> None:
     key = make_key(settings, "Bach Mai Hospital", {"issue"})
-    response = client.post("/v1/certificates", content=body,
-                           headers={**auth(key), "Content-Type": "application/json"})  # fmt: skip
+    response = client.post("/v1/certificates", content=body, headers={**auth(key), "Content-Type": "application/json"})
     assert response.status_code == 422 and response.json()["error"]["code"] == code
 
 
@@ -221,8 +228,9 @@ def test_bulk_upload_over_http(client: TestClient, settings: Settings) -> None:
         "Lê,Cường,1990,1119349007,Nanocovax,ORG-100030215,1,2,2021-08-01\n"
         "Phạm,,1960,1119349007,EU/1/20/1528,ORG-100030215,x,2,2021-08-01\n"
     )
-    accepted = client.post("/v1/bulk?name=old-records.csv", content=csv_body.encode(),
-                           headers={**auth(key), "Content-Type": "text/csv"})  # fmt: skip
+    accepted = client.post(
+        "/v1/bulk?name=old-records.csv", content=csv_body.encode(), headers={**auth(key), "Content-Type": "text/csv"}
+    )
     assert accepted.status_code == 202
     job_id = accepted.json()["job_id"]
     for _ in range(100):
@@ -256,3 +264,24 @@ def test_uvcis_with_slashes_are_addressable(client: TestClient, settings: Settin
     for suffix in ("/qr.png", "/qr.svg", "/pdf"):
         assert client.get(base + suffix, headers=auth(key)).status_code == 200, suffix
     assert client.post(base + "/revoke", json={"reason": "test"}, headers=auth(key)).status_code == 200
+
+
+def test_revocation_list_publishes_revoked_certificates(
+    client: TestClient, settings: Settings, vaccination_payload: Any
+) -> None:
+    from vaxcert import Policy, revocation
+
+    key = make_key(settings, "Bach Mai Hospital", {"issue", "revoke"})
+    revoked = client.post("/v1/certificates", json=vaccination_payload, headers=auth(key)).json()
+    kept = client.post("/v1/certificates", json=vaccination_payload, headers=auth(key)).json()
+    client.post(
+        f"/v1/certificates/{quote(revoked['uvci'], safe='')}/revoke",
+        json={"reason": "duplicate record"},
+        headers=auth(key),
+    )
+    anchor = DocumentSignerCertificate.load(settings.data_dir / "dev-pki" / "anchor.pem")
+    listed = revocation.verify(client.get("/v1/revocation-list").content, [anchor])
+    policy = Policy(revocations=listed)
+    trust = _trust(client, settings)
+    assert verify(revoked["hc1"], trust, policy=policy).outcome("revocation").code == "revocation.revoked"
+    assert verify(kept["hc1"], trust, policy=policy).valid

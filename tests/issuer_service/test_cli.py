@@ -39,8 +39,9 @@ def test_batch_keeps_lines_aligned_and_reports_bad_rows(
     assert results[0].startswith("HC1:") and results[1] == "" and results[2].startswith("HC1:") and results[3] == ""
 
 
-def test_svg_output_and_bad_extension(pki_dir: Path, tmp_path: Path, vaccination_payload: dict[str, Any],
-                                      signer: PemSigner) -> None:  # fmt: skip
+def test_svg_output_and_bad_extension(
+    pki_dir: Path, tmp_path: Path, vaccination_payload: dict[str, Any], signer: PemSigner
+) -> None:
     payload = tmp_path / "payload.json"
     payload.write_text(json.dumps(vaccination_payload), encoding="utf-8")
     key, cert = str(pki_dir / "dsc-all-key.pem"), str(pki_dir / "dsc-all.pem")

@@ -62,8 +62,17 @@ def test_kill_9_during_bulk_then_resume(
                 record["v"][0]["mp"] = "Nanocovax"  # rejected rows must be recorded too
             stream.write(json.dumps(record, ensure_ascii=False) + "\n")
     make_key(settings, "Ministry", {"admin"})
-    command = [sys.executable, "-m", "issuer_service.admin", "bulk", str(records), "--org", "Ministry",
-               "--batch-size", "50"]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "issuer_service.admin",
+        "bulk",
+        str(records),
+        "--org",
+        "Ministry",
+        "--batch-size",
+        "50",
+    ]
     process = subprocess.Popen(command, env=_env(settings), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
     while _counts(settings)[1] < 400 and process.poll() is None and time.monotonic() < deadline:
@@ -94,10 +103,14 @@ def test_two_service_processes_share_one_postgresql(
     key = make_key(settings, "Bach Mai Hospital", {"issue", "read"})
     ports = [_free_port(), _free_port()]
     servers = [
-        subprocess.Popen([sys.executable, "-m", "issuer_service.admin", "serve", "--port", str(port)],
-                         env=_env(settings), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        subprocess.Popen(
+            [sys.executable, "-m", "issuer_service.admin", "serve", "--port", str(port)],
+            env=_env(settings),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         for port in ports
-    ]  # fmt: skip
+    ]
     try:
         for port in ports:
             deadline = time.monotonic() + 60
@@ -112,8 +125,12 @@ def test_two_service_processes_share_one_postgresql(
 
         def post(index: int) -> str:
             port = ports[index % 2]
-            response = httpx.post(f"http://127.0.0.1:{port}/v1/certificates", json=vaccination_payload,
-                                  headers={**auth(key), "Idempotency-Key": f"k{index % 150}"}, timeout=30)  # fmt: skip
+            response = httpx.post(
+                f"http://127.0.0.1:{port}/v1/certificates",
+                json=vaccination_payload,
+                headers={**auth(key), "Idempotency-Key": f"k{index % 150}"},
+                timeout=30,
+            )
             assert response.status_code in (200, 201), response.text
             return str(response.json()["uvci"])
 

@@ -34,8 +34,18 @@ def test_hsm_ceremony_then_issue(tmp_path: Path, hsm_env: str, vaccination_paylo
     assert os.stat(tmp_path / "csca" / "csca-key.pem").st_mode & 0o077 == 0
     assert run("pki", "hsm-keygen", "--label", "cli-dsc")[0] == 0
     assert run("pki", "csr", "--label", "cli-dsc", "--cn", "VN DSC Ha Noi", "--out", str(tmp_path / "dsc.csr"))[0] == 0
-    status, _ = run("pki", "sign-csr", "--csca-dir", str(tmp_path / "csca"), "--csr", str(tmp_path / "dsc.csr"),
-                    "--types", "v", "--out", str(tmp_path / "dsc.pem"))  # fmt: skip
+    status, _ = run(
+        "pki",
+        "sign-csr",
+        "--csca-dir",
+        str(tmp_path / "csca"),
+        "--csr",
+        str(tmp_path / "dsc.csr"),
+        "--types",
+        "v",
+        "--out",
+        str(tmp_path / "dsc.pem"),
+    )
     assert status == 0
     assert run("pki", "import-dsc", "--label", "cli-dsc", "--cert", str(tmp_path / "dsc.pem"))[0] == 0
     dsc = DocumentSignerCertificate.load(tmp_path / "dsc.pem")
@@ -70,11 +80,33 @@ def test_build_check_publish(tmp_path: Path, signer: Any, vaccination_signer: An
     (folder / "b.der").write_bytes(vaccination_signer.certificate.der)
     (folder / "broken.pem").write_text("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
     gateway = tmp_path / "gateway.json"
-    gateway.write_text(json.dumps([{"kid": "AAAAAAAAAAA=", "country": "VN", "certificateType": "DSC",
-                                    "rawData": __import__("base64").b64encode(signer.certificate.der).decode()}]))  # fmt: skip
-    status, out = run("build", "--out", str(tmp_path / "list.cose"), "--sequence", "5", "--dsc-dir", str(folder),
-                      "--gateway-json", str(gateway), "--signer-key", str(tmp_path / "tl" / "anchor-key.pem"),
-                      "--signer-cert", str(tmp_path / "tl" / "anchor.pem"))  # fmt: skip
+    gateway.write_text(
+        json.dumps(
+            [
+                {
+                    "kid": "AAAAAAAAAAA=",
+                    "country": "VN",
+                    "certificateType": "DSC",
+                    "rawData": __import__("base64").b64encode(signer.certificate.der).decode(),
+                }
+            ]
+        )
+    )
+    status, out = run(
+        "build",
+        "--out",
+        str(tmp_path / "list.cose"),
+        "--sequence",
+        "5",
+        "--dsc-dir",
+        str(folder),
+        "--gateway-json",
+        str(gateway),
+        "--signer-key",
+        str(tmp_path / "tl" / "anchor-key.pem"),
+        "--signer-cert",
+        str(tmp_path / "tl" / "anchor.pem"),
+    )
     assert status == 0, out
     assert "rejected" in out and "2 DSCs" in out
     anchor = str(tmp_path / "tl" / "anchor.pem")
@@ -94,10 +126,29 @@ def test_trust_list_signed_in_the_hsm(tmp_path: Path, hsm_env: str, signer: Any)
     run("pki", "create-csca", "--out-dir", str(tmp_path / "csca"))
     assert run("pki", "hsm-keygen", "--label", "tl-signer")[0] == 0
     run("pki", "csr", "--label", "tl-signer", "--cn", "VN trust list", "--out", str(tmp_path / "tl.csr"))
-    run("pki", "sign-csr", "--csca-dir", str(tmp_path / "csca"), "--csr", str(tmp_path / "tl.csr"),
-        "--out", str(tmp_path / "tl.pem"))  # fmt: skip
+    run(
+        "pki",
+        "sign-csr",
+        "--csca-dir",
+        str(tmp_path / "csca"),
+        "--csr",
+        str(tmp_path / "tl.csr"),
+        "--out",
+        str(tmp_path / "tl.pem"),
+    )
     (tmp_path / "a.pem").write_text(signer.certificate.pem(), encoding="ascii")
-    status, out = run("build", "--out", str(tmp_path / "list.cose"), "--sequence", "1", "--dsc", str(tmp_path / "a.pem"),
-                      "--signer-cert", str(tmp_path / "tl.pem"), "--signer-hsm-label", "tl-signer")  # fmt: skip
+    status, out = run(
+        "build",
+        "--out",
+        str(tmp_path / "list.cose"),
+        "--sequence",
+        "1",
+        "--dsc",
+        str(tmp_path / "a.pem"),
+        "--signer-cert",
+        str(tmp_path / "tl.pem"),
+        "--signer-hsm-label",
+        "tl-signer",
+    )
     assert status == 0, out
     assert run("check", str(tmp_path / "list.cose"), "--anchor", str(tmp_path / "tl.pem"))[0] == 0

@@ -310,16 +310,33 @@ latin_names = st.text(
 )
 @settings(max_examples=60)
 def test_whole_chain_round_trip(
-    signer: PemSigner, trust: TrustStore, family: str, given_name: str, dob: date, dose: int,
-    product: tuple[str, str], day: date,
-) -> None:  # fmt: skip
+    signer: PemSigner,
+    trust: TrustStore,
+    family: str,
+    given_name: str,
+    dob: date,
+    dose: int,
+    product: tuple[str, str],
+    day: date,
+) -> None:
     payload = {
         "ver": "1.3.0",
         "nam": {"fn": family.strip() or "x", "gn": given_name.strip() or "y"},
         "dob": dob.isoformat(),
-        "v": [{"tg": "840539006", "vp": "1119349007", "mp": product[0], "ma": product[1], "dn": dose,
-               "sd": dose, "dt": day.isoformat(), "co": "VN", "is": "Ministry of Health of Viet Nam"}],
-    }  # fmt: skip
+        "v": [
+            {
+                "tg": "840539006",
+                "vp": "1119349007",
+                "mp": product[0],
+                "ma": product[1],
+                "dn": dose,
+                "sd": dose,
+                "dt": day.isoformat(),
+                "co": "VN",
+                "is": "Ministry of Health of Viet Nam",
+            }
+        ],
+    }
     issued = issue(payload, signer, issued_at=ISSUED)
     report = verify(issued.text, trust, at=NOW)
     assert report.valid, report.failures

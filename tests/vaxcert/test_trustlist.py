@@ -11,8 +11,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from tests.conftest import PKI_START, PKI_VALIDITY
-from vaxcert import PemSigner, TrustStore, issue, verify
-from vaxcert import trustlist
+from vaxcert import PemSigner, TrustStore, issue, trustlist, verify
 from vaxcert.pki import IssuedKeyPair, create_csca, create_dsc
 from vaxcert.trust import DocumentSignerCertificate
 from vaxcert.trustlist import TrustListEntry, TrustListError
@@ -127,8 +126,10 @@ def test_list_types_restrict_the_dsc(
 ) -> None:
     content = trustlist.build(
         [TrustListEntry.for_certificate("VN", signer.certificate, frozenset("v"))],
-        sequence=1, issued_at=ISSUED, next_update=ISSUED + timedelta(days=2),
-    )  # fmt: skip
+        sequence=1,
+        issued_at=ISSUED,
+        next_update=ISSUED + timedelta(days=2),
+    )
     store = trustlist.verify(trustlist.sign(content, anchors[0]), [anchors[0].certificate]).trust_store()
     report = verify(issue(test_payload, signer, issued_at=ISSUED).text, store, at=NOW)
     assert report.checks["signature"] is True and report.checks["key_usage"] is False
@@ -139,8 +140,10 @@ def test_entry_validity_window_is_applied(
 ) -> None:
     content = trustlist.build(
         [TrustListEntry.for_certificate("VN", signer.certificate, valid_until=ISSUED + timedelta(hours=12))],
-        sequence=1, issued_at=ISSUED, next_update=ISSUED + timedelta(days=2),
-    )  # fmt: skip
+        sequence=1,
+        issued_at=ISSUED,
+        next_update=ISSUED + timedelta(days=2),
+    )
     store = trustlist.verify(trustlist.sign(content, anchors[0]), [anchors[0].certificate]).trust_store()
     report = verify(issue(vaccination_payload, signer, issued_at=ISSUED).text, store, at=NOW)
     assert report.outcome("expiry").code == "expiry.dsc_expired"
@@ -156,8 +159,11 @@ def test_chain_check_against_listed_cscas(
     csca_der = csca.certificate.public_bytes(serialization.Encoding.DER)
     content = trustlist.build(
         [TrustListEntry.for_certificate("VN", signer.certificate), TrustListEntry.for_certificate("XX", stranger_dsc)],
-        sequence=1, issued_at=ISSUED, next_update=ISSUED + timedelta(days=2), cscas=[csca_der],
-    )  # fmt: skip
+        sequence=1,
+        issued_at=ISSUED,
+        next_update=ISSUED + timedelta(days=2),
+        cscas=[csca_der],
+    )
     checked = trustlist.verify(trustlist.sign(content, anchors[0]), [anchors[0].certificate])
     assert [entry.kid for entry in checked.content.entries] == [signer.certificate.kid]
     assert len(checked.rejected) == 1 and "not issued by any CSCA" in checked.rejected[0].reason
@@ -165,17 +171,25 @@ def test_chain_check_against_listed_cscas(
 
 def test_gateway_json_import(signer: PemSigner, csca: IssuedKeyPair, vaccination_signer: PemSigner) -> None:
     def item(dsc: DocumentSignerCertificate, kid: bytes) -> dict[str, str]:
-        return {"kid": base64.b64encode(kid).decode(), "country": "VN", "certificateType": "DSC",
-                "rawData": base64.b64encode(dsc.der).decode(), "timestamp": "2026-01-01T00:00:00Z"}  # fmt: skip
+        return {
+            "kid": base64.b64encode(kid).decode(),
+            "country": "VN",
+            "certificateType": "DSC",
+            "rawData": base64.b64encode(dsc.der).decode(),
+            "timestamp": "2026-01-01T00:00:00Z",
+        }
 
     items = [
         item(signer.certificate, signer.certificate.kid),
         item(vaccination_signer.certificate, b"12345678"),  # wrong kid
-        {"certificateType": "CSCA", "country": "VN",
-         "rawData": base64.b64encode(csca.certificate.public_bytes(serialization.Encoding.DER)).decode()},
+        {
+            "certificateType": "CSCA",
+            "country": "VN",
+            "rawData": base64.b64encode(csca.certificate.public_bytes(serialization.Encoding.DER)).decode(),
+        },
         {"certificateType": "DSC", "kid": "AAAAAAAAAAA=", "country": "VN", "rawData": None},  # deleted
         {"certificateType": "DSC", "kid": "!!", "rawData": "not base64"},
-    ]  # fmt: skip
+    ]
     for document in (items, {"certificates": items}):
         result = trustlist.entries_from_gateway_json(json.dumps(document).encode())
         assert [entry.kid for entry in result.entries] == [signer.certificate.kid]

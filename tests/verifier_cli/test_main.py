@@ -34,10 +34,20 @@ def test_json_contract_for_a_valid_code(code: str, pki_dir: Path) -> None:
     document = json.loads(out)
     assert status == 0 and document["valid"] is True and document["stage"] == "ok"
     assert set(document["checks"]) == {
-        "picture", "unprefix", "base45", "decompress", "cose", "signature", "cwt", "schema", "expiry", "key_usage",
-        "revocation", "rules",
+        "picture",
+        "unprefix",
+        "base45",
+        "decompress",
+        "cose",
+        "signature",
+        "cwt",
+        "schema",
+        "expiry",
+        "key_usage",
+        "revocation",
+        "rules",
     }
-    assert document["checks"]["revocation"] is None and document["checks"]["rules"] is None  # no policy given  # fmt: skip
+    assert document["checks"]["revocation"] is None and document["checks"]["rules"] is None  # no policy given
     assert document["checks"]["picture"] is None
     assert document["payload"]["iss"] == "VN" and document["payload"]["hcert"]["nam"]["fnt"] == "NGUYEN"
 
@@ -98,9 +108,23 @@ def test_usage_errors_exit_2(args: list[str]) -> None:
 def test_installed_command_runs(code: str, pki_dir: Path) -> None:
     """The console script, as integrators call it, in a separate process."""
     result = subprocess.run(
-        [sys.executable, "-m", "verifier_cli", "verify", "--json", "--at", CLOCK,
-         "--trust-cert", str(pki_dir / "dsc-all.pem"), "--", code],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "verifier_cli",
+            "verify",
+            "--json",
+            "--at",
+            CLOCK,
+            "--trust-cert",
+            str(pki_dir / "dsc-all.pem"),
+            "--",
+            code,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["valid"] is True

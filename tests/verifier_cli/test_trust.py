@@ -11,13 +11,12 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
 from tests.conftest import PKI_START, PKI_VALIDITY
-from vaxcert import PemSigner, issue
-from vaxcert import trustlist
+from vaxcert import PemSigner, issue, trustlist
 from vaxcert.pki import create_csca
 from vaxcert.trustlist import TrustListEntry
 from verifier_cli.main import main
@@ -31,9 +30,9 @@ def run(*args: str) -> tuple[int, str]:
 
 
 class _Counting(http.server.SimpleHTTPRequestHandler):
-    requests: list[tuple[str, int]] = []
+    requests: ClassVar[list[tuple[str, int]]] = []
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def send_response(self, code: int, message: str | None = None) -> None:
@@ -67,16 +66,21 @@ def anchor(tmp_path_factory: pytest.TempPathFactory) -> tuple[PemSigner, Path]:
 
 def _signed(anchor: PemSigner, dscs: list[Any], sequence: int, hours: float = 48) -> bytes:
     content = trustlist.build(
-        [TrustListEntry.for_certificate("VN", d.certificate) for d in dscs], sequence=sequence, issued_at=ISSUED,
+        [TrustListEntry.for_certificate("VN", d.certificate) for d in dscs],
+        sequence=sequence,
+        issued_at=ISSUED,
         next_update=ISSUED + timedelta(hours=hours),
-    )  # fmt: skip
+    )
     return trustlist.sign(content, anchor)
 
 
 def test_pin_update_show_verify_offline(
-    tmp_path: Path, web: tuple[Path, str], anchor: tuple[PemSigner, Path], signer: PemSigner,
+    tmp_path: Path,
+    web: tuple[Path, str],
+    anchor: tuple[PemSigner, Path],
+    signer: PemSigner,
     vaccination_payload: dict[str, Any],
-) -> None:  # fmt: skip
+) -> None:
     folder, url = web
     cache = str(tmp_path / "cache")
     assert run("trust", "pin", str(anchor[1]), "--cache-dir", cache)[0] == 0
@@ -90,15 +94,17 @@ def test_pin_update_show_verify_offline(
     status, out = run("trust", "show", "--cache-dir", cache, "--at", "2026-05-02T00:00:00Z")
     assert status == 0 and "fresh" in out and signer.certificate.kid_b64 in out
     code = issue(vaccination_payload, signer, issued_at=ISSUED).text
-    status, out = run("verify", "--json", "--trust-list", "cached", "--cache-dir", cache,
-                      "--at", "2026-05-02T00:00:00Z", "--", code)  # fmt: skip
+    status, out = run(
+        "verify", "--json", "--trust-list", "cached", "--cache-dir", cache, "--at", "2026-05-02T00:00:00Z", "--", code
+    )
     assert status == 0 and json.loads(out)["valid"]
     # after next_update: stale, fail-closed unless allowed
     late = "2026-05-04T00:00:00Z"
     status, out = run("verify", "--json", "--trust-list", "cached", "--cache-dir", cache, "--at", late, "--", code)
     assert status == 1 and json.loads(out)["errors"]["signature"]["code"] == "trust.list_stale"
-    status, out = run("verify", "--json", "--trust-list", "cached", "--cache-dir", cache, "--at", late,
-                      "--allow-stale", "--", code)  # fmt: skip
+    status, out = run(
+        "verify", "--json", "--trust-list", "cached", "--cache-dir", cache, "--at", late, "--allow-stale", "--", code
+    )
     assert status == 0 and "stale" in json.loads(out)["notes"][0]
 
 
@@ -111,9 +117,12 @@ def _publish(folder: Path, data: bytes, seconds_later: int) -> None:
 
 
 def test_bad_downloads_keep_the_last_good_list(
-    tmp_path: Path, web: tuple[Path, str], anchor: tuple[PemSigner, Path], signer: PemSigner,
+    tmp_path: Path,
+    web: tuple[Path, str],
+    anchor: tuple[PemSigner, Path],
+    signer: PemSigner,
     vaccination_signer: PemSigner,
-) -> None:  # fmt: skip
+) -> None:
     folder, url = web
     cache = tmp_path / "cache"
     run("trust", "pin", str(anchor[1]), "--cache-dir", str(cache))
@@ -154,9 +163,89 @@ def test_verify_with_a_list_file_and_anchor_option(
     path.write_bytes(_signed(anchor[0], [signer], 1))
     code = issue(vaccination_payload, signer, issued_at=ISSUED).text
     empty_cache = str(tmp_path / "nothing-pinned")
-    status, out = run("verify", "--json", "--trust-list", str(path), "--anchor", str(anchor[1]),
-                      "--cache-dir", empty_cache, "--at", "2026-05-02T00:00:00Z", "--", code)  # fmt: skip
+    status, out = run(
+        "verify",
+        "--json",
+        "--trust-list",
+        str(path),
+        "--anchor",
+        str(anchor[1]),
+        "--cache-dir",
+        empty_cache,
+        "--at",
+        "2026-05-02T00:00:00Z",
+        "--",
+        code,
+    )
     assert status == 0 and json.loads(out)["valid"]
     # without a pinned anchor the list is refused
     status, _ = run("verify", "--json", "--trust-list", str(path), "--cache-dir", empty_cache, "--", code)
     assert status == 2
+
+
+def test_rules_and_revocation_from_the_command_line(
+    tmp_path: Path,
+    web: tuple[Path, str],
+    anchor: tuple[PemSigner, Path],
+    signer: PemSigner,
+    vaccination_payload: dict[str, Any],
+) -> None:
+    from vaxcert import revocation
+    from vaxcert.revocation import HashType
+
+    folder, url = web
+    cache = str(tmp_path / "cache")
+    run("trust", "pin", str(anchor[1]), "--cache-dir", cache)
+    vaccination_payload["v"][0]["dt"] = "2026-04-01"
+    code = issue(vaccination_payload, signer, issued_at=ISSUED).text
+    _, hashes = revocation.hashes_for_code(code)
+    listed = revocation.build(
+        [(signer.certificate.kid, HashType.SIGNATURE, hashes[HashType.SIGNATURE])],
+        sequence=1,
+        issued_at=ISSUED,
+        next_update=ISSUED + timedelta(days=2),
+    )
+    (folder / "revocation-list.cose").write_bytes(revocation.sign(listed, anchor[0]))
+    rules = Path(__file__).resolve().parents[2] / "spec" / "rules-vn.json"
+    trust = str(tmp_path / "dsc.pem")
+    Path(trust).write_text(signer.certificate.pem(), encoding="ascii")
+    at = "2026-05-02T00:00:00Z"
+    status, out = run(
+        "verify", "--json", "--trust-cert", trust, "--rules", str(rules), "--country", "VN", "--at", at, "--", code
+    )
+    document = json.loads(out)
+    assert status == 0 and document["checks"]["rules"] is True and len(document["rules"]) == 3
+    status, out = run(
+        "verify",
+        "--json",
+        "--trust-cert",
+        trust,
+        "--cache-dir",
+        cache,
+        "--at",
+        at,
+        "--revocation-list",
+        url.replace("trust-list", "revocation-list"),
+        "--",
+        code,
+    )
+    document = json.loads(out)
+    assert status == 1 and document["errors"]["revocation"]["code"] == "revocation.revoked"
+    # offline, from the cache
+    status, out = run(
+        "verify",
+        "--json",
+        "--trust-cert",
+        trust,
+        "--cache-dir",
+        cache,
+        "--at",
+        at,
+        "--revocation-list",
+        "cached",
+        "--",
+        code,
+    )
+    assert status == 1 and json.loads(out)["stage"] == "revocation"
+    status, out = run("verify", "--trust-cert", trust, "--rules", str(rules), "--at", "2026-04-05T00:00:00Z", code)
+    assert status == 1 and "14 days" in out
