@@ -176,16 +176,31 @@ def evaluate(expression: Any, data: Any) -> Any:
         raise CertLogicError("expression nested too deeply") from None
 
 
+_LITERALS = (str, bool, int, type(None))
+
+
 def _evaluate(expression: Any, data: Any, root: Any) -> Any:
-    if expression is None or isinstance(expression, (str, bool)) or _is_integer(expression):
+    kind = type(expression)
+    # Exact type checks first: this runs for every node of every rule on every scan.
+    if kind in _LITERALS:
         return expression
+    if kind is dict:
+        return _operation(expression, data, root)
     if isinstance(expression, float):
         if expression.is_integer():
             return int(expression)
         raise CertLogicError(f"{expression} is a non-integer number")
     if isinstance(expression, (list, tuple)):
+        if all(type(item) in _LITERALS for item in expression):
+            return list(expression)  # e.g. the list of accepted products in an "in"
         return [_evaluate(item, data, root) for item in expression]
-    if not isinstance(expression, Mapping) or len(expression) != 1:
+    if not isinstance(expression, Mapping):
+        raise CertLogicError(f"invalid CertLogic expression: {expression!r}")
+    return _operation(expression, data, root)
+
+
+def _operation(expression: Mapping[str, Any], data: Any, root: Any) -> Any:
+    if len(expression) != 1:
         raise CertLogicError(f"invalid CertLogic expression: {expression!r}")
     operator, values = next(iter(expression.items()))
     if operator == "var":
@@ -267,13 +282,16 @@ def _var(path: str, data: Any) -> Any:
         return data
     value = data
     for fragment in path.split("."):
-        if value is None:
-            return None
-        if isinstance(value, list):
+        kind = type(value)
+        if kind is dict:
+            value = value.get(fragment)
+        elif kind is list:
             if not fragment.isdigit():
                 return None
             index = int(fragment)
             value = value[index] if index < len(value) else None
+        elif value is None:
+            return None
         elif isinstance(value, Mapping):
             value = value.get(fragment)
         else:

@@ -116,8 +116,15 @@ class ValueSets:
         return self.sets.get(value_set_id)
 
     def codes(self) -> dict[str, list[str]]:
-        """The compressed form CertLogic rules see: valueSetId -> list of codes."""
-        return {vid: list(vs.entries) for vid, vs in self.sets.items()}
+        """The compressed form CertLogic rules see: valueSetId -> list of codes.
+
+        Built once per collection; callers must not modify the result.
+        """
+        cached = _CODES.get(id(self))
+        if cached is None or cached[0] is not self:
+            cached = (self, {vid: list(vs.entries) for vid, vs in self.sets.items()})
+            _CODES[id(self)] = cached
+        return cached[1]
 
     def check(self, dcc: Mapping[str, Any]) -> tuple[ValueSetFinding, ...]:
         """Every coded field whose code is unknown or inactive.  Never raises."""
@@ -144,6 +151,10 @@ class ValueSets:
                         )
                     )
         return tuple(findings)
+
+
+# id(ValueSets) -> (the object, its compressed codes); holding the object keeps its id unique.
+_CODES: dict[int, tuple[ValueSets, dict[str, list[str]]]] = {}
 
 
 def _load_bundled() -> ValueSets:
