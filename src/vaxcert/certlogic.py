@@ -11,9 +11,10 @@ expression without evaluating it.
 from __future__ import annotations
 
 import calendar
+import functools
 import itertools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -46,6 +47,7 @@ _DATE_TIME = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|[+-]\d{2}(?::?\d{2})?)?$", re.IGNORECASE
 )
 _UNITS = ("year", "month", "day", "hour")
+_LITERALS = (str, bool, int, type(None))
 _DATE_COMPARISONS = ("before", "not-before", "after", "not-after")
 _INTEGER_COMPARISONS = ("<", ">", "<=", ">=")
 
@@ -170,43 +172,51 @@ _ARITY: dict[str, tuple[int, int]] = {
 
 def evaluate(expression: Any, data: Any) -> Any:
     """The value of ``expression`` on ``data``; raises :class:`CertLogicError` when undefined."""
+    return compile_expression(expression)(data)
+
+
+Program = Callable[[Any], Any]
+
+
+def compile_expression(expression: Any) -> Program:
+    """Turn an expression into a function of the data, once; rules are then run many times.
+
+    Structural errors (unknown operators, wrong operand counts) raise here;
+    data-dependent errors raise when the function runs.  Either way the
+    caller sees a :class:`CertLogicError`.
+    """
     try:
-        return _evaluate(expression, data, data)
+        return _compile(expression)
     except RecursionError:
         raise CertLogicError("expression nested too deeply") from None
 
 
-_LITERALS = (str, bool, int, type(None))
+def _constant(value: Any) -> Program:
+    return lambda data: value
 
 
-def _evaluate(expression: Any, data: Any, root: Any) -> Any:
+def _compile(expression: Any) -> Program:
     kind = type(expression)
-    # Exact type checks first: this runs for every node of every rule on every scan.
     if kind in _LITERALS:
-        return expression
-    if kind is dict:
-        return _operation(expression, data, root)
-    if isinstance(expression, float):
+        return _constant(expression)
+    if kind is float:
         if expression.is_integer():
-            return int(expression)
+            return _constant(int(expression))
         raise CertLogicError(f"{expression} is a non-integer number")
-    if isinstance(expression, (list, tuple)):
+    if kind in (list, tuple):
         if all(type(item) in _LITERALS for item in expression):
-            return list(expression)  # e.g. the list of accepted products in an "in"
-        return [_evaluate(item, data, root) for item in expression]
-    if not isinstance(expression, Mapping):
-        raise CertLogicError(f"invalid CertLogic expression: {expression!r}")
-    return _operation(expression, data, root)
-
-
-def _operation(expression: Mapping[str, Any], data: Any, root: Any) -> Any:
-    if len(expression) != 1:
+            items = list(expression)
+            return lambda data: list(items)  # e.g. the accepted products of an "in"
+        parts = [_compile(item) for item in expression]
+        return lambda data: [part(data) for part in parts]
+    if not isinstance(expression, Mapping) or len(expression) != 1:
         raise CertLogicError(f"invalid CertLogic expression: {expression!r}")
     operator, values = next(iter(expression.items()))
     if operator == "var":
         if not isinstance(values, str):
             raise CertLogicError('not of the form { "var": "<path>" }')
-        return _var(values, data)
+        fragments = tuple(values.split(".")) if values else ()
+        return lambda data: _walk(fragments, data)
     if not isinstance(values, (list, tuple)):
         raise CertLogicError(f'operation not of the form {{ "{operator}": [ <values...> ] }}')
     arity = _ARITY.get(operator)
@@ -214,74 +224,148 @@ def _operation(expression: Mapping[str, Any], data: Any, root: Any) -> Any:
         raise CertLogicError(f'unrecognised operator: "{operator}"')
     if not arity[0] <= len(values) <= arity[1]:
         raise CertLogicError(f'wrong number of operands for "{operator}": {len(values)}')
+    if operator == "plusTime":
+        return _compile_plus_time(values)
+    if operator == "extractFromUVCI":
+        uvci, index = _compile(values[0]), values[1]
+        return lambda data: _extract_from_uvci(uvci(data), index)
+    operands = [_compile(value) for value in values]
+    return _COMPILERS[operator](operator, operands)
 
-    def operand(index: int) -> Any:
-        return _evaluate(values[index], data, root)
 
-    if operator == "if":
-        return operand(1) if _boolish(operand(0), "if") else operand(2)
-    if operator == "and":
+def _compile_if(operator: str, operands: list[Program]) -> Program:
+    guard, then, otherwise = operands
+    return lambda data: then(data) if _boolish(guard(data), "if") else otherwise(data)
+
+
+def _compile_and(operator: str, operands: list[Program]) -> Program:
+    def run(data: Any) -> Any:
         result: Any = None
-        for index in range(len(values)):
-            result = operand(index)
+        for operand in operands:
+            result = operand(data)
             if not _boolish(result, "and"):
                 return result
         return result
-    if operator == "!":
-        return not _boolish(operand(0), "!")
-    if operator == "===":
-        return _strict_equal(operand(0), operand(1))
-    if operator == "in":
-        needle, haystack = operand(0), operand(1)
-        if not isinstance(haystack, list):
-            raise CertLogicError(f'the second operand of "in" must be an array, not {haystack!r}')
-        return any(_strict_equal(needle, item) for item in haystack)
-    if operator == "+":
-        left, right = operand(0), operand(1)
-        if not (_is_integer(left) and _is_integer(right)):
-            raise CertLogicError(f'"+" needs two integers, not {left!r} and {right!r}')
-        return left + right
-    if operator in _INTEGER_COMPARISONS:
-        numbers = [operand(index) for index in range(len(values))]
+
+    return run
+
+
+def _compile_not(operator: str, operands: list[Program]) -> Program:
+    (operand,) = operands
+    return lambda data: not _boolish(operand(data), "!")
+
+
+def _compile_equal(operator: str, operands: list[Program]) -> Program:
+    left, right = operands
+    return lambda data: _strict_equal(left(data), right(data))
+
+
+def _compile_in(operator: str, operands: list[Program]) -> Program:
+    needle, haystack = operands
+
+    def run(data: Any) -> bool:
+        value, items = needle(data), haystack(data)
+        if not isinstance(items, list):
+            raise CertLogicError(f'the second operand of "in" must be an array, not {items!r}')
+        return any(_strict_equal(value, item) for item in items)
+
+    return run
+
+
+def _compile_plus(operator: str, operands: list[Program]) -> Program:
+    left, right = operands
+
+    def run(data: Any) -> int:
+        a, b = left(data), right(data)
+        if not (_is_integer(a) and _is_integer(b)):
+            raise CertLogicError(f'"+" needs two integers, not {a!r} and {b!r}')
+        return int(a + b)
+
+    return run
+
+
+def _compile_integer_comparison(operator: str, operands: list[Program]) -> Program:
+    def run(data: Any) -> bool:
+        numbers = [operand(data) for operand in operands]
         if not all(_is_integer(number) for number in numbers):
             raise CertLogicError(f'"{operator}" compares integers only, not {numbers!r}')
         return _chain(operator, numbers)
-    if operator in _DATE_COMPARISONS:
-        moments = [operand(index) for index in range(len(values))]
+
+    return run
+
+
+def _compile_date_comparison(operator: str, operands: list[Program]) -> Program:
+    symbol = {"before": "<", "after": ">", "not-before": ">=", "not-after": "<="}[operator]
+
+    def run(data: Any) -> bool:
+        moments = [operand(data) for operand in operands]
         if not all(isinstance(moment, DateTime) for moment in moments):
             raise CertLogicError(f'"{operator}" compares date-times (from plusTime or dccDateOfBirth) only')
-        symbol = {"before": "<", "after": ">", "not-before": ">=", "not-after": "<="}[operator]
         return _chain(symbol, [moment.instant for moment in moments])
-    if operator == "plusTime":
-        text, amount, unit = operand(0), values[1], values[2]
-        if not _is_integer(amount) or unit not in _UNITS:
-            raise CertLogicError('"plusTime" needs an integer literal amount and a unit: year, month, day or hour')
-        return DateTime(_plus(_parse_date_time(text), amount, unit))
-    if operator == "dccDateOfBirth":
-        text = operand(0)
+
+    return run
+
+
+def _compile_plus_time(values: Sequence[Any]) -> Program:
+    text, amount, unit = _compile(values[0]), values[1], values[2]
+    if not _is_integer(amount) or unit not in _UNITS:
+        raise CertLogicError('"plusTime" needs an integer literal amount and a unit: year, month, day or hour')
+    return lambda data: DateTime(_plus(_parse_date_time(text(data)), amount, unit))
+
+
+def _compile_date_of_birth(operator: str, operands: list[Program]) -> Program:
+    (operand,) = operands
+
+    def run(data: Any) -> DateTime:
+        text = operand(data)
         if not isinstance(text, str):
             raise CertLogicError(f'"dccDateOfBirth" needs a string, not {text!r}')
         return DateTime(_date_of_birth(text))
-    if operator == "extractFromUVCI":
-        return _extract_from_uvci(operand(0), values[1])
-    # reduce: the lambda sees {current, accumulator, data}: "data" is the patch that lets
-    # rules reach outside the array (dgc-business-rules "patched reduce").
-    array, initial = operand(0), operand(2)
-    if array is None:
-        return initial
-    if not isinstance(array, list):
-        raise CertLogicError(f'the first operand of "reduce" must be an array or null, not {array!r}')
-    accumulator = initial
-    for current in array:
-        accumulator = _evaluate(values[1], {"current": current, "accumulator": accumulator, "data": data}, root)
-    return accumulator
+
+    return run
 
 
-def _var(path: str, data: Any) -> Any:
-    if path == "":
-        return data
+def _compile_reduce(operator: str, operands: list[Program]) -> Program:
+    array_of, step, initial_of = operands
+
+    def run(data: Any) -> Any:
+        array, accumulator = array_of(data), initial_of(data)
+        if array is None:
+            return accumulator
+        if not isinstance(array, list):
+            raise CertLogicError(f'the first operand of "reduce" must be an array or null, not {array!r}')
+        for current in array:
+            # "data" inside the lambda is the patch that lets rules reach outside the array
+            # (dgc-business-rules "patched reduce").
+            accumulator = step({"current": current, "accumulator": accumulator, "data": data})
+        return accumulator
+
+    return run
+
+
+_COMPILERS: dict[str, Callable[[str, list[Program]], Program]] = {
+    "if": _compile_if,
+    "and": _compile_and,
+    "!": _compile_not,
+    "===": _compile_equal,
+    "in": _compile_in,
+    "+": _compile_plus,
+    "<": _compile_integer_comparison,
+    ">": _compile_integer_comparison,
+    "<=": _compile_integer_comparison,
+    ">=": _compile_integer_comparison,
+    "before": _compile_date_comparison,
+    "after": _compile_date_comparison,
+    "not-before": _compile_date_comparison,
+    "not-after": _compile_date_comparison,
+    "dccDateOfBirth": _compile_date_of_birth,
+    "reduce": _compile_reduce,
+}
+
+
+def _walk(fragments: tuple[str, ...], data: Any) -> Any:
     value = data
-    for fragment in path.split("."):
+    for fragment in fragments:
         kind = type(value)
         if kind is dict:
             value = value.get(fragment)
@@ -319,8 +403,13 @@ def _chain(symbol: str, items: Sequence[Any]) -> bool:
 
 
 def _parse_date_time(text: Any) -> datetime:
-    if not isinstance(text, str):
-        raise CertLogicError(f"not a date or date-time string: {text!r}")
+    if isinstance(text, str):
+        return _parse_date_time_text(text)
+    raise CertLogicError(f"not a date or date-time string: {text!r}")
+
+
+@functools.lru_cache(maxsize=4096)  # the same clock and dates are parsed for every rule
+def _parse_date_time_text(text: str) -> datetime:
     value = text.strip()
     partial = _DATE.match(value)
     if partial:

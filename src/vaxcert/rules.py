@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,11 @@ class Rule:
     descriptions: Mapping[str, str]
     affected_fields: tuple[str, ...] = ()
     region: str = ""
+    program: certlogic.Program | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.program is None:  # compiled once; a rule is evaluated on every scan
+            object.__setattr__(self, "program", certlogic.compile_expression(self.logic))
 
     @classmethod
     def from_json(cls, document: Mapping[str, Any]) -> Rule:
@@ -155,7 +160,8 @@ def evaluate(rules: Iterable[Rule], payload: Any, external: Mapping[str, Any]) -
     outcomes = []
     for rule in rules:
         try:
-            result = certlogic.evaluate(rule.logic, data)
+            assert rule.program is not None
+            result = rule.program(data)
         except VaxcertError as exc:
             outcomes.append(RuleOutcome(rule, False, exc.message))
             continue
