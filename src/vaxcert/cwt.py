@@ -78,7 +78,9 @@ def decode(payload: bytes) -> CwtClaims:
         issuer=issuer,
         issued_at=_numeric_date(claims, CLAIM_IAT, "iat"),
         expires_at=_numeric_date(claims, CLAIM_EXP, "exp"),
-        dcc=plain(dcc),
+        # cbor2 decodes map values as plain dicts and lists; frozen forms appear only inside
+        # map keys, which a DCC never has (and the schema check rejects), so no deep copy.
+        dcc=dcc if type(dcc) is dict else plain(dcc),
     )
 
 
