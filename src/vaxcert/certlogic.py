@@ -15,7 +15,6 @@ import functools
 import itertools
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -31,11 +30,25 @@ class CertLogicError(VaxcertError):
         super().__init__("rules.certlogic", message)
 
 
-@dataclass(frozen=True, order=True)
 class DateTime:
-    """A CertLogic date-time: a UTC instant with millisecond precision."""
+    """A CertLogic date-time: a UTC instant with millisecond precision.
 
-    instant: datetime
+    A plain slotted class rather than a dataclass: rules create several per scan.
+    """
+
+    __slots__ = ("instant",)
+
+    def __init__(self, instant: datetime) -> None:
+        self.instant = instant
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, DateTime) and other.instant == self.instant
+
+    def __hash__(self) -> int:
+        return hash(self.instant)
+
+    def __repr__(self) -> str:
+        return f"DateTime({self.instant!r})"
 
     def __str__(self) -> str:
         return self.instant.isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -411,6 +424,15 @@ def _parse_date_time(text: Any) -> datetime:
 @functools.lru_cache(maxsize=4096)  # the same clock and dates are parsed for every rule
 def _parse_date_time_text(text: str) -> datetime:
     value = text.strip()
+    if len(value) >= 16 and value[10] in "Tt ":
+        # Full date-times: the C parser is ~10x faster than the regex below.
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            moment = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+            return moment.replace(microsecond=moment.microsecond // 1000 * 1000)  # CertLogic keeps milliseconds
     partial = _DATE.match(value)
     if partial:
         year, month, day = partial.groups()
