@@ -29,6 +29,7 @@ from .auth import Caller, authenticate
 from .documents import render_pdf
 from .issuing import IssuedRecord, IssuerService, ServiceError, parse_rows
 from .metrics import Metrics
+from .models import BulkJob
 from .settings import Settings
 from .signers import load_signers, publish_trust_list, revocation_list
 
@@ -398,13 +399,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         threading.Thread(
             target=_run_bulk, args=(service(), caller, Path(spool.name), name, digest.hexdigest()), daemon=True
         ).start()
-        return BulkJobResponse(
-            job_id=job.id,
-            status=job.status,
-            rows_done=job.rows_done,
-            rows_issued=job.rows_issued,
-            rows_rejected=job.rows_rejected,
-        )
+        return _job_response(job)
 
     @app.get(
         "/v1/bulk/{job_id}",
@@ -417,14 +412,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ) -> BulkJobResponse:
         job, results = service().job(caller, job_id)
         listed = [{"row": r.row_number, "uvci": r.uvci, "error": r.error} for r in results] if rows else None
-        return BulkJobResponse(
-            job_id=job.id,
-            status=job.status,
-            rows_done=job.rows_done,
-            rows_issued=job.rows_issued,
-            rows_rejected=job.rows_rejected,
-            rows=listed,
-        )
+        return _job_response(job, listed)
 
     @app.get("/v1/revocation-list", tags=["trust"], responses={200: {"content": {"application/cose": {}}}})
     def revocations() -> Response:
@@ -443,6 +431,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return Response(signed, media_type="application/cose")
 
     return app
+
+
+def _job_response(job: BulkJob, rows: list[dict[str, Any]] | None = None) -> BulkJobResponse:
+    return BulkJobResponse(
+        job_id=job.id,
+        status=job.status,
+        rows_done=job.rows_done,
+        rows_issued=job.rows_issued,
+        rows_rejected=job.rows_rejected,
+        rows=rows,
+    )
 
 
 def _run_bulk(service: IssuerService, caller: Caller, path: Path, name: str, digest: str) -> None:

@@ -165,29 +165,11 @@ class IssuerService:
             return IssuedRecord.of(row, replayed=True)
 
     def _store(self, session: Session, caller: Caller, issued: Any) -> Certificate:
-        row = Certificate(
-            uvci=issued.uvci,
-            organisation_id=caller.organisation_id,
-            certificate_type=issued.certificate_type,
-            hc1=issued.text,
-            kid=issued.kid.hex(),
-            issued_at=issued.issued_at,
-            expires_at=issued.expires_at,
-        )
+        values = _certificate_values(caller, issued)
         # A Core INSERT, not session.add(): the ORM's unit of work costs more than
         # the signature, and this runs while holding the (SQLite) write lock.
-        session.execute(
-            insert(Certificate).values(
-                uvci=row.uvci,
-                organisation_id=row.organisation_id,
-                certificate_type=row.certificate_type,
-                hc1=row.hc1,
-                kid=row.kid,
-                issued_at=row.issued_at,
-                expires_at=row.expires_at,
-            )
-        )
-        return row
+        session.execute(insert(Certificate).values(**values))
+        return Certificate(**values)
 
     def _transaction(self) -> Any:
         return _Transaction(self.sessions, self.write_gate)
@@ -325,17 +307,7 @@ class IssuerService:
                     }
                 )
                 continue
-            certificates.append(
-                {
-                    "uvci": outcome.uvci,
-                    "organisation_id": caller.organisation_id,
-                    "certificate_type": outcome.certificate_type,
-                    "hc1": outcome.text,
-                    "kid": outcome.kid.hex(),
-                    "issued_at": outcome.issued_at,
-                    "expires_at": outcome.expires_at,
-                }
-            )
+            certificates.append(_certificate_values(caller, outcome))
             results.append({"job_id": job_id, "row_number": number, "uvci": outcome.uvci, "error": None})
             events.append(("issue", outcome.uvci, f"type={outcome.certificate_type} bulk job {job_id} row {number}"))
         with self._transaction() as session:
@@ -398,6 +370,19 @@ class _Transaction:
             self._gate.__exit__()
         if isinstance(value, OperationalError):
             raise ServiceError(503, "database_unavailable", f"the database is unavailable ({value.orig})") from None
+
+
+def _certificate_values(caller: Caller, issued: Any) -> dict[str, Any]:
+    """The ``certificates`` row for a freshly issued certificate (vaxcert.IssuedCertificate)."""
+    return {
+        "uvci": issued.uvci,
+        "organisation_id": caller.organisation_id,
+        "certificate_type": issued.certificate_type,
+        "hc1": issued.text,
+        "kid": issued.kid.hex(),
+        "issued_at": issued.issued_at,
+        "expires_at": issued.expires_at,
+    }
 
 
 def _validate(payload: dict[str, Any]) -> DigitalCovidCertificate:

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from trust_list.files import write_atomically
 from vaxcert import Policy, TrustStore, VaxcertError, VerificationReport, revocation, verify, verify_image
@@ -159,16 +159,26 @@ def _load_trust(paths: Iterable[str]) -> TrustStore:
         raise UsageError(f"--trust-cert: {exc.message}") from None
 
 
+def _signed_list(source: str, cache: TrustCache, kind: str, anchors: list[Path]) -> Any:
+    """A verified list from 'cached', an http(s) URL (fetched into the cache first) or a file."""
+    load = cache.load if kind == "trust" else cache.load_revocations
+    if source == "cached":
+        return load(anchors)
+    if source.startswith(("http://", "https://")):
+        (cache.update if kind == "trust" else cache.update_revocations)(source, anchors)
+        return load(anchors)
+    if kind == "trust":
+        return load_source(source, cache.anchors(anchors))
+    try:
+        data = Path(source).read_bytes()
+    except OSError as exc:
+        raise UsageError(f"--revocation-list: cannot read {source}: {exc.strerror}") from None
+    return revocation.verify(data, cache.anchors(anchors))
+
+
 def _with_trust_list(direct: TrustStore, args: argparse.Namespace) -> TrustStore:
     cache = TrustCache(args.cache_dir or default_cache_dir())
-    source = args.trust_list
-    if source == "cached":
-        checked = cache.load(args.anchor)
-    elif source.startswith(("http://", "https://")):
-        cache.update(source, args.anchor)
-        checked = cache.load(args.anchor)
-    else:
-        checked = load_source(source, cache.anchors(args.anchor))
+    checked = _signed_list(args.trust_list, cache, "trust", args.anchor)
     listed = checked.trust_store(fail_when_stale=not args.allow_stale)
     certificates = [dsc for group in (listed, direct) for dscs in group.by_kid.values() for dsc in dscs]
     return TrustStore.of(certificates, source=listed.source)
@@ -178,18 +188,7 @@ def _policy(args: argparse.Namespace) -> Policy:
     cache = TrustCache(args.cache_dir or default_cache_dir())
     revocations = None
     if args.revocation_list:
-        source = args.revocation_list
-        if source == "cached":
-            revocations = cache.load_revocations(args.anchor)
-        elif source.startswith(("http://", "https://")):
-            cache.update_revocations(source, args.anchor)
-            revocations = cache.load_revocations(args.anchor)
-        else:
-            try:
-                data = Path(source).read_bytes()
-            except OSError as exc:
-                raise UsageError(f"--revocation-list: cannot read {source}: {exc.strerror}") from None
-            revocations = revocation.verify(data, cache.anchors(args.anchor))
+        revocations = _signed_list(args.revocation_list, cache, "revocation", args.anchor)
     rule_set = None
     if args.rules:
         rule_set = _load_rules(args.rules, cache)
