@@ -243,6 +243,8 @@ def _compile(expression: Any) -> Program:
         uvci, index = _compile(values[0]), values[1]
         return lambda data: _extract_from_uvci(uvci(data), index)
     operands = [_compile(value) for value in values]
+    if operator == "in":
+        return _compile_in(operator, operands, values[1])
     return _COMPILERS[operator](operator, operands)
 
 
@@ -273,8 +275,13 @@ def _compile_equal(operator: str, operands: list[Program]) -> Program:
     return lambda data: _strict_equal(left(data), right(data))
 
 
-def _compile_in(operator: str, operands: list[Program]) -> Program:
+def _compile_in(operator: str, operands: list[Program], literal: Any = None) -> Program:
     needle, haystack = operands
+    if isinstance(literal, list) and literal and all(type(item) is str for item in literal):
+        # A literal list of strings (accepted products, countries…): a set lookup gives the
+        # same answer as strict equality against each item, for any needle.
+        members = frozenset(literal)
+        return lambda data: (value := needle(data)).__class__ is str and value in members
 
     def run(data: Any) -> bool:
         value, items = needle(data), haystack(data)
@@ -397,6 +404,9 @@ def _walk(fragments: tuple[str, ...], data: Any) -> Any:
 
 
 def _strict_equal(left: Any, right: Any) -> bool:
+    kind = type(left)
+    if kind is type(right) and (kind is str or kind is int):
+        return bool(left == right)
     if isinstance(left, bool) or isinstance(right, bool):
         return left is right
     if isinstance(left, (int, float)) and isinstance(right, (int, float)):

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import certlogic
 from .errors import RulesError, VaxcertError
@@ -80,8 +80,9 @@ def _instant(text: Any) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-@dataclass(frozen=True)
-class RuleOutcome:
+class RuleOutcome(NamedTuple):
+    """One rule's verdict (a named tuple: several are made on every scan)."""
+
     rule: Rule
     passed: bool
     error: str | None = None
