@@ -52,7 +52,7 @@ def _counts(settings: Settings) -> tuple[int, int, int]:
 def test_kill_9_during_bulk_then_resume(
     settings: Settings, tmp_path: Path, vaccination_payload: dict[str, Any]
 ) -> None:
-    rows = 3000
+    rows = 12000  # enough that the kill lands mid-run even with fast signing
     records = tmp_path / "records.ndjson"
     with records.open("w", encoding="utf-8") as stream:
         for index in range(rows):
