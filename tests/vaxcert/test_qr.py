@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import io
 from pathlib import Path
 
@@ -71,3 +72,21 @@ def test_missing_file() -> None:
     with pytest.raises(PictureError) as info:
         qr.decode(Path("/nonexistent/code.png"))
     assert info.value.code == "qr.unreadable_file"
+
+
+@given(st.binary(max_size=4096))
+@settings(max_examples=150)
+def test_fuzz_random_bytes_as_image(data: bytes) -> None:
+    with contextlib.suppress(PictureError):
+        qr.decode(data)
+
+
+@given(st.binary(min_size=1, max_size=2048))
+@settings(max_examples=60)
+def test_fuzz_corrupted_png(noise: bytes) -> None:
+    """A real PNG with bytes overwritten: a typed error or a decode, never another exception."""
+    png = bytearray(qr.encode_png("HC1:ABC"))
+    for index, value in enumerate(noise[:64]):
+        png[(index * 97 + value) % len(png)] = value
+    with contextlib.suppress(PictureError):
+        qr.decode(bytes(png))

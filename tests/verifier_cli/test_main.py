@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from vaxcert import PemSigner, issue
 from verifier_cli.main import main
@@ -128,3 +130,12 @@ def test_installed_command_runs(code: str, pki_dir: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["valid"] is True
+
+
+@given(st.text(max_size=200).filter(lambda text: not text.startswith("-")))
+@settings(max_examples=100, deadline=None)
+def test_fuzz_cli_never_tracebacks(text: str) -> None:
+    status, out = run("verify", "--json", "--", text)
+    assert status in (0, 1)
+    document = json.loads(out)
+    assert document["valid"] is False and document["stage"] in document["checks"]
