@@ -13,6 +13,7 @@ from __future__ import annotations
 import calendar
 import functools
 import itertools
+import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -420,9 +421,19 @@ def _strict_equal(left: Any, right: Any) -> bool:
     return left is right  # arrays and objects compare by identity, as in JavaScript
 
 
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "<": operator.lt,
+    ">": operator.gt,
+    "<=": operator.le,
+    ">=": operator.ge,
+}
+
+
 def _chain(symbol: str, items: Sequence[Any]) -> bool:
-    compare = {"<": lambda a, b: a < b, ">": lambda a, b: a > b, "<=": lambda a, b: a <= b, ">=": lambda a, b: a >= b}
-    return all(compare[symbol](a, b) for a, b in itertools.pairwise(items))
+    compare = _COMPARE[symbol]
+    if len(items) == 2:
+        return compare(items[0], items[1])
+    return all(compare(a, b) for a, b in itertools.pairwise(items))
 
 
 def _parse_date_time(text: Any) -> datetime:

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import base45, compression, cose, cwt, prefix, qr, revocation, rules, schema, uvci
+from . import base45, compression, cose, cwt, prefix, qr, rules, schema, uvci
 from .errors import (
     CompressionError,
     ExpiryError,
@@ -250,7 +250,7 @@ class _Verification:
             if not self.policy.allow_stale_revocations:
                 raise RevocationError("revocation.list_stale", note)
             self.details["notes"] = (*self.details.get("notes", ()), note)
-        listed = revocations.revoked_by(message.kid, revocation.certificate_hashes(claims, message))
+        listed = revocations.revoked(claims, message)
         if listed is not None:
             raise RevocationError("revocation.revoked", f"the certificate is revoked (listed by its {listed} hash)")
 

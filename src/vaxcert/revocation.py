@@ -47,19 +47,25 @@ def _truncated_sha256(data: bytes) -> bytes:
     return hashlib.sha256(data).digest()[:HASH_SIZE]
 
 
+def certificate_hash(claims: CwtClaims, message: CoseSign1, hash_type: HashType) -> bytes | None:
+    """One revocation hash of a decoded certificate; None for a UCI type when it has no UVCI."""
+    if hash_type is HashType.SIGNATURE:
+        signature = message.signature
+        if message.algorithm == CoseAlgorithm.ES256 and len(signature) == 64:
+            signature = signature[:32]
+        return _truncated_sha256(signature)
+    uvci = _uvci(claims.dcc)
+    if uvci is None:
+        return None
+    if hash_type is HashType.UCI:
+        return _truncated_sha256(uvci.encode("utf-8"))
+    return _truncated_sha256(((claims.issuer or "") + uvci).encode("utf-8"))
+
+
 def certificate_hashes(claims: CwtClaims, message: CoseSign1) -> dict[HashType, bytes]:
     """The three revocation hashes of a decoded certificate (UCI-based ones only when it has a UVCI)."""
-    hashes: dict[HashType, bytes] = {}
-    uvci = _uvci(claims.dcc)
-    if uvci is not None:
-        hashes[HashType.UCI] = _truncated_sha256(uvci.encode("utf-8"))
-        country = claims.issuer or ""
-        hashes[HashType.COUNTRYCODEUCI] = _truncated_sha256((country + uvci).encode("utf-8"))
-    signature = message.signature
-    if message.algorithm == CoseAlgorithm.ES256 and len(signature) == 64:
-        signature = signature[:32]
-    hashes[HashType.SIGNATURE] = _truncated_sha256(signature)
-    return hashes
+    hashes = {kind: certificate_hash(claims, message, kind) for kind in HashType}
+    return {kind: value for kind, value in hashes.items() if value is not None}
 
 
 def hashes_for_code(text: str) -> tuple[bytes | None, dict[HashType, bytes]]:
@@ -141,6 +147,14 @@ class RevocationList:
         """The hash type under which the certificate is listed, or None."""
         for batch in self._index.get(kid or b"", ()):
             value = hashes.get(batch.hash_type)
+            if value is not None and value in batch:
+                return batch.hash_type
+        return None
+
+    def revoked(self, claims: CwtClaims, message: CoseSign1) -> HashType | None:
+        """Like :meth:`revoked_by`, hashing only what this certificate's kid has batches for."""
+        for batch in self._index.get(message.kid or b"", ()):
+            value = certificate_hash(claims, message, batch.hash_type)
             if value is not None and value in batch:
                 return batch.hash_type
         return None

@@ -91,6 +91,9 @@ class RuleOutcome(NamedTuple):
 @dataclass(frozen=True)
 class RuleSet:
     rules: tuple[Rule, ...]
+    _by_key: dict[tuple[str, str | None, str, str], tuple[Rule, ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @classmethod
     def from_json(cls, data: bytes | str) -> RuleSet:
@@ -111,23 +114,36 @@ class RuleSet:
     def select(
         self, *, arrival_country: str, issuer_country: str | None, certificate_type: str, at: datetime, region: str = ""
     ) -> list[Rule]:
-        wanted_type = CERTIFICATE_TYPES.get(certificate_type, "")
         newest: dict[str, Rule] = {}
-        for rule in self.rules:
-            acceptance = rule.rule_type == "Acceptance" and rule.country == arrival_country
-            invalidation = rule.rule_type == "Invalidation" and rule.country == issuer_country
-            if not (acceptance or invalidation):
-                continue
-            if rule.certificate_type not in ("General", wanted_type):
-                continue
+        for rule in self._candidates(arrival_country, issuer_country, certificate_type, region):
             if not rule.valid_from <= at < rule.valid_to:
-                continue
-            if rule.region and rule.region != region:
                 continue
             current = newest.get(rule.identifier)
             if current is None or rule.version > current.version:
                 newest[rule.identifier] = rule
         return sorted(newest.values(), key=lambda rule: rule.identifier)
+
+    def _candidates(
+        self, arrival_country: str, issuer_country: str | None, certificate_type: str, region: str
+    ) -> tuple[Rule, ...]:
+        """Rules matching everything but the clock; memoised, as the same few keys recur on every scan."""
+        key = (arrival_country, issuer_country, certificate_type, region)
+        found = self._by_key.get(key)
+        if found is None:
+            wanted_type = CERTIFICATE_TYPES.get(certificate_type, "")
+            found = tuple(
+                rule
+                for rule in self.rules
+                if (
+                    (rule.rule_type == "Acceptance" and rule.country == arrival_country)
+                    or (rule.rule_type == "Invalidation" and rule.country == issuer_country)
+                )
+                and rule.certificate_type in ("General", wanted_type)
+                and (not rule.region or rule.region == region)
+            )
+            if len(self._by_key) < 1024:
+                self._by_key[key] = found
+        return found
 
 
 def external_parameters(
