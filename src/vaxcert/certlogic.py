@@ -331,6 +331,9 @@ def _compile_plus_time(values: Sequence[Any]) -> Program:
     text, amount, unit = _compile(values[0]), values[1], values[2]
     if not _is_integer(amount) or unit not in _UNITS:
         raise CertLogicError('"plusTime" needs an integer literal amount and a unit: year, month, day or hour')
+    if unit in ("day", "hour"):
+        step = timedelta(days=amount) if unit == "day" else timedelta(hours=amount)
+        return lambda data: DateTime(_parse_date_time(text(data)) + step)
     return lambda data: DateTime(_plus(_parse_date_time(text(data)), amount, unit))
 
 
@@ -436,9 +439,24 @@ def _chain(symbol: str, items: Sequence[Any]) -> bool:
     return all(compare(a, b) for a, b in itertools.pairwise(items))
 
 
+_KNOWN_INSTANTS: dict[str, datetime] = {}
+
+
+def remember_instant(text: str, moment: datetime) -> None:
+    """Tell the parser which instant ``text`` denotes (the verifier formats its own clock).
+
+    Saves re-parsing the validation clock the verifier has just formatted; at most
+    a few recent clocks are kept.
+    """
+    if len(_KNOWN_INSTANTS) >= 64:
+        _KNOWN_INSTANTS.clear()
+    _KNOWN_INSTANTS[text] = moment.astimezone(UTC).replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
 def _parse_date_time(text: Any) -> datetime:
     if isinstance(text, str):
-        return _parse_date_time_text(text)
+        known = _KNOWN_INSTANTS.get(text)
+        return known if known is not None else _parse_date_time_text(text)
     raise CertLogicError(f"not a date or date-time string: {text!r}")
 
 

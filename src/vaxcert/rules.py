@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -156,24 +156,66 @@ def external_parameters(
     kid: bytes | None,
     value_sets: ValueSets,
     region: str = "",
-) -> dict[str, Any]:
-    def iso(seconds: int | None) -> str | None:
-        return datetime.fromtimestamp(seconds, UTC).isoformat() if seconds is not None else None
+) -> Mapping[str, Any]:
+    """The CertLogic ``external`` object; entries are computed when a rule first reads them."""
+    clock = at.astimezone(UTC).isoformat()
+    certlogic.remember_instant(clock, at)
+    return _External(
+        clock=clock,
+        arrival_country=arrival_country,
+        issuer_country=issuer_country,
+        issued_at=issued_at,
+        expires_at=expires_at,
+        kid=kid,
+        value_sets=value_sets,
+        region=region,
+    )
 
-    return {
-        "validationClock": at.astimezone(UTC).isoformat(),
-        "valueSets": value_sets.codes(),
-        "countryCode": arrival_country,
-        "exp": iso(expires_at),
-        "iat": iso(issued_at),
-        "issuerCountryCode": issuer_country,
-        "kid": base64.b64encode(kid).decode("ascii") if kid else None,
-        "region": region,
-    }
+
+class _External(Mapping[str, Any]):
+    """The external parameters, each built on first use: most rules read only the clock."""
+
+    _KEYS = ("validationClock", "valueSets", "countryCode", "exp", "iat", "issuerCountryCode", "kid", "region")
+
+    def __init__(self, **inputs: Any) -> None:
+        self._inputs = inputs
+        self._values: dict[str, Any] = {}
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self._values:
+            return self._values[key]
+        value = self._compute(key)
+        self._values[key] = value
+        return value
+
+    def _compute(self, key: str) -> Any:
+        inputs = self._inputs
+        if key == "validationClock":
+            return inputs["clock"]
+        if key == "valueSets":
+            return inputs["value_sets"].codes()
+        if key == "countryCode":
+            return inputs["arrival_country"]
+        if key in ("exp", "iat"):
+            seconds = inputs["expires_at" if key == "exp" else "issued_at"]
+            return datetime.fromtimestamp(seconds, UTC).isoformat() if seconds is not None else None
+        if key == "issuerCountryCode":
+            return inputs["issuer_country"]
+        if key == "kid":
+            return base64.b64encode(inputs["kid"]).decode("ascii") if inputs["kid"] else None
+        if key == "region":
+            return inputs["region"]
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._KEYS)
+
+    def __len__(self) -> int:
+        return len(self._KEYS)
 
 
 def evaluate(rules: Iterable[Rule], payload: Any, external: Mapping[str, Any]) -> list[RuleOutcome]:
-    data = {"payload": payload, "external": dict(external)}
+    data = {"payload": payload, "external": external}
     outcomes = []
     for rule in rules:
         try:
