@@ -114,14 +114,15 @@ class RuleSet:
     def select(
         self, *, arrival_country: str, issuer_country: str | None, certificate_type: str, at: datetime, region: str = ""
     ) -> list[Rule]:
-        newest: dict[str, Rule] = {}
+        # Candidates come sorted by identifier, newest version first: the first one valid at
+        # the clock is the version that applies.
+        chosen: list[Rule] = []
         for rule in self._candidates(arrival_country, issuer_country, certificate_type, region):
-            if not rule.valid_from <= at < rule.valid_to:
+            if chosen and chosen[-1].identifier == rule.identifier:
                 continue
-            current = newest.get(rule.identifier)
-            if current is None or rule.version > current.version:
-                newest[rule.identifier] = rule
-        return sorted(newest.values(), key=lambda rule: rule.identifier)
+            if rule.valid_from <= at < rule.valid_to:
+                chosen.append(rule)
+        return chosen
 
     def _candidates(
         self, arrival_country: str, issuer_country: str | None, certificate_type: str, region: str
@@ -132,14 +133,19 @@ class RuleSet:
         if found is None:
             wanted_type = CERTIFICATE_TYPES.get(certificate_type, "")
             found = tuple(
-                rule
-                for rule in self.rules
-                if (
-                    (rule.rule_type == "Acceptance" and rule.country == arrival_country)
-                    or (rule.rule_type == "Invalidation" and rule.country == issuer_country)
+                sorted(
+                    (
+                        rule
+                        for rule in self.rules
+                        if (
+                            (rule.rule_type == "Acceptance" and rule.country == arrival_country)
+                            or (rule.rule_type == "Invalidation" and rule.country == issuer_country)
+                        )
+                        and rule.certificate_type in ("General", wanted_type)
+                        and (not rule.region or rule.region == region)
+                    ),
+                    key=lambda rule: (rule.identifier, tuple(-part for part in rule.version)),
                 )
-                and rule.certificate_type in ("General", wanted_type)
-                and (not rule.region or rule.region == region)
             )
             if len(self._by_key) < 1024:
                 self._by_key[key] = found
