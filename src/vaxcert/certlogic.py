@@ -450,7 +450,8 @@ def remember_instant(text: str, moment: datetime) -> None:
     """
     if len(_KNOWN_INSTANTS) >= 64:
         _KNOWN_INSTANTS.clear()
-    _KNOWN_INSTANTS[text] = moment.astimezone(UTC).replace(microsecond=moment.microsecond // 1000 * 1000)
+    utc = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
+    _KNOWN_INSTANTS[text] = utc.replace(microsecond=utc.microsecond - utc.microsecond % 1000)
 
 
 def _parse_date_time(text: Any) -> datetime:

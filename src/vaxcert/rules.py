@@ -164,8 +164,9 @@ def external_parameters(
     region: str = "",
 ) -> Mapping[str, Any]:
     """The CertLogic ``external`` object; entries are computed when a rule first reads them."""
-    clock = at.astimezone(UTC).isoformat()
-    certlogic.remember_instant(clock, at)
+    moment = at if at.tzinfo is UTC else at.astimezone(UTC)
+    clock = moment.isoformat()
+    certlogic.remember_instant(clock, moment)
     return _External(
         clock=clock,
         arrival_country=arrival_country,
