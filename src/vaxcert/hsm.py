@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from .cose import CoseAlgorithm, PublicKey, expected_algorithm
 from .errors import KeyProviderError, VaxcertError
+from .keys import CertifiedSigner
 from .trust import DocumentSignerCertificate
 
 DEFAULT_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
@@ -263,7 +264,7 @@ class HsmSession:
         return None
 
 
-class Pkcs11Signer:
+class Pkcs11Signer(CertifiedSigner):
     """A :class:`~vaxcert.keys.Signer` whose DSC key lives in a PKCS#11 token.
 
     Keeps one logged-in session; signing is serialised with a lock because a
@@ -292,14 +293,6 @@ class Pkcs11Signer:
         self._certificate = certificate
         self._lock = threading.Lock()
         self.key_label = key_label
-
-    @property
-    def algorithm(self) -> CoseAlgorithm:
-        return self._algorithm
-
-    @property
-    def certificate(self) -> DocumentSignerCertificate:
-        return self._certificate
 
     def sign(self, data: bytes) -> bytes:
         with self._lock:

@@ -38,7 +38,22 @@ class Signer(Protocol):
         """Sign ``data`` (hashing it with SHA-256) and return the raw COSE signature."""
 
 
-class PemSigner:
+class CertifiedSigner:
+    """Shared by signers: the DSC and the one algorithm its key type allows."""
+
+    _algorithm: CoseAlgorithm
+    _certificate: DocumentSignerCertificate
+
+    @property
+    def algorithm(self) -> CoseAlgorithm:
+        return self._algorithm
+
+    @property
+    def certificate(self) -> DocumentSignerCertificate:
+        return self._certificate
+
+
+class PemSigner(CertifiedSigner):
     """A signer whose private key is held in process memory (loaded from a PEM file).
 
     Fine for development and tests; production keys belong in an HSM.
@@ -69,14 +84,6 @@ class PemSigner:
         if not isinstance(key, (ec.EllipticCurvePrivateKey, rsa.RSAPrivateKey)):
             raise KeyProviderError("keys.unsupported", f"unsupported key type {type(key).__name__}")
         return cls(key, DocumentSignerCertificate.load(certificate_path))
-
-    @property
-    def algorithm(self) -> CoseAlgorithm:
-        return self._algorithm
-
-    @property
-    def certificate(self) -> DocumentSignerCertificate:
-        return self._certificate
 
     def sign(self, data: bytes) -> bytes:
         if isinstance(self._key, ec.EllipticCurvePrivateKey):
