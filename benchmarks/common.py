@@ -34,6 +34,36 @@ def per_call_seconds(function: Callable[[], object], min_time: float = 0.4, roun
     return statistics.median(samples)
 
 
+def interleaved_per_call_seconds(
+    functions: dict[str, Callable[[], object]], min_time: float = 0.3, rounds: int = 9
+) -> dict[str, float]:
+    """Like :func:`per_call_seconds` for several variants, taking turns in every round.
+
+    A slow spell of the machine then hits every variant alike, so their ratios hold
+    steadier than when each variant is timed in one block after the other.
+    """
+    loops: dict[str, int] = {}
+    for name, function in functions.items():
+        function()
+        count = 1
+        while True:
+            start = time.perf_counter()
+            for _ in range(count):
+                function()
+            if time.perf_counter() - start >= min_time / rounds:
+                break
+            count *= 2
+        loops[name] = count
+    samples: dict[str, list[float]] = {name: [] for name in functions}
+    for _ in range(rounds):
+        for name, function in functions.items():
+            start = time.perf_counter()
+            for _ in range(loops[name]):
+                function()
+            samples[name].append((time.perf_counter() - start) / loops[name])
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
 def row(name: str, seconds: float, baseline_name: str, baseline: float, note: str = "") -> str:
     ratio = baseline / seconds
     return f"| {name} | {seconds * 1e6:,.1f} µs | {1 / seconds:,.0f}/s | {ratio:.2f}× {baseline_name} | {note} |"

@@ -257,27 +257,28 @@ class _Verification:
     def _check_rules(self, claims: cwt.CwtClaims, kid: bytes | None) -> None:
         rule_set = self.policy.rules
         assert rule_set is not None
-        kind = schema.certificate_type(claims.dcc)
+        kind = self.details.get("certificate_type")
         if kind is None:
             raise RulesError("rules.no_type", "the certificate has no single v, t or r entry to apply rules to")
+        policy = self.policy
         selected = rule_set.select(
-            arrival_country=self.policy.arrival_country,
+            arrival_country=policy.arrival_country,
             issuer_country=claims.issuer,
             certificate_type=kind,
             at=self.clock,
-            region=self.policy.region,
+            region=policy.region,
         )
         external = rules.external_parameters(
             at=self.clock,
-            arrival_country=self.policy.arrival_country,
+            arrival_country=policy.arrival_country,
             issuer_country=claims.issuer,
             issued_at=claims.issued_at,
             expires_at=claims.expires_at,
             kid=kid,
             value_sets=self.value_sets or ValueSets.bundled(),
-            region=self.policy.region,
+            region=policy.region,
         )
-        outcomes = tuple(rules.evaluate(selected, claims.dcc, external))
+        outcomes = rules.evaluate(selected, claims.dcc, external)
         self.details["rule_outcomes"] = outcomes
         failed = [outcome for outcome in outcomes if not outcome.passed]
         if failed:

@@ -113,13 +113,16 @@ class RevocationBatch:
         return len(self.packed) // HASH_SIZE
 
     @functools.cached_property
-    def _prefixes(self) -> array[int]:
-        """The first two bytes of every hash as sorted 16-bit integers (2 bytes per entry).
+    def _buckets(self) -> tuple[int, array[int]]:
+        """Where each prefix's hashes start: ``(shift, offsets)``, built on the first lookup.
 
-        ``bisect`` over it runs in C and narrows a lookup to the ~n/65536 hashes that share
-        the prefix, so the Python loop below runs a few steps instead of log2(n).
+        Hashes are uniformly spread, so the first ``16 - shift`` bits split a batch into
+        buckets of about 16 hashes; a lookup reads two offsets and scans one bucket in C.
+        The table is 4 bytes per bucket (256 KB at a million hashes).
         """
         count = len(self)
+        bits = min(16, max(0, count.bit_length() - 4))
+        shift = 16 - bits
         pairs = bytearray(2 * count)
         pairs[0::2] = self.packed[0::HASH_SIZE]
         pairs[1::2] = self.packed[1::HASH_SIZE]
@@ -127,27 +130,20 @@ class RevocationBatch:
         prefixes.frombytes(bytes(pairs))
         if sys.byteorder == "little":
             prefixes.byteswap()
-        return prefixes
+        offsets = array("I", [bisect.bisect_left(prefixes, bucket << shift) for bucket in range(1 << bits)])
+        offsets.append(count)
+        return shift, offsets
 
     def __contains__(self, item: object) -> bool:
         if not isinstance(item, bytes) or len(item) != HASH_SIZE:
             return False
-        prefix = item[0] << 8 | item[1]
-        prefixes = self._prefixes
-        low = bisect.bisect_left(prefixes, prefix)
-        high = bisect.bisect_right(prefixes, prefix, low)
-        packed = self.packed
-        while low < high:
-            middle = (low + high) // 2
-            start = middle * HASH_SIZE
-            probe = packed[start : start + HASH_SIZE]
-            if probe < item:
-                low = middle + 1
-            elif probe > item:
-                high = middle
-            else:
-                return True
-        return False
+        shift, offsets = self._buckets
+        bucket = (item[0] << 8 | item[1]) >> shift
+        end = offsets[bucket + 1] * HASH_SIZE
+        found = self.packed.find(item, offsets[bucket] * HASH_SIZE, end)
+        while found > 0 and found % HASH_SIZE:  # a match straddling two hashes is no match
+            found = self.packed.find(item, found + 1, end)
+        return found >= 0
 
 
 @dataclass(frozen=True)

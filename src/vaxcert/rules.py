@@ -88,10 +88,16 @@ class RuleOutcome(NamedTuple):
     error: str | None = None
 
 
+_DAWN = datetime.min.replace(tzinfo=UTC)
+_DOOM = datetime.max.replace(tzinfo=UTC)
+
+
 @dataclass(frozen=True)
 class RuleSet:
     rules: tuple[Rule, ...]
-    _by_key: dict[tuple[str, str | None, str, str], tuple[Rule, ...]] = field(
+    # Selection depends on the clock only through the rules' ValidFrom/ValidTo instants, so a
+    # selection holds for the whole window between two of them: (from, to, rules) per key.
+    _windows: dict[tuple[str, str | None, str, str], tuple[datetime, datetime, tuple[Rule, ...]]] = field(
         default_factory=dict, compare=False, repr=False
     )
 
@@ -113,43 +119,46 @@ class RuleSet:
 
     def select(
         self, *, arrival_country: str, issuer_country: str | None, certificate_type: str, at: datetime, region: str = ""
-    ) -> list[Rule]:
-        # Candidates come sorted by identifier, newest version first: the first one valid at
+    ) -> tuple[Rule, ...]:
+        """The rules that apply, in identifier order; memoised per key for the clock's validity window."""
+        key = (arrival_country, issuer_country, certificate_type, region)
+        window = self._windows.get(key)
+        if window is not None and window[0] <= at < window[1]:
+            return window[2]
+        candidates = self._candidates(arrival_country, issuer_country, certificate_type, region)
+        # Candidates are sorted by identifier, newest version first: the first one valid at
         # the clock is the version that applies.
         chosen: list[Rule] = []
-        for rule in self._candidates(arrival_country, issuer_country, certificate_type, region):
+        for rule in candidates:
             if chosen and chosen[-1].identifier == rule.identifier:
                 continue
             if rule.valid_from <= at < rule.valid_to:
                 chosen.append(rule)
-        return chosen
+        edges = [edge for rule in candidates for edge in (rule.valid_from, rule.valid_to)]
+        opens = max((edge for edge in edges if edge <= at), default=_DAWN)
+        closes = min((edge for edge in edges if edge > at), default=_DOOM)
+        if len(self._windows) < 1024 or key in self._windows:
+            self._windows[key] = (opens, closes, tuple(chosen))
+        return tuple(chosen)
 
     def _candidates(
         self, arrival_country: str, issuer_country: str | None, certificate_type: str, region: str
-    ) -> tuple[Rule, ...]:
-        """Rules matching everything but the clock; memoised, as the same few keys recur on every scan."""
-        key = (arrival_country, issuer_country, certificate_type, region)
-        found = self._by_key.get(key)
-        if found is None:
-            wanted_type = CERTIFICATE_TYPES.get(certificate_type, "")
-            found = tuple(
-                sorted(
-                    (
-                        rule
-                        for rule in self.rules
-                        if (
-                            (rule.rule_type == "Acceptance" and rule.country == arrival_country)
-                            or (rule.rule_type == "Invalidation" and rule.country == issuer_country)
-                        )
-                        and rule.certificate_type in ("General", wanted_type)
-                        and (not rule.region or rule.region == region)
-                    ),
-                    key=lambda rule: (rule.identifier, tuple(-part for part in rule.version)),
+    ) -> list[Rule]:
+        """Rules matching everything but the clock."""
+        wanted_type = CERTIFICATE_TYPES.get(certificate_type, "")
+        return sorted(
+            (
+                rule
+                for rule in self.rules
+                if (
+                    (rule.rule_type == "Acceptance" and rule.country == arrival_country)
+                    or (rule.rule_type == "Invalidation" and rule.country == issuer_country)
                 )
-            )
-            if len(self._by_key) < 1024:
-                self._by_key[key] = found
-        return found
+                and rule.certificate_type in ("General", wanted_type)
+                and (not rule.region or rule.region == region)
+            ),
+            key=lambda rule: (rule.identifier, tuple(-part for part in rule.version)),
+        )
 
 
 def external_parameters(
@@ -164,54 +173,80 @@ def external_parameters(
     region: str = "",
 ) -> Mapping[str, Any]:
     """The CertLogic ``external`` object; entries are computed when a rule first reads them."""
-    moment = at if at.tzinfo is UTC else at.astimezone(UTC)
-    clock = moment.isoformat()
-    certlogic.remember_instant(clock, moment)
-    return _External(
-        clock=clock,
-        arrival_country=arrival_country,
-        issuer_country=issuer_country,
-        issued_at=issued_at,
-        expires_at=expires_at,
-        kid=kid,
-        value_sets=value_sets,
-        region=region,
-    )
+    return _External(at, arrival_country, issuer_country, issued_at, expires_at, kid, value_sets, region)
 
 
 class _External(Mapping[str, Any]):
-    """The external parameters, each built on first use: most rules read only the clock."""
+    """The external parameters, each built on first use: one is made per scan, most rules read only the clock."""
 
+    __slots__ = (
+        "_arrival",
+        "_at",
+        "_expires",
+        "_issued",
+        "_issuer",
+        "_kid",
+        "_region",
+        "_value_sets",
+        "_values",
+        "validation_instant",
+    )
     _KEYS = ("validationClock", "valueSets", "countryCode", "exp", "iat", "issuerCountryCode", "kid", "region")
 
-    def __init__(self, **inputs: Any) -> None:
-        self._inputs = inputs
+    def __init__(
+        self,
+        at: datetime,
+        arrival_country: str,
+        issuer_country: str | None,
+        issued_at: int | None,
+        expires_at: int | None,
+        kid: bytes | None,
+        value_sets: ValueSets,
+        region: str,
+    ) -> None:
+        self._at = at
+        self.validation_instant = certlogic.to_milliseconds(at)
+        self._arrival = arrival_country
+        self._issuer = issuer_country
+        self._issued = issued_at
+        self._expires = expires_at
+        self._kid = kid
+        self._value_sets = value_sets
+        self._region = region
         self._values: dict[str, Any] = {}
 
     def __getitem__(self, key: str) -> Any:
-        if key in self._values:
-            return self._values[key]
-        value = self._compute(key)
-        self._values[key] = value
+        values = self._values
+        if key in values:
+            return values[key]
+        value = values[key] = self._compute(key)
+        return value
+
+    def get(self, key: str, default: Any = None) -> Any:  # what CertLogic's var calls
+        values = self._values
+        if key in values:
+            return values[key]
+        if key not in self._KEYS:
+            return default
+        value = values[key] = self._compute(key)
         return value
 
     def _compute(self, key: str) -> Any:
-        inputs = self._inputs
         if key == "validationClock":
-            return inputs["clock"]
+            return certlogic.ClockText.of(self._at)
         if key == "valueSets":
-            return inputs["value_sets"].codes()
+            return self._value_sets.codes()
         if key == "countryCode":
-            return inputs["arrival_country"]
+            return self._arrival
         if key in ("exp", "iat"):
-            seconds = inputs["expires_at" if key == "exp" else "issued_at"]
+            seconds = self._expires if key == "exp" else self._issued
             return datetime.fromtimestamp(seconds, UTC).isoformat() if seconds is not None else None
         if key == "issuerCountryCode":
-            return inputs["issuer_country"]
+            return self._issuer
         if key == "kid":
-            return base64.b64encode(inputs["kid"]).decode("ascii") if inputs["kid"] else None
+            return base64.b64encode(self._kid).decode("ascii") if self._kid else None
         if key == "region":
-            return inputs["region"]
+            return self._region
         raise KeyError(key)
 
     def __iter__(self) -> Iterator[str]:
@@ -221,20 +256,20 @@ class _External(Mapping[str, Any]):
         return len(self._KEYS)
 
 
-def evaluate(rules: Iterable[Rule], payload: Any, external: Mapping[str, Any]) -> list[RuleOutcome]:
+def evaluate(rules: Iterable[Rule], payload: Any, external: Mapping[str, Any]) -> tuple[RuleOutcome, ...]:
     data = {"payload": payload, "external": external}
     outcomes = []
     for rule in rules:
+        assert rule.program is not None
         try:
-            assert rule.program is not None
             result = rule.program(data)
         except VaxcertError as exc:
             outcomes.append(RuleOutcome(rule, False, exc.message))
             continue
-        if certlogic.is_truthy(result):
+        if result is True or (result is not False and certlogic.is_truthy(result)):
             outcomes.append(RuleOutcome(rule, True))
-        elif certlogic.is_falsy(result):
+        elif result is False or certlogic.is_falsy(result):
             outcomes.append(RuleOutcome(rule, False))
         else:
             outcomes.append(RuleOutcome(rule, False, f"the rule returned {result!r}, neither true nor false"))
-    return outcomes
+    return tuple(outcomes)

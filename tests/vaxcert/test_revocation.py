@@ -12,6 +12,8 @@ from typing import Any
 
 import cbor2
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from vaxcert import PemSigner, Policy, TrustStore, issue, revocation, verify
 from vaxcert import base45 as b45
@@ -119,3 +121,20 @@ def test_batch_lookup_is_exact() -> None:
     batch = revocation.RevocationBatch.of(b"k" * 8, HashType.UCI, hashes)
     assert len(batch) == 1000 and all(h in batch for h in hashes)
     assert hashlib.sha256(b"other").digest()[:16] not in batch and b"short" not in batch
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    listed=st.lists(st.binary(min_size=16, max_size=16), max_size=300),
+    probes=st.lists(st.binary(min_size=16, max_size=16), max_size=20),
+    prefix_bytes=st.binary(min_size=1, max_size=2),
+)
+def test_batch_membership_matches_a_set(listed: list[bytes], probes: list[bytes], prefix_bytes: bytes) -> None:
+    # Crowd one bucket (shared leading bytes) and probe with windows that straddle two
+    # packed hashes: neither may confuse the bucketed scan.
+    crowded = [prefix_bytes + item[len(prefix_bytes) :] for item in listed[::2]]
+    batch = revocation.RevocationBatch.of(b"k" * 8, HashType.UCI, listed + crowded)
+    expected = set(listed + crowded)
+    straddling = [batch.packed[i : i + 16] for i in range(1, len(batch.packed) - 16, 7)]
+    for probe in probes + straddling + list(expected):
+        assert (probe in batch) == (probe in expected)

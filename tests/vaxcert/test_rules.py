@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import VECTORS
 from vaxcert import PemSigner, Policy, TrustStore, issue, verify
@@ -111,6 +113,36 @@ def test_selection() -> None:
         arrival_country="VN", issuer_country="AT", certificate_type="v", at=datetime(2026, 1, 1, tzinfo=UTC)
     )
     assert [(r.identifier, r.version) for r in chosen] == [("GR-VN-0001", (1, 1, 0)), ("IR-AT-0001", (1, 0, 0))]
+
+
+WINDOWED = RuleSet.from_json(
+    json.dumps(
+        [
+            _rule("GR-VN-0001", "1.0.0", ValidFrom="2024-01-01T00:00:00Z", ValidTo="2027-01-01T00:00:00Z"),
+            _rule("GR-VN-0001", "2.0.0", ValidFrom="2026-01-01T00:00:00Z"),
+            _rule("GR-VN-0002", ValidFrom="2025-06-01T00:00:00Z", ValidTo="2025-07-01T00:00:00Z"),
+            _rule("IR-AT-0001", Type="Invalidation", Country="AT", ValidTo="2026-06-01T12:00:00Z"),
+        ]
+    )
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    clocks=st.lists(
+        st.datetimes(datetime(2023, 1, 1), datetime(2031, 1, 1), timezones=st.just(UTC)), min_size=1, max_size=12
+    ),
+    issuer=st.sampled_from(["AT", "VN"]),
+)
+def test_memoised_selection_matches_a_fresh_one_at_every_clock(clocks: list[datetime], issuer: str) -> None:
+    # The same rule set asked at clocks that jump back and forth across ValidFrom/ValidTo edges
+    # must answer exactly as a rule set that has never been asked before.
+    def chosen(rule_set: RuleSet, at: datetime) -> list[tuple[str, tuple[int, ...]]]:
+        found = rule_set.select(arrival_country="VN", issuer_country=issuer, certificate_type="v", at=at)
+        return [(rule.identifier, rule.version) for rule in found]
+
+    for at in clocks:
+        assert chosen(WINDOWED, at) == chosen(RuleSet(WINDOWED.rules), at)
 
 
 def test_rule_errors_fail_the_rule_and_are_reported(
