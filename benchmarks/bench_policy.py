@@ -54,11 +54,14 @@ def main() -> None:
     )
     signed = revocation.sign(listed, anchor)
     build_seconds = time.perf_counter() - started
-    tracemalloc.start()
     started = time.perf_counter()
     loaded = revocation.verify(signed, [anchor.certificate])
-    _ = b"\0" * 16 in loaded.batches[0]  # the first lookup builds the 2-byte prefix index
+    _ = b"\0" * 16 in loaded.batches[0]  # the first lookup builds the bucket offsets
     load_seconds = time.perf_counter() - started
+    del loaded
+    tracemalloc.start()  # a second load, for memory only: tracing slows allocation down
+    loaded = revocation.verify(signed, [anchor.certificate])
+    _ = b"\0" * 16 in loaded.batches[0]
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     batch = loaded.batches[0]
@@ -103,7 +106,7 @@ def main() -> None:
         f"Python heap peak {peak / 1e6:.0f} MB (a Python set would need ~{set_bytes * 5 / 1e6:.0f} MB)"
     )
     print(
-        "- lookup (2-byte prefix index, then binary search in the packed hashes): "
+        "- lookup (bucket offsets from the first 16 bits, then a scan of ~16 packed hashes in C): "
         f"hit {hit * 1e6:.2f} µs, miss {miss * 1e6:.2f} µs\n"
     )
     print(HEADER)
