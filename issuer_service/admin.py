@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TextIO
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from . import audit, db
 from .auth import SCOPES, Caller, create_key, create_organisation, revoke_key
@@ -55,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     bulk.add_argument("--batch-size", type=int, default=200)
     audit_cmd = commands.add_parser("audit", help="audit log").add_subparsers(dest="audit", required=True)
     audit_cmd.add_parser("verify", help="check the hash chain")
+    audit_cmd.add_parser("seal", help="chain events waiting in the outbox (PostgreSQL) now")
     return parser
 
 
@@ -85,16 +86,38 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
         if args.command == "key":
             return _key(sessions, args, out)
         if args.command == "audit":
-            with sessions() as session:
-                check = audit.verify_chain(session)
-            if check.intact:
-                out.write(f"audit log intact: {check.entries} entries\n")
-                return EXIT_OK
-            out.write(f"audit log BROKEN at entry {check.first_bad_id}: {check.reason}\n")
-            return EXIT_FAILED
+            return _audit(sessions, args, out)
         return _bulk(settings, sessions, args, out)
     finally:
+        if args.command in ("org", "key", "bulk"):
+            _seal_before_exit(sessions)
         engine.dispose()
+
+
+def _audit(sessions: db.sessionmaker[db.Session], args: argparse.Namespace, out: TextIO) -> int:
+    if args.audit == "seal":
+        out.write(f"{audit.seal_all(sessions)} audit events chained\n")
+        return EXIT_OK
+    with sessions() as session:
+        check = audit.verify_chain(session)
+    waiting = (
+        f"; {check.pending} recent events wait in the outbox, not yet chained (vaxcert-issuer audit seal)"
+        if check.pending
+        else ""
+    )
+    if check.intact:
+        out.write(f"audit log intact: {check.entries} entries{waiting}\n")
+        return EXIT_OK
+    out.write(f"audit log BROKEN at entry {check.first_bad_id}: {check.reason}{waiting}\n")
+    return EXIT_FAILED
+
+
+def _seal_before_exit(sessions: db.sessionmaker[db.Session]) -> None:
+    """Chain this command's audit events now rather than leaving them to a running service."""
+    try:
+        audit.seal_all(sessions)
+    except OperationalError as exc:
+        print(f"vaxcert-issuer: audit events left in the outbox ({exc.orig or exc})", file=sys.stderr)
 
 
 def _organisation(sessions: db.sessionmaker[db.Session], name: str) -> Organisation:

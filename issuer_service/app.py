@@ -1,5 +1,6 @@
 """The HTTP API (FastAPI): a thin shell over :class:`issuer_service.issuing.IssuerService`."""
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -145,6 +146,18 @@ class _BodyTooLarge(Exception):
     pass
 
 
+async def _seal_audit_periodically(issuer: IssuerService, seconds: float) -> None:
+    """Chain audit events from the outbox (PostgreSQL) until the service stops."""
+    while True:  # the first round seals whatever an earlier run left behind
+        try:
+            await asyncio.to_thread(issuer.seal_audit)
+        except OperationalError as exc:  # database briefly down: the events wait in the outbox
+            log.warning("could not seal audit events: %s", exc.orig or exc)
+        except Exception:  # never let the sealer die silently
+            log.exception("sealing audit events failed")
+        await asyncio.sleep(seconds)
+
+
 async def _too_large(send: Send, limit: int) -> None:
     error = {"code": "body_too_large", "message": f"the request body exceeds {limit} bytes"}
     body = json.dumps({"error": error}).encode()
@@ -203,19 +216,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         db.migrate(engine)
         signers = load_signers(settings)
         metrics = Metrics()
+        issuer = IssuerService(settings, db.session_factory(engine), signers, metrics)
         state.update(
             engine=engine,
             metrics=metrics,
             signers=signers,
-            service=IssuerService(settings, db.session_factory(engine), signers, metrics),
+            service=issuer,
             trust_list=publish_trust_list(signers, settings.data_dir, settings.trust_list_hours),
         )
+        sealer = asyncio.create_task(_seal_audit_periodically(issuer, settings.audit_seal_seconds))
         log.info(
             "vaxcert issuer ready: database %s, keys %s", engine.url.render_as_string(hide_password=True), signers.mode
         )
         try:
             yield
         finally:
+            sealer.cancel()
+            try:
+                issuer.seal_audit()  # leave no event unchained behind
+            except OperationalError:
+                log.warning("audit events left in the outbox: the database is unreachable; the next start seals them")
             signers.close()
             engine.dispose()
 

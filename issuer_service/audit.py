@@ -2,25 +2,37 @@
 
 Each entry's SHA-256 covers its fields and the previous entry's digest, so
 editing, deleting or reordering any entry breaks the chain from there on;
-``vaxcert-issuer audit verify`` walks it.  Appends are serialised (SQLite's
-write lock; a transaction-scoped advisory lock on PostgreSQL), and a unique
-constraint on ``previous_sha256`` forbids two entries claiming the same
-predecessor.
+``vaxcert-issuer audit verify`` walks it.  A unique constraint on
+``previous_sha256`` forbids two entries claiming the same predecessor.
+
+Chaining needs the previous digest, so chained appends are serialised.  On
+SQLite every writer is serialised anyway and events are chained inside the
+caller's transaction.  On PostgreSQL that would serialise every commit (and
+its fsync) behind one lock — it held the service to half its SQLite
+throughput — so events go to an outbox inside the caller's transaction and
+:func:`seal` chains them in batches moments later (the service seals every
+``VAXCERT_AUDIT_SEAL_SECONDS``; the admin CLI seals before it exits).  The
+outbox is as durable as the event it records; what it gives up is tamper
+evidence for the second or so an event waits there.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import insert, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy.orm import Session, sessionmaker
 
-from .models import AuditEntry
+from .models import AuditEntry, AuditOutboxEntry
 
 GENESIS = "0" * 64
+SEAL_BATCH = 5000
+_CHAIN_LOCK = 4242002  # PostgreSQL advisory lock held while chaining
 
 
 def _digest(previous: str, at: datetime, organisation_id: int | None, action: str, subject: str, detail: str) -> str:
@@ -38,30 +50,83 @@ def append(session: Session, organisation_id: int | None, action: str, subject: 
 
 
 def append_many(session: Session, organisation_id: int | None, events: list[tuple[str, str, str]]) -> None:
-    """Append events (action, subject, detail) in order, inside the caller's transaction."""
+    """Record events (action, subject, detail) in order, inside the caller's transaction."""
     if not events:
         return
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(4242002)"))
-    previous = session.scalar(select(AuditEntry.sha256).order_by(AuditEntry.id.desc()).limit(1)) or GENESIS
     # Microsecond precision is all the database keeps; hash exactly what is stored.
     at = datetime.now(UTC)
-    rows = []
-    for action, subject, detail in events:
-        digest = _digest(previous, at, organisation_id, action, subject[:200], detail)
-        rows.append(
-            {
-                "at": at,
-                "organisation_id": organisation_id,
-                "action": action,
-                "subject": subject[:200],
-                "detail": detail,
-                "previous_sha256": previous,
-                "sha256": digest,
-            }
-        )
+    rows = [
+        {"at": at, "organisation_id": organisation_id, "action": action, "subject": subject[:200], "detail": detail}
+        for action, subject, detail in events
+    ]
+    if _uses_outbox(session):
+        session.execute(insert(AuditOutboxEntry), rows)
+    else:
+        _chain(session, rows)
+
+
+def _uses_outbox(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _chain(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Append rows to the chain; the caller holds the chain (SQLite's write lock or the advisory lock)."""
+    previous = session.scalar(select(AuditEntry.sha256).order_by(AuditEntry.id.desc()).limit(1)) or GENESIS
+    chained = []
+    for row in rows:
+        digest = _digest(previous, row["at"], row["organisation_id"], row["action"], row["subject"], row["detail"])
+        chained.append({**row, "previous_sha256": previous, "sha256": digest})
         previous = digest
-    session.execute(insert(AuditEntry), rows)
+    session.execute(insert(AuditEntry), chained)
+
+
+def seal(session: Session, limit: int = SEAL_BATCH) -> int:
+    """Chain up to ``limit`` outbox events into the log, oldest first; returns how many.
+
+    Run inside a transaction: the events leave the outbox in the same commit
+    that chains them.  Concurrent sealers (several service processes) take
+    turns on an advisory lock.
+    """
+    if not _uses_outbox(session):
+        return 0
+    session.execute(text(f"SELECT pg_advisory_xact_lock({_CHAIN_LOCK})"))
+    pending = session.execute(
+        select(
+            AuditOutboxEntry.id,
+            AuditOutboxEntry.at,
+            AuditOutboxEntry.organisation_id,
+            AuditOutboxEntry.action,
+            AuditOutboxEntry.subject,
+            AuditOutboxEntry.detail,
+        )
+        .order_by(AuditOutboxEntry.id)
+        .limit(limit)
+    ).all()
+    if not pending:
+        return 0
+    _chain(
+        session,
+        [
+            {"at": at, "organisation_id": organisation, "action": action, "subject": subject, "detail": detail}
+            for _, at, organisation, action, subject, detail in pending
+        ],
+    )
+    session.execute(delete(AuditOutboxEntry).where(AuditOutboxEntry.id.in_([row[0] for row in pending])))
+    return len(pending)
+
+
+def seal_all(sessions: sessionmaker[Session]) -> int:
+    """Seal until the outbox is empty, one transaction per batch; returns how many were chained."""
+    bind = sessions.kw.get("bind")
+    if bind is not None and bind.dialect.name != "postgresql":
+        return 0  # chained at once on SQLite: nothing ever waits
+    total = 0
+    while True:
+        with sessions() as session, session.begin():
+            count = seal(session)
+        total += count
+        if count < SEAL_BATCH:
+            return total
 
 
 @dataclass(frozen=True)
@@ -69,6 +134,7 @@ class ChainCheck:
     entries: int
     first_bad_id: int | None
     reason: str | None
+    pending: int = 0  # events in the outbox, not chained yet
 
     @property
     def intact(self) -> bool:
@@ -76,14 +142,15 @@ class ChainCheck:
 
 
 def verify_chain(session: Session) -> ChainCheck:
+    pending = session.scalar(select(func.count()).select_from(AuditOutboxEntry)) or 0
     previous = GENESIS
     count = 0
     for entry in session.scalars(select(AuditEntry).order_by(AuditEntry.id)).yield_per(1000):
         count += 1
         if entry.previous_sha256 != previous:
-            return ChainCheck(count, entry.id, "does not follow the previous entry (deleted or reordered)")
+            return ChainCheck(count, entry.id, "does not follow the previous entry (deleted or reordered)", pending)
         expected = _digest(previous, entry.at, entry.organisation_id, entry.action, entry.subject, entry.detail)
         if entry.sha256 != expected:
-            return ChainCheck(count, entry.id, "its content was changed after it was written")
+            return ChainCheck(count, entry.id, "its content was changed after it was written", pending)
         previous = entry.sha256
-    return ChainCheck(count, None, None)
+    return ChainCheck(count, None, None, pending)

@@ -336,6 +336,10 @@ class IssuerService:
             rows = list(session.scalars(select(BulkRow).where(BulkRow.job_id == job_id).order_by(BulkRow.row_number)))
             return job, rows
 
+    def seal_audit(self) -> int:
+        """Chain waiting audit events into the log (PostgreSQL; a no-op on SQLite)."""
+        return audit.seal_all(self.sessions)
+
     def certificate_count(self) -> int:
         with self.sessions() as session:
             return int(session.scalar(select(func.count()).select_from(Certificate)) or 0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -104,3 +104,15 @@ class AuditEntry(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
     previous_sha256: Mapped[str] = mapped_column(String(64), unique=True)  # one successor per entry
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditOutboxEntry(Base):
+    """An audited event not yet chained into the log (PostgreSQL; see ``audit.seal``)."""
+
+    __tablename__ = "audit_outbox"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    organisation_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    action: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[str] = mapped_column(Text, default="")

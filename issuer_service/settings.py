@@ -15,6 +15,7 @@
 | VAXCERT_PUBLIC_URL | http://127.0.0.1:8000 | base of the links returned to clients |
 | VAXCERT_TRUST_LIST_HOURS | 48 | next-update window of the published trust list |
 | VAXCERT_AUTH_CACHE_SECONDS | 5 | how long a worker remembers a valid key (a revoked key works that long) |
+| VAXCERT_AUDIT_SEAL_SECONDS | 0.5 | PostgreSQL: how often audit events are chained from the outbox into the log |
 | VAXCERT_DEV_KEYS | auto | no HSM token set: ``softhsm`` (local SoftHSM2 token), ``pem`` (warns), ``auto`` |
 """
 
@@ -43,6 +44,7 @@ class Settings(BaseSettings):
     trust_list_hours: float = Field(default=48, gt=0)
     dev_keys: str = Field(default="auto", pattern="^(auto|softhsm|pem)$")
     auth_cache_seconds: float = Field(default=5.0, ge=0)
+    audit_seal_seconds: float = Field(default=0.5, gt=0)
 
     @property
     def resolved_database_url(self) -> str:
