@@ -254,13 +254,14 @@ class _ProgramWriter:
         name = self.fresh("_f")
         body = [*scope.walks, f"return {result}"]
         if guarded:
-            # Python-level failures (a date past year 9999, say) become CertLogic errors.
+            # Any Python-level failure (a date past year 9999, a foreign payload holding CBOR
+            # types JSON lacks) is a failed rule with a reason, never an exception for the caller.
             body = [
                 "try:",
                 *(f"    {line}" for line in body),
                 "except CertLogicError:",
                 "    raise",
-                "except (ArithmeticError, LookupError, TypeError, ValueError) as exc:",
+                "except Exception as exc:",
                 "    raise CertLogicError(f'evaluation failed: {exc}') from None",
             ]
         self.functions.append("\n".join([f"def {name}(data):", *(f"    {line}" for line in body)]))
@@ -712,10 +713,7 @@ _RUNTIME: dict[str, Any] = {
         "len": len,
         "list": list,
         "str": str,
-        "ArithmeticError": ArithmeticError,
-        "LookupError": LookupError,
-        "TypeError": TypeError,
-        "ValueError": ValueError,
+        "Exception": Exception,
     },
     "CertLogicError": CertLogicError,
     "_DateTime": DateTime,

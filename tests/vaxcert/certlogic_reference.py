@@ -33,7 +33,7 @@ def interpret(expression: Any, data: Any) -> Any:
         return _value(expression, data)
     except CertLogicError:
         raise
-    except (ArithmeticError, LookupError, TypeError, ValueError) as exc:
+    except Exception as exc:
         raise CertLogicError(f"evaluation failed: {exc}") from None
 
 

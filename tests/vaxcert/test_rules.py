@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from tests.conftest import VECTORS
 from vaxcert import PemSigner, Policy, TrustStore, issue, verify
-from vaxcert.rules import Rule, RulesError, RuleSet
+from vaxcert.rules import Rule, RulesError, RuleSet, evaluate, external_parameters
+from vaxcert.valuesets import ValueSets
 
 RULES = RuleSet.load(VECTORS.parent / "rules-vn.json")
 VN = Policy(rules=RULES, arrival_country="VN")
@@ -161,3 +162,40 @@ def test_bad_rule_files() -> None:
         RuleSet.from_json(json.dumps([_rule("GR-VN-0003", Logic={"all": [1]})]))
     with pytest.raises(RulesError):
         Rule.from_json({"Identifier": "x"})
+
+
+_CBOR_VALUES = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(min_value=-(2**70), max_value=2**70),
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.binary(max_size=8),
+        st.sampled_from(["", "2021-06-01", "9999-12-31", "2021-13-45", "2021-06-01T25:00:00Z", "EU/1/20/1528"]),
+        st.text(max_size=12),
+    ),
+    lambda children: st.one_of(st.lists(children, max_size=3), st.dictionaries(st.text(max_size=3), children)),
+    max_leaves=10,
+)
+_ENTRY = st.dictionaries(st.sampled_from(["dn", "sd", "dt", "mp", "sc", "tt", "tr", "df", "du", "ci"]), _CBOR_VALUES)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    payload=st.dictionaries(
+        st.sampled_from(["v", "t", "r", "dob"]), st.one_of(st.lists(_ENTRY, max_size=2), _CBOR_VALUES)
+    )
+)
+def test_rules_on_any_foreign_payload_give_outcomes_never_exceptions(payload: dict[str, Any]) -> None:
+    external = external_parameters(
+        at=datetime(2026, 1, 1, tzinfo=UTC),
+        arrival_country="VN",
+        issuer_country="XX",
+        issued_at=None,
+        expires_at=None,
+        kid=None,
+        value_sets=ValueSets.bundled(),
+    )
+    # The property is that this returns at all: a failure inside a rule is its outcome.
+    outcomes = evaluate(RULES.rules, payload, external)
+    assert [outcome.rule for outcome in outcomes] == list(RULES.rules)
