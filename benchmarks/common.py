@@ -13,25 +13,30 @@ def pin_to_one_core() -> None:
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
 
 
-def per_call_seconds(function: Callable[[], object], min_time: float = 0.4, rounds: int = 5) -> float:
-    """Median over ``rounds`` of the mean time per call in a loop lasting ~``min_time``."""
+def _calibrated_loops(function: Callable[[], object], seconds: float) -> int:
+    """How many calls (a power of two) take at least ``seconds``; the first call warms up."""
     function()
     loops = 1
     while True:
         start = time.perf_counter()
         for _ in range(loops):
             function()
-        elapsed = time.perf_counter() - start
-        if elapsed >= min_time / rounds:
-            break
+        if time.perf_counter() - start >= seconds:
+            return loops
         loops *= 2
-    samples = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        for _ in range(loops):
-            function()
-        samples.append((time.perf_counter() - start) / loops)
-    return statistics.median(samples)
+
+
+def _mean_call_seconds(function: Callable[[], object], loops: int) -> float:
+    start = time.perf_counter()
+    for _ in range(loops):
+        function()
+    return (time.perf_counter() - start) / loops
+
+
+def per_call_seconds(function: Callable[[], object], min_time: float = 0.4, rounds: int = 5) -> float:
+    """Median over ``rounds`` of the mean time per call in a loop lasting ~``min_time``."""
+    loops = _calibrated_loops(function, min_time / rounds)
+    return statistics.median(_mean_call_seconds(function, loops) for _ in range(rounds))
 
 
 def interleaved_per_call_seconds(
@@ -42,25 +47,11 @@ def interleaved_per_call_seconds(
     A slow spell of the machine then hits every variant alike, so their ratios hold
     steadier than when each variant is timed in one block after the other.
     """
-    loops: dict[str, int] = {}
-    for name, function in functions.items():
-        function()
-        count = 1
-        while True:
-            start = time.perf_counter()
-            for _ in range(count):
-                function()
-            if time.perf_counter() - start >= min_time / rounds:
-                break
-            count *= 2
-        loops[name] = count
+    loops = {name: _calibrated_loops(function, min_time / rounds) for name, function in functions.items()}
     samples: dict[str, list[float]] = {name: [] for name in functions}
     for _ in range(rounds):
         for name, function in functions.items():
-            start = time.perf_counter()
-            for _ in range(loops[name]):
-                function()
-            samples[name].append((time.perf_counter() - start) / loops[name])
+            samples[name].append(_mean_call_seconds(function, loops[name]))
     return {name: statistics.median(values) for name, values in samples.items()}
 
 

@@ -268,7 +268,7 @@ class _Verification:
             at=self.clock,
             region=policy.region,
         )
-        external = rules.external_parameters(
+        external = rules.ExternalParameters(
             at=self.clock,
             arrival_country=policy.arrival_country,
             issuer_country=claims.issuer,

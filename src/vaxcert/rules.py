@@ -161,23 +161,9 @@ class RuleSet:
         )
 
 
-def external_parameters(
-    *,
-    at: datetime,
-    arrival_country: str,
-    issuer_country: str | None,
-    issued_at: int | None,
-    expires_at: int | None,
-    kid: bytes | None,
-    value_sets: ValueSets,
-    region: str = "",
-) -> Mapping[str, Any]:
-    """The CertLogic ``external`` object; entries are computed when a rule first reads them."""
-    return _External(at, arrival_country, issuer_country, issued_at, expires_at, kid, value_sets, region)
-
-
-class _External(Mapping[str, Any]):
-    """The external parameters, each built on first use: one is made per scan, most rules read only the clock."""
+class ExternalParameters(Mapping[str, Any]):
+    """The CertLogic ``external`` object.  Entries are built when a rule first reads them:
+    one object is made per scan, and most rules read only the clock."""
 
     __slots__ = (
         "_arrival",
@@ -195,6 +181,7 @@ class _External(Mapping[str, Any]):
 
     def __init__(
         self,
+        *,
         at: datetime,
         arrival_country: str,
         issuer_country: str | None,
@@ -202,7 +189,7 @@ class _External(Mapping[str, Any]):
         expires_at: int | None,
         kid: bytes | None,
         value_sets: ValueSets,
-        region: str,
+        region: str = "",
     ) -> None:
         self._at = at
         self.validation_instant = certlogic.to_milliseconds(at)

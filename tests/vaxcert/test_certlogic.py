@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from tests.vaxcert.certlogic_reference import interpret
 from vaxcert.certlogic import CertLogicError, compile_expression, evaluate, to_plain, validate
-from vaxcert.rules import external_parameters
+from vaxcert.rules import ExternalParameters
 from vaxcert.valuesets import ValueSets
 
 SHARED = Path(os.environ.get("VAXCERT_SHARED", Path(__file__).resolve().parents[3] / "shared"))
@@ -145,7 +145,7 @@ def _external(kind: str) -> Any:
     clock = datetime(2021, 6, 30, 12, 0, 0, 123456, tzinfo=UTC)
     if kind == "dict":
         return {"validationClock": clock.isoformat(), "countryCode": "VN"}
-    return external_parameters(
+    return ExternalParameters(
         at=clock,
         arrival_country="VN",
         issuer_country="VN",

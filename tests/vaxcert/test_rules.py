@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import VECTORS
 from vaxcert import PemSigner, Policy, TrustStore, issue, verify
-from vaxcert.rules import Rule, RulesError, RuleSet, evaluate, external_parameters
+from vaxcert.rules import ExternalParameters, Rule, RulesError, RuleSet, evaluate
 from vaxcert.valuesets import ValueSets
 
 RULES = RuleSet.load(VECTORS.parent / "rules-vn.json")
@@ -187,7 +187,7 @@ _ENTRY = st.dictionaries(st.sampled_from(["dn", "sd", "dt", "mp", "sc", "tt", "t
     )
 )
 def test_rules_on_any_foreign_payload_give_outcomes_never_exceptions(payload: dict[str, Any]) -> None:
-    external = external_parameters(
+    external = ExternalParameters(
         at=datetime(2026, 1, 1, tzinfo=UTC),
         arrival_country="VN",
         issuer_country="XX",
