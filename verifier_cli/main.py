@@ -22,6 +22,7 @@ from trust_list.files import write_atomically
 from vaxcert import Policy, TrustStore, VaxcertError, VerificationReport, revocation, verify, verify_image
 from vaxcert.rules import RuleSet
 from vaxcert.trustlist import TrustListError
+from vaxcert.valuesets import ValueSets
 
 from .render import print_list, render_human
 from .trust_cache import TrustCache, default_cache_dir, load_source
@@ -80,6 +81,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="a signed revocation list: a file, an http(s) URL (cached), or 'cached'",
     )
     check.add_argument("--rules", metavar="FILE|URL", help="business rules in the EU rule JSON format")
+    check.add_argument(
+        "--value-sets",
+        metavar="FILE|FOLDER",
+        action="append",
+        default=[],
+        type=Path,
+        help="updated official value-set JSON files (a folder: every *.json in it); repeatable",
+    )
     check.add_argument("--country", default="VN", help="country of arrival whose rules apply (default VN)")
     check.add_argument("--allow-stale", action="store_true", help="warn instead of failing when a list is stale")
     check.add_argument("--cache-dir", type=Path, help="trust cache folder (default $VAXCERT_HOME)")
@@ -137,19 +146,34 @@ def _verify_command(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int
     if args.trust_list:
         trust = _with_trust_list(trust, args)
     policy = _policy(args)
+    value_sets = _load_value_sets(args.value_sets)
     colour = not args.no_color and not os.environ.get("NO_COLOR") and out.isatty()
     if args.batch is not None:
         # Everything loaded so far (trust list, rules, revocation list) lives as long as the batch;
         # freezing it keeps the garbage collector from rescanning it for every code.
         gc.collect()
         gc.freeze()
-        return _verify_batch(args.batch, trust, clock, out, stdin, policy)
+        return _verify_batch(args.batch, trust, clock, out, stdin, policy, value_sets)
     if args.image is not None:
-        report = verify_image(args.image, trust, at=clock, policy=policy)
+        report = verify_image(args.image, trust, at=clock, policy=policy, value_sets=value_sets)
     else:
-        report = verify(args.code, trust, at=clock, policy=policy)
+        report = verify(args.code, trust, at=clock, policy=policy, value_sets=value_sets)
     _print_report(report, args.json, colour, out)
     return EXIT_VALID if report.valid else EXIT_INVALID
+
+
+def _load_value_sets(paths: Iterable[Path]) -> ValueSets | None:
+    """The bundled value sets updated with the given files; a newer valueSetDate wins per set."""
+    files = [file for path in paths for file in (sorted(path.glob("*.json")) if path.is_dir() else [path])]
+    if not files:
+        return None
+    value_sets = ValueSets.bundled()
+    for file in files:
+        try:
+            value_sets = value_sets.with_file(file)
+        except VaxcertError as exc:
+            raise UsageError(f"--value-sets: {exc.message}") from None
+    return value_sets
 
 
 def _load_trust(paths: Iterable[str]) -> TrustStore:
@@ -236,7 +260,13 @@ def _trust_command(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _verify_batch(
-    source: str, trust: TrustStore, clock: datetime | None, out: TextIO, stdin: TextIO, policy: Policy
+    source: str,
+    trust: TrustStore,
+    clock: datetime | None,
+    out: TextIO,
+    stdin: TextIO,
+    policy: Policy,
+    value_sets: ValueSets | None,
 ) -> int:
     try:
         stream = stdin if source == "-" else open(source, encoding="utf-8", errors="replace")  # noqa: SIM115
@@ -248,7 +278,7 @@ def _verify_batch(
             code = line.strip()
             if not code:
                 continue
-            report = verify(code, trust, at=clock, policy=policy)
+            report = verify(code, trust, at=clock, policy=policy, value_sets=value_sets)
             all_valid = all_valid and report.valid
             out.write(json.dumps(report.to_json(), ensure_ascii=False) + "\n")
     return EXIT_VALID if all_valid else EXIT_INVALID

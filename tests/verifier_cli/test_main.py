@@ -139,3 +139,35 @@ def test_fuzz_cli_never_tracebacks(text: str) -> None:
     assert status in (0, 1)
     document = json.loads(out)
     assert document["valid"] is False and document["stage"] in document["checks"]
+
+
+def test_updated_value_sets_know_a_new_product(
+    signer: PemSigner, vaccination_payload: dict[str, Any], pki_dir: Path, tmp_path: Path
+) -> None:
+    from datetime import datetime
+
+    from tests.conftest import VECTORS
+    from vaxcert.valuesets import ValueSets
+
+    update = VECTORS / "valuesets" / "vaccine-medicinal-product-2026-10.json"
+    vaccination_payload["v"][0]["mp"] = "EU/1/26/1999"  # listed only in the update
+    text = issue(
+        vaccination_payload,
+        signer,
+        issued_at=datetime.fromisoformat(ISSUED_AT),
+        value_sets=ValueSets.bundled().with_file(update),
+    ).text
+    trust = ("--trust-cert", str(pki_dir / "dsc-all.pem"))
+    _, before = run("verify", "--json", "--at", CLOCK, *trust, "--", text)
+    assert json.loads(before)["value_set_findings"] == [
+        "v.0.mp='EU/1/26/1999' is unknown in value set vaccines-covid-19-names"
+    ]
+    folder = tmp_path / "valuesets"
+    folder.mkdir()
+    (folder / update.name).write_bytes(update.read_bytes())
+    for source in (update, folder):
+        status, after = run("verify", "--json", "--at", CLOCK, *trust, "--value-sets", str(source), "--", text)
+        assert status == 0 and json.loads(after)["value_set_findings"] == []
+    (folder / "broken.json").write_text("[1, 2]", encoding="utf-8")
+    status, _ = run("verify", "--json", "--at", CLOCK, *trust, "--value-sets", str(folder), "--", text)
+    assert status == 2
