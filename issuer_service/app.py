@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vaxcert import DigitalCovidCertificate, qr
@@ -144,6 +145,9 @@ class RequestCounter:
 
 class _BodyTooLarge(Exception):
     pass
+
+
+_HTTP_ERROR_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}
 
 
 async def _seal_audit_periodically(issuer: IssuerService, seconds: float) -> None:
@@ -303,6 +307,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ]
         message = "; ".join(f"{p['field'] or '(body)'}: {p['message']}" for p in problems)
         return JSONResponse({"error": {"code": "invalid_request", "message": message, "fields": problems}}, 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # Errors raised by the framework itself (unknown route, wrong method, a body it could
+        # not parse) in the same shape as ours.
+        status, code = exc.status_code, _HTTP_ERROR_CODES.get(exc.status_code, f"http_{exc.status_code}")
+        if status == 400:  # a body the framework could not parse: like any other unreadable JSON
+            status, code = 422, "invalid_request"
+        body = {"error": {"code": code, "message": str(exc.detail)}}
+        return JSONResponse(body, status, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(OperationalError)
     async def database_down(request: Request, exc: OperationalError) -> JSONResponse:

@@ -104,7 +104,7 @@ def run_issue(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
             try:
                 payload = json.loads(line)
                 out.write(issue(payload, signer, issuer_country=args.country, validity=validity).text + "\n")
-            except (VaxcertError, json.JSONDecodeError) as exc:
+            except (VaxcertError, ValueError) as exc:  # ValueError: not JSON (or an over-long number)
                 failures += 1
                 reason = f"{exc.code}: {exc.message}" if isinstance(exc, VaxcertError) else f"invalid JSON: {exc}"
                 print(f"vaxcert: line {number}: {reason}", file=sys.stderr)
@@ -127,7 +127,7 @@ def _read_text(path: str) -> str:
 def _read_json(text: str, name: str) -> Any:
     try:
         return json.loads(text)
-    except json.JSONDecodeError as exc:
+    except ValueError as exc:
         raise UsageError(f"{name} is not valid JSON: {exc}") from None
 
 

@@ -423,7 +423,7 @@ def _ndjson(first: str, lines: Iterator[str]) -> Iterator[tuple[int, dict[str, A
 def _json_row(line: str) -> dict[str, Any] | str:
     try:
         value = json.loads(line)
-    except json.JSONDecodeError as exc:
+    except ValueError as exc:  # not JSON, or a number beyond Python's digit limit
         return f"not valid JSON: {exc}"
     return value if isinstance(value, dict) else "a row must be a JSON object"
 

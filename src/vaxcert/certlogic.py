@@ -291,6 +291,8 @@ class _Scope:
         """Python source for the value of ``expression``."""
         kind = type(expression)
         if kind in _LITERALS:
+            if kind is int and not -(10**15) < expression < 10**15:
+                return self.writer.constant(expression)  # repr of a huge int may exceed Python's digit limit
             return repr(expression)
         if kind is float:
             if expression.is_integer():

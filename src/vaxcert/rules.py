@@ -105,7 +105,7 @@ class RuleSet:
     def from_json(cls, data: bytes | str) -> RuleSet:
         try:
             document = json.loads(data)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except ValueError as exc:  # not UTF-8, not JSON, or a number beyond Python's digit limit
             raise RulesError("rules.bad_file", f"the rule file is not JSON ({exc})") from None
         items = document if isinstance(document, list) else [document]
         return cls(tuple(Rule.from_json(item) for item in items))

@@ -366,7 +366,7 @@ def entries_from_gateway_json(data: bytes) -> ImportResult:
     """
     try:
         document = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except ValueError as exc:  # not UTF-8, not JSON, or a number beyond Python's digit limit
         raise TrustListError("trustlist.bad_import", f"not JSON ({exc})") from None
     items = document.get("certificates") if isinstance(document, dict) else document
     if not isinstance(items, list):

@@ -100,7 +100,7 @@ class ValueSets:
         """A copy with one official value-set file added (a newer date replaces an older one)."""
         try:
             document = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except (OSError, ValueError) as exc:  # ValueError: not UTF-8, not JSON, or an over-long number
             raise SchemaError("valueset.bad_file", f"cannot read value set {path}: {exc}") from None
         return self.with_value_sets([ValueSet.from_json(document)])
 

@@ -166,6 +166,7 @@ def test_revocation_and_audit_chain(client: TestClient, settings: Settings, vacc
         (b"{not json", "invalid_request"),
         (b'{"ver": "1.3.0"}', "invalid_request"),
         (b'["a list"]', "invalid_request"),
+        (b'{"ver": 1' + b"0" * 5000 + b"}", "invalid_request"),  # beyond Python's int digit limit
     ],
 )
 def test_bad_bodies(client: TestClient, settings: Settings, body: bytes, code: str) -> None:
@@ -286,3 +287,10 @@ def test_revocation_list_publishes_revoked_certificates(
     trust = _trust(client, settings)
     assert verify(revoked["hc1"], trust, policy=policy).outcome("revocation").code == "revocation.revoked"
     assert verify(kept["hc1"], trust, policy=policy).valid
+
+
+def test_framework_errors_use_the_service_error_shape(client: TestClient) -> None:
+    missing = client.get("/v1/no-such-route")
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+    wrong_method = client.delete("/healthz")
+    assert wrong_method.status_code == 405 and wrong_method.json()["error"]["code"] == "method_not_allowed"

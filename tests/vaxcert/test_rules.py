@@ -162,6 +162,15 @@ def test_bad_rule_files() -> None:
         RuleSet.from_json(json.dumps([_rule("GR-VN-0003", Logic={"all": [1]})]))
     with pytest.raises(RulesError):
         Rule.from_json({"Identifier": "x"})
+    with pytest.raises(RulesError):  # json.loads gives up on numbers beyond Python's digit limit
+        RuleSet.from_json('[{"Logic": 1' + "0" * 5000 + "}]")
+
+
+def test_huge_integer_literals_compile() -> None:
+    # Built in Python, not read from JSON: their repr would exceed the digit limit in generated code.
+    huge = 10**5000
+    rule = Rule.from_json(_rule("GR-VN-0004", Logic={"<": [{"var": "payload.dn"}, huge]}))
+    assert evaluate([rule], {"dn": 3}, {})[0].passed
 
 
 _CBOR_VALUES = st.recursive(
