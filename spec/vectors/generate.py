@@ -284,6 +284,20 @@ def main() -> None:
         {**ok, "signature": False},
     )
 
+    def huge_expiry(items: list[object]) -> None:
+        claims = cbor2.loads(items[2])  # type: ignore[arg-type]
+        items[2] = cbor2.dumps({**claims, 4: 10**6000})  # a 2,500-byte bignum
+
+    add(
+        "forged-bignum-expiry",
+        "exp replaced by a 6,000-digit bignum (Python cannot even print it)",
+        tamper(vaccination, huge_expiry),
+        trust_both,
+        INSIDE,
+        False,
+        {"cose": True, "cwt": False, "signature": False},
+    )
+
     raw = zlib.decompress(b45.decode(vaccination[4:]))
     add(
         "uncompressed",

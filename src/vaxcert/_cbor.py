@@ -28,9 +28,24 @@ def _keep_value(value: Any, immutable: bool) -> Any:
     return value
 
 
+# No certificate field needs more than 64 bits; a huge bignum is an attack on whatever
+# prints it (Python refuses to format integers of over 4,300 digits).
+_MAX_BIGNUM_BYTES = 16
+
+
+def _bignum(sign: int) -> Any:
+    def decode(value: Any, immutable: bool) -> int:
+        if not isinstance(value, bytes) or len(value) > _MAX_BIGNUM_BYTES:
+            raise ValueError(f"bignums longer than {_MAX_BIGNUM_BYTES} bytes are not accepted")
+        number = int.from_bytes(value, "big")
+        return number if sign > 0 else -1 - number
+
+    return decode
+
+
 # Tags 0 (RFC 3339 text) and 1 (epoch number) stay as their plain value so the
 # decoded DCC is the JSON the issuer wrote, tagged or not.
-_SEMANTIC = {0: _keep_value, 1: _keep_value}
+_SEMANTIC = {0: _keep_value, 1: _keep_value, 2: _bignum(1), 3: _bignum(-1)}
 _MAX_DEPTH = 32
 
 

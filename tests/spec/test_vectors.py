@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ def test_vector(case: dict[str, Any]) -> None:
     assert report.valid == case["expected"]["valid"], report.failures
     for check, expected in case["expected"]["checks"].items():
         assert report.checks[check] == expected, (check, report.outcome(check))
+    assert json.loads(json.dumps(report.to_json()))["valid"] == case["expected"]["valid"]  # printable as JSON
 
 
 def test_vector_set_covers_every_type_and_both_algorithms() -> None:
