@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import unicodedata
 import zlib
 from datetime import UTC, date, datetime, timedelta
@@ -9,11 +11,11 @@ from typing import Any
 
 import cbor2
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import vaxcert
-from tests.conftest import load_vector_file
+from tests.conftest import VECTORS, load_vector_file
 from vaxcert import (
     IssuanceError,
     PemSigner,
@@ -29,6 +31,7 @@ from vaxcert import base45 as b45
 from vaxcert.report import CHECKS
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
+_VN_RULES = vaxcert.rules.RuleSet.load(VECTORS.parent / "rules-vn.json")
 ISSUED = NOW - timedelta(days=10)
 
 
@@ -343,3 +346,95 @@ def test_whole_chain_round_trip(
     dcc = report.certificate.dcc
     assert dcc["nam"]["fn"] == unicodedata.normalize("NFC", payload["nam"]["fn"])  # type: ignore[index]
     assert dcc["v"][0]["dn"] == dose and dcc["v"][0]["dt"] == day.isoformat() and dcc["dob"] == dob.isoformat()
+
+
+_CBOR_LEAVES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**64), max_value=2**64),
+    st.integers(min_value=-(2**200), max_value=2**200),  # bignums (tags 2 and 3)
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.binary(max_size=12),
+    st.text(max_size=12),
+    st.sampled_from(["1.3.0", "1.0.0", "2021-06-01", "URN:UVCI:01:VN:X#Y", "EU/1/20/1528", "VN"]),
+    st.builds(
+        cbor2.CBORTag,
+        st.sampled_from([0, 1, 2, 3, 18, 61, 1000]),
+        st.one_of(st.binary(max_size=4), st.text(max_size=4), st.integers(-5, 5)),
+    ),
+    st.just(cbor2.undefined),
+)
+_CBOR_KEYS = st.one_of(
+    st.sampled_from(["v", "t", "r", "nam", "dob", "ver", "ci", "dn", "sd", "dt", "fnt"]), st.integers(-300, 300)
+)
+_CBOR_VALUES = st.recursive(
+    _CBOR_LEAVES,
+    lambda children: st.one_of(st.lists(children, max_size=3), st.dictionaries(_CBOR_KEYS, children, max_size=4)),
+    max_leaves=12,
+)
+
+
+@given(
+    claims=st.dictionaries(
+        st.sampled_from([1, 4, 6, -260, 99]),
+        st.one_of(_CBOR_VALUES, st.dictionaries(st.sampled_from([1, 2]), _CBOR_VALUES, max_size=2)),
+        max_size=5,
+    )
+)
+@settings(max_examples=int(os.environ.get("VAXCERT_FUZZ_EXAMPLES", "300")), deadline=None)
+def test_fuzz_signed_garbage_claims_reach_every_stage(
+    claims: dict[Any, Any], signer: PemSigner, trust: TrustStore
+) -> None:
+    """Genuinely signed CWTs holding any CBOR: the report, its JSON and its human form never fail."""
+    from verifier_cli.render import render_human
+
+    try:
+        payload = cbor2.dumps(claims)
+    except (cbor2.CBOREncodeError, ValueError, TypeError):
+        return  # cbor2 itself cannot write it, so no issuer can either
+    message = vaxcert.cose.sign(payload, signer, signer.certificate.kid)
+    text = "HC1:" + b45.encode(zlib.compress(message))
+    policy = vaxcert.Policy(rules=_VN_RULES, arrival_country="VN")
+    report = verify(text, trust, at=NOW, policy=policy)
+    _assert_report_shape(report)
+    assert report.checks["signature"] is True
+    json.dumps(report.to_json())
+    render_human(report)
+
+
+def _leaf_paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    if isinstance(value, dict):
+        return [path] + [p for key, item in value.items() for p in _leaf_paths(item, (*path, key))]
+    if isinstance(value, list):
+        return [path] + [p for index, item in enumerate(value) for p in _leaf_paths(item, (*path, index))]
+    return [path]
+
+
+@given(data=st.data())
+@settings(
+    max_examples=int(os.environ.get("VAXCERT_FUZZ_EXAMPLES", "300")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],  # the payload is copied, never changed
+)
+def test_fuzz_signed_real_payload_with_one_field_replaced(
+    data: st.DataObject, signer: PemSigner, trust: TrustStore, vaccination_payload: dict[str, Any]
+) -> None:
+    """A real DCC, signed, with any one field (or container) swapped for any CBOR value."""
+    from verifier_cli.render import render_human
+
+    claims: dict[Any, Any] = {1: "VN", 4: int(NOW.timestamp()) + 86400, 6: int(ISSUED.timestamp())}
+    claims[-260] = {1: json.loads(json.dumps(vaccination_payload))}
+    path = data.draw(st.sampled_from(_leaf_paths(claims)[1:]))
+    target = claims
+    for step in path[:-1]:
+        target = target[step]
+    target[path[-1]] = data.draw(_CBOR_VALUES)
+    try:
+        payload = cbor2.dumps(claims)
+    except (cbor2.CBOREncodeError, ValueError, TypeError):
+        return
+    text = "HC1:" + b45.encode(zlib.compress(vaxcert.cose.sign(payload, signer, signer.certificate.kid)))
+    report = verify(text, trust, at=NOW, policy=vaxcert.Policy(rules=_VN_RULES, arrival_country="VN"))
+    _assert_report_shape(report)
+    json.dumps(report.to_json())
+    render_human(report)
