@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Body, Depends, FastAPI, Header, Query, Request
+from fastapi import Path as PathParameter
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -442,7 +443,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         responses={k: ERRORS[k] for k in (401, 403, 404)},
     )
     def bulk_status(
-        job_id: int, caller: Annotated[Caller, Depends(caller_with("read"))], rows: bool = False
+        job_id: Annotated[int, PathParameter(ge=1, le=2**31 - 1)],  # an INTEGER key: no larger id exists
+        caller: Annotated[Caller, Depends(caller_with("read"))],
+        rows: bool = False,
     ) -> BulkJobResponse:
         job, results = service().job(caller, job_id)
         listed = [{"row": r.row_number, "uvci": r.uvci, "error": r.error} for r in results] if rows else None
