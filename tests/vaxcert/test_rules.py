@@ -208,3 +208,20 @@ def test_rules_on_any_foreign_payload_give_outcomes_never_exceptions(payload: di
     # The property is that this returns at all: a failure inside a rule is its outcome.
     outcomes = evaluate(RULES.rules, payload, external)
     assert [outcome.rule for outcome in outcomes] == list(RULES.rules)
+
+
+def test_rules_compile_on_first_use_and_a_broken_one_fails_alone() -> None:
+    good = Rule.from_json(_rule("GR-VN-0005", Logic={"===": [{"var": "payload.dob"}, "1990"]}))
+    broken = Rule(  # built directly, so Rule.from_json's validation never saw it
+        identifier="GR-VN-0006",
+        rule_type="Acceptance",
+        country="VN",
+        version=(1, 0, 0),
+        certificate_type="General",
+        valid_from=datetime(2022, 1, 1, tzinfo=UTC),
+        valid_to=datetime(2030, 1, 1, tzinfo=UTC),
+        logic={"no-such-operator": [1]},
+        descriptions={"en": "broken"},
+    )
+    passed, failed = evaluate([good, broken], {"dob": "1990"}, {})
+    assert passed.passed and not failed.passed and "no-such-operator" in (failed.error or "")
