@@ -16,6 +16,8 @@ from __future__ import annotations
 import bisect
 import functools
 import hashlib
+import itertools
+import operator
 import sys
 from array import array
 from collections.abc import Iterable, Mapping, Sequence
@@ -112,8 +114,12 @@ class RevocationBatch:
     def __len__(self) -> int:
         return len(self.packed) // HASH_SIZE
 
+    def is_ordered(self) -> bool:
+        """Whether the hashes are in bucket order, which lookups rely on (verified lists are checked)."""
+        return self._buckets[2]
+
     @functools.cached_property
-    def _buckets(self) -> tuple[int, array[int]]:
+    def _buckets(self) -> tuple[int, array[int], bool]:
         """Where each prefix's hashes start: ``(shift, offsets)``, built on the first lookup.
 
         Hashes are uniformly spread, so the first ``16 - shift`` bits split a batch into
@@ -130,14 +136,15 @@ class RevocationBatch:
         prefixes.frombytes(bytes(pairs))
         if sys.byteorder == "little":
             prefixes.byteswap()
+        ordered = all(map(operator.le, prefixes, itertools.islice(prefixes, 1, None)))
         offsets = array("I", [bisect.bisect_left(prefixes, bucket << shift) for bucket in range(1 << bits)])
         offsets.append(count)
-        return shift, offsets
+        return shift, offsets, ordered
 
     def __contains__(self, item: object) -> bool:
         if not isinstance(item, bytes) or len(item) != HASH_SIZE:
             return False
-        shift, offsets = self._buckets
+        shift, offsets, _ = self._buckets
         bucket = (item[0] << 8 | item[1]) >> shift
         end = offsets[bucket + 1] * HASH_SIZE
         found = self.packed.find(item, offsets[bucket] * HASH_SIZE, end)
@@ -223,7 +230,10 @@ def verify(
             packed = raw["hashes"]
             if not isinstance(packed, bytes) or len(packed) % HASH_SIZE or not isinstance(raw["kid"], bytes):
                 raise TypeError("malformed batch")
-            batches.append(RevocationBatch(raw["kid"], HashType(raw["hash_type"]), packed))
+            batch = RevocationBatch(raw["kid"], HashType(raw["hash_type"]), packed)
+            if not batch.is_ordered():  # a lookup would miss hashes out of place: fail closed
+                raise ValueError(f"the hashes of a {batch.hash_type} batch are not sorted")
+            batches.append(batch)
         revocations = RevocationList(
             int(document["sequence"]),
             datetime.fromtimestamp(int(document["issued_at"]), UTC),

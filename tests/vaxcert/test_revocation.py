@@ -138,3 +138,18 @@ def test_batch_membership_matches_a_set(listed: list[bytes], probes: list[bytes]
     straddling = [batch.packed[i : i + 16] for i in range(1, len(batch.packed) - 16, 7)]
     for probe in probes + straddling + list(expected):
         assert (probe in batch) == (probe in expected)
+
+
+def test_a_signed_list_with_hashes_out_of_order_is_refused(anchor: PemSigner) -> None:
+    # Even from the pinned signer: a lookup would silently miss the misplaced hashes (fail open).
+    hashes = sorted(hashlib.sha256(str(i).encode()).digest()[:16] for i in range(200))
+    hashes[10], hashes[150] = hashes[150], hashes[10]
+    shuffled = revocation.RevocationList(
+        sequence=1,
+        issued_at=NOW,
+        next_update=NOW + timedelta(days=1),
+        batches=(revocation.RevocationBatch(b"k" * 8, HashType.UCI, b"".join(hashes)),),
+    )
+    with pytest.raises(RevocationListError) as info:
+        revocation.verify(revocation.sign(shuffled, anchor), [anchor.certificate])
+    assert info.value.code == "revocationlist.bad_format" and "not sorted" in info.value.message

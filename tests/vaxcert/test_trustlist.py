@@ -7,8 +7,11 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import cbor2
 import pytest
 from cryptography.hazmat.primitives import serialization
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import PKI_START, PKI_VALIDITY
 from vaxcert import PemSigner, TrustStore, issue, trustlist, verify
@@ -219,3 +222,108 @@ def test_build_refuses_bad_windows(signer: PemSigner) -> None:
 def test_trust_store_lookup_is_by_kid(signer: PemSigner, vaccination_signer: PemSigner) -> None:
     store = TrustStore.of([signer.certificate, vaccination_signer.certificate])
     assert store.candidates(signer.certificate.kid) == (signer.certificate,)
+
+
+_LEAVES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**64), max_value=2**64),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.binary(max_size=40),
+    st.text(max_size=8),
+    st.sampled_from(["VN", "UCI", "SIGNATURE", "v", "vtr"]),
+)
+_VALUES = st.recursive(
+    _LEAVES,
+    lambda children: st.one_of(
+        st.lists(children, max_size=3),
+        st.dictionaries(
+            st.sampled_from(
+                [
+                    "format",
+                    "sequence",
+                    "issued_at",
+                    "next_update",
+                    "entries",
+                    "cscas",
+                    "batches",
+                    "kid",
+                    "country",
+                    "certificate",
+                    "hash_type",
+                    "hashes",
+                    "types",
+                    "dsc",
+                ]
+            ),
+            children,
+            max_size=5,
+        ),
+    ),
+    max_leaves=14,
+)
+
+
+@given(document=_VALUES)
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_signed_lists_with_any_content_are_refused_cleanly(document: Any, anchors: tuple[PemSigner, PemSigner]) -> None:
+    """Genuinely signed by a pinned anchor, with any CBOR inside: a typed error or a valid list."""
+    from vaxcert import revocation, signed
+
+    payload = cbor2.dumps(document)
+    for content_type, check in (
+        (trustlist.CONTENT_TYPE, lambda data: trustlist.verify(data, [anchors[0].certificate])),
+        (revocation.CONTENT_TYPE, lambda data: revocation.verify(data, [anchors[0].certificate])),
+    ):
+        data = signed.sign(payload, content_type, anchors[0])
+        try:
+            check(data)
+        except signed.SignedDocumentError as exc:  # about the content: the signature is genuine
+            assert exc.code.split(".")[1] in ("bad_format", "unsupported_format"), exc.code
+
+
+def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    if isinstance(value, dict):
+        return [path] + [p for key, item in value.items() for p in _paths(item, (*path, key))]
+    if isinstance(value, list):
+        return [path] + [p for index, item in enumerate(value) for p in _paths(item, (*path, index))]
+    return [path]
+
+
+@given(data=st.data())
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_signed_real_lists_with_one_field_replaced_are_refused_or_read_cleanly(
+    data: st.DataObject, anchors: tuple[PemSigner, PemSigner], signer: PemSigner
+) -> None:
+    from vaxcert import revocation, signed
+
+    revocations = revocation.build(
+        [
+            (signer.certificate.kid, revocation.HashType.UCI, bytes(16)),
+            (b"k" * 8, revocation.HashType.SIGNATURE, bytes(16)),
+        ],
+        sequence=3,
+        issued_at=ISSUED,
+        next_update=NOW,
+    )
+    lists = [
+        (trustlist.CONTENT_TYPE, _content([signer]).encode(), lambda d: trustlist.verify(d, [anchors[0].certificate])),
+        (revocation.CONTENT_TYPE, revocations.encode(), lambda d: revocation.verify(d, [anchors[0].certificate])),
+    ]
+    content_type, encoded, check = data.draw(st.sampled_from(lists))
+    document = cbor2.loads(encoded)
+    path = data.draw(st.sampled_from(_paths(document)[1:]))
+    target = document
+    for step in path[:-1]:
+        target = target[step]
+    target[path[-1]] = data.draw(_VALUES)
+    try:
+        checked = check(signed.sign(cbor2.dumps(document), content_type, anchors[0]))
+    except signed.SignedDocumentError as exc:
+        assert exc.code.split(".")[1] in ("bad_format", "unsupported_format"), exc.code
+        return
+    if isinstance(checked, revocation.RevocationList):
+        for batch in checked.batches:  # whatever was accepted must answer lookups exactly
+            assert all(batch.packed[i : i + 16] in batch for i in range(0, len(batch.packed), 16))
+    else:
+        checked.trust_store().candidates(signer.certificate.kid)
