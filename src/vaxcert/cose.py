@@ -124,8 +124,23 @@ def decode(data: bytes) -> CoseSign1:
     return CoseSign1(protected_bytes, protected, unprotected, payload, signature)
 
 
+_KNOWN_ALGORITHMS: dict[int, tuple[PublicKey, CoseAlgorithm]] = {}
+
+
 def expected_algorithm(key: PublicKey) -> CoseAlgorithm:
-    """The only algorithm a key of this type may be used with."""
+    """The only algorithm a key of this type may be used with (remembered per key object:
+    the same few trusted keys verify every scan)."""
+    known = _KNOWN_ALGORITHMS.get(id(key))
+    if known is not None and known[0] is key:
+        return known[1]
+    algorithm = _expected_algorithm(key)
+    if len(_KNOWN_ALGORITHMS) >= 4096:
+        _KNOWN_ALGORITHMS.clear()
+    _KNOWN_ALGORITHMS[id(key)] = (key, algorithm)
+    return algorithm
+
+
+def _expected_algorithm(key: PublicKey) -> CoseAlgorithm:
     if isinstance(key, ec.EllipticCurvePublicKey):
         if key.curve.name != "secp256r1":
             raise SignatureError("signature.unsupported_key", f"EC curve {key.curve.name} is not P-256")

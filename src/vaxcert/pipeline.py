@@ -153,6 +153,9 @@ class Policy:
     allow_stale_revocations: bool = False
 
 
+_NO_POLICY = Policy()  # shared: a frozen dataclass costs microseconds to build on every scan
+
+
 def verify(
     text: str,
     trust: TrustStore | None = None,
@@ -197,15 +200,16 @@ class _Verification:
         clock_skew: timedelta,
         policy: Policy | None = None,
     ) -> None:
-        self.policy = policy or Policy()
+        self.policy = policy or _NO_POLICY
         self.trust = trust
-        self.clock = (at or datetime.now(UTC)).astimezone(UTC)
+        clock = at or datetime.now(UTC)
+        self.clock = clock if clock.tzinfo is UTC else clock.astimezone(UTC)
         self.value_sets = value_sets
         self.skew = clock_skew
         self.details: dict[str, Any] = {}
 
     def report(self, outcomes: dict[str, StageOutcome], qr_text: str | None = None) -> VerificationReport:
-        ordered = tuple(outcomes.get(name) or StageOutcome.not_run(name) for name in CHECKS)
+        ordered = tuple([outcomes.get(name) or StageOutcome.not_run(name) for name in CHECKS])
         return VerificationReport(ordered, self.clock, qr_text, **self.details)
 
     def run(self, text: str, picture: StageOutcome | None = None) -> VerificationReport:
@@ -231,7 +235,9 @@ class _Verification:
             if result is not None:
                 self.details["schema_version"] = result.schema_version
                 self.details["value_set_findings"] = result.value_set_findings
-            self.details["certificate_type"] = schema.certificate_type(claims.dcc)
+                self.details["certificate_type"] = result.certificate_type
+            else:
+                self.details["certificate_type"] = schema.certificate_type(claims.dcc)
             _attempt("expiry", outcomes, lambda: self._check_expiry(claims, signer))
             candidates = (signer,) if signer else self.trust.candidates(message.kid)
             if candidates and any(group in claims.dcc for group in schema.ENTRY_GROUPS):

@@ -77,7 +77,7 @@ class StageOutcome:
 
     @classmethod
     def not_run(cls, name: str) -> StageOutcome:
-        return cls(name, None)
+        return _NOT_RUN.get(name) or cls(name, None)
 
     def error(self) -> VaxcertError | None:
         if self.passed is not False:
@@ -85,8 +85,9 @@ class StageOutcome:
         return ERROR_TYPES[self.name](self.code or f"{self.name}.failed", self.message or "check failed")
 
 
-# Outcomes are immutable, so every passed check can share one instance.
+# Outcomes are immutable, so every passed (or skipped) check can share one instance.
 _PASSED = {name: StageOutcome(name, True) for name in CHECKS}
+_NOT_RUN = {name: StageOutcome(name, None) for name in CHECKS}
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,6 +69,9 @@ def schema_version_for(ver: object) -> str:
     return older[-1] if older else versions[-1]
 
 
+_VERSION_FOR: dict[str, str] = {}  # memo of schema_version_for: a handful of ver values recur
+
+
 @cache
 def _validator(version: str) -> Any:
     path = resources.files("vaxcert") / "data" / "schemas" / f"{version}.json"
@@ -83,9 +86,14 @@ def certificate_type(dcc: Mapping[str, Any]) -> str | None:
 
 def validate(dcc: Mapping[str, Any], value_sets: ValueSets | None = None) -> SchemaResult:
     """Validate a decoded DCC; raise :class:`SchemaError` naming the first problems."""
-    if not isinstance(dcc, Mapping):
+    if type(dcc) is not dict and not isinstance(dcc, Mapping):
         raise SchemaError("schema.not_an_object", "the certificate is not a JSON object")
-    version = schema_version_for(dcc.get("ver"))
+    ver = dcc.get("ver")
+    version = _VERSION_FOR.get(ver) if type(ver) is str else None
+    if version is None:
+        version = schema_version_for(ver)
+        if type(ver) is str and len(_VERSION_FOR) < 256:
+            _VERSION_FOR[ver] = version
     validator = _validator(version)
     try:
         errors = [] if validator.is_valid(dcc) else [_describe(error) for error in validator.iter_errors(dcc)]
