@@ -62,8 +62,6 @@ _DATE_TIME = re.compile(
 )
 _UNITS = ("year", "month", "day", "hour")
 _LITERALS = (str, bool, int, type(None))
-_DATE_COMPARISONS = ("before", "not-before", "after", "not-after")
-_INTEGER_COMPARISONS = ("<", ">", "<=", ">=")
 
 
 def _is_integer(value: Any) -> bool:
