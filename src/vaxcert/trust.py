@@ -52,7 +52,8 @@ class DocumentSignerCertificate:
     country: str | None
     not_before: datetime | None
     not_after: datetime | None
-    # None: no HCERT EKU present, so the DSC may sign every certificate type.
+    # None: no HCERT EKU present, so the DSC may sign every certificate type; empty: a
+    # critical EKU without HCERT purposes, so it may sign none.
     allowed_types: frozenset[str] | None
 
     @classmethod
@@ -230,29 +231,36 @@ def _validity(cert: x509.Certificate | None, fallback: _Asn1Fallback, which: str
 
 
 def _allowed_types(cert: x509.Certificate | None, fallback: _Asn1Fallback) -> frozenset[str] | None:
-    oids: list[str] | None = None
+    """The HCERT types the DSC may sign; None for all of them."""
+    found: tuple[list[str], bool] | None = None
     if cert is not None:
         try:
-            eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-            oids = [oid.dotted_string for oid in eku]
+            extension = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage)
+            found = [oid.dotted_string for oid in extension.value], extension.critical
         except x509.ExtensionNotFound:
             return None
         except ValueError:
-            oids = None  # an unrelated malformed extension; read EKU with asn1crypto
-    if oids is None and fallback.tbs is not None:
-        oids = _eku_from_asn1(fallback.tbs)
-    if oids is None:
+            found = None  # an unrelated malformed extension; read EKU with asn1crypto
+    if found is None and fallback.tbs is not None:
+        found = _eku_from_asn1(fallback.tbs)
+    if found is None:
         return None
+    oids, critical = found
     types = frozenset(_TYPE_BY_EKU[oid] for oid in oids if oid in _TYPE_BY_EKU)
-    # An EKU without any HCERT OID does not restrict the type (hcert-spec A.4).
-    return types or None
+    if types:
+        return types
+    # No HCERT OID.  A non-critical EKU is a hint for other software and leaves every type
+    # allowed (hcert-spec A.4); a critical one limits the key to the purposes it lists
+    # (RFC 5280 §4.2.1.12), and signing health certificates is not one of them.
+    return frozenset() if critical else None
 
 
-def _eku_from_asn1(tbs: Any) -> list[str] | None:
+def _eku_from_asn1(tbs: Any) -> tuple[list[str], bool] | None:
     try:
         for extension in tbs["extensions"]:
             if extension["extn_id"].dotted == _EKU_EXTENSION_OID:
-                return [purpose.dotted for purpose in extension["extn_value"].parsed]
+                oids = [purpose.dotted for purpose in extension["extn_value"].parsed]
+                return oids, bool(extension["critical"].native)
     except Exception:
         return None
     return None

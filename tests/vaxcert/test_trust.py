@@ -63,3 +63,44 @@ def test_real_dscs_with_extensions_cryptography_refuses_still_load() -> None:
             assert dsc.not_after is not None
             loaded += 1
     assert loaded >= 1
+
+
+def _dsc_with_eku(oids: list[str], critical: bool) -> DocumentSignerCertificate:
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "IS"), x509.NameAttribute(NameOID.COMMON_NAME, "DSC")])
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + timedelta(days=365))
+        .add_extension(x509.ExtendedKeyUsage([x509.ObjectIdentifier(oid) for oid in oids]), critical=critical)
+        .sign(key, hashes.SHA256())
+    )
+    return DocumentSignerCertificate.from_der(certificate.public_bytes(serialization.Encoding.DER))
+
+
+ICAO_DOCUMENT_SIGNER = "2.23.136.1.1.14.2"
+TLS_CLIENT = "1.3.6.1.5.5.7.3.2"
+
+
+def test_a_critical_eku_without_hcert_purposes_allows_no_type() -> None:
+    # RFC 5280 §4.2.1.12: a critical EKU limits the key to the purposes listed.
+    restricted = _dsc_with_eku([ICAO_DOCUMENT_SIGNER], critical=True)
+    assert restricted.allowed_types == frozenset() and not any(restricted.may_sign(kind) for kind in "vtr")
+    # A non-critical one is a hint for other software: every type stays allowed (hcert-spec A.4).
+    hint = _dsc_with_eku([ICAO_DOCUMENT_SIGNER, TLS_CLIENT], critical=False)
+    assert hint.allowed_types is None and all(hint.may_sign(kind) for kind in "vtr")
+    # HCERT purposes restrict to their types, critical or not.
+    tests_only = _dsc_with_eku(["1.3.6.1.4.1.0.1847.2021.1.1", ICAO_DOCUMENT_SIGNER], critical=True)
+    assert tests_only.allowed_types == frozenset("t")
