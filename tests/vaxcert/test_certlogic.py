@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import QUIET_HEALTH_CHECKS
 from tests.vaxcert.certlogic_reference import interpret
 from vaxcert.certlogic import CertLogicError, compile_expression, evaluate, to_plain, validate
 from vaxcert.rules import ExternalParameters
@@ -163,7 +164,7 @@ def _outcome(run: Any) -> tuple[str, str]:
         return "error", ""
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=1500, deadline=None, suppress_health_check=QUIET_HEALTH_CHECKS)
 @given(
     expression=_EXPRESSIONS,
     data=st.fixed_dictionaries({"a": _JSON, "n": _JSON, "s": _JSON, "l": _JSON}),

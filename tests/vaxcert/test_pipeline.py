@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import vaxcert
-from tests.conftest import VECTORS, load_vector_file
+from tests.conftest import QUIET_HEALTH_CHECKS, VECTORS, load_vector_file
 from vaxcert import (
     IssuanceError,
     PemSigner,
@@ -414,7 +414,8 @@ def _leaf_paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]
 @settings(
     max_examples=int(os.environ.get("VAXCERT_FUZZ_EXAMPLES", "300")),
     deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],  # the payload is copied, never changed
+    # The payload fixture is copied, never changed, so sharing it between examples is safe.
+    suppress_health_check=[*QUIET_HEALTH_CHECKS, HealthCheck.function_scoped_fixture],
 )
 def test_fuzz_signed_real_payload_with_one_field_replaced(
     data: st.DataObject, signer: PemSigner, trust: TrustStore, vaccination_payload: dict[str, Any]

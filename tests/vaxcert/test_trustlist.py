@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import serialization
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import PKI_START, PKI_VALIDITY
+from tests.conftest import PKI_START, PKI_VALIDITY, QUIET_HEALTH_CHECKS
 from vaxcert import PemSigner, TrustStore, issue, trustlist, verify
 from vaxcert.pki import IssuedKeyPair, create_csca, create_dsc
 from vaxcert.trust import DocumentSignerCertificate
@@ -265,7 +265,7 @@ _VALUES = st.recursive(
 
 
 @given(document=_VALUES)
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=200, suppress_health_check=[*QUIET_HEALTH_CHECKS, HealthCheck.function_scoped_fixture])
 def test_signed_lists_with_any_content_are_refused_cleanly(document: Any, anchors: tuple[PemSigner, PemSigner]) -> None:
     """Genuinely signed by a pinned anchor, with any CBOR inside: a typed error or a valid list."""
     from vaxcert import revocation, signed
@@ -291,7 +291,7 @@ def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
 
 
 @given(data=st.data())
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=300, suppress_health_check=[*QUIET_HEALTH_CHECKS, HealthCheck.function_scoped_fixture])
 def test_signed_real_lists_with_one_field_replaced_are_refused_or_read_cleanly(
     data: st.DataObject, anchors: tuple[PemSigner, PemSigner], signer: PemSigner
 ) -> None:
