@@ -39,11 +39,30 @@ def render_human(report: VerificationReport, colour: bool = False) -> str:
             lines.append(f"  QR valid until:   {_date(claims.expires_at)}")
     if report.signer is not None:
         lines.append(f"  Signed by:        {report.signer.subject}")
+    lines.extend(_policy_lines(report))
     for note in report.notes:
         lines.append(f"  note: {note}")
     for finding in report.value_set_findings:
         lines.append(f"  note: {finding.describe()}")
     return "\n".join(lines)
+
+
+def _policy_lines(report: VerificationReport) -> list[str]:
+    """What the destination's rules and the revocation list said, when they were checked."""
+    lines = []
+    checks = report.checks
+    if checks.get("rules") is not None:
+        passed = sum(1 for outcome in report.rule_outcomes if outcome.passed)
+        total = len(report.rule_outcomes)
+        lines.append(f"  Entry rules:      {passed} of {total} passed" if total else "  Entry rules:      none apply")
+        for outcome in report.rule_outcomes:
+            if not outcome.passed:  # staff read Vietnamese first; travellers may need English
+                rule = outcome.rule
+                text = " / ".join(dict.fromkeys(rule.description((language,)) for language in ("vi", "en")))
+                lines.append(f"    failed {rule.identifier}: {text}" + (f" ({outcome.error})" if outcome.error else ""))
+    if checks.get("revocation") is True:
+        lines.append("  Revocation:       not on the revocation list")
+    return lines
 
 
 def _holder_lines(dcc: dict[str, Any]) -> list[str]:

@@ -247,5 +247,13 @@ def test_rules_and_revocation_from_the_command_line(
         code,
     )
     assert status == 1 and json.loads(out)["stage"] == "revocation"
+    other = issue(vaccination_payload, signer, issued_at=ISSUED).text  # a second, unrevoked certificate
+    offline = ("--cache-dir", cache, "--revocation-list", "cached")
+    status, out = run("verify", "--trust-cert", trust, *offline, "--at", at, other)
+    assert status == 0 and "Revocation:       not on the revocation list" in out
     status, out = run("verify", "--trust-cert", trust, "--rules", str(rules), "--at", "2026-04-05T00:00:00Z", code)
     assert status == 1 and "14 days" in out
+    # Checkpoint staff see the failed rule in Vietnamese first, then English.
+    assert "Entry rules:      2 of 3 passed" in out and "failed VR-VN-0002: Phải qua ít nhất 14 ngày" in out
+    status, out = run("verify", "--trust-cert", trust, "--rules", str(rules), "--at", at, code)
+    assert status == 0 and "Entry rules:      3 of 3 passed" in out
