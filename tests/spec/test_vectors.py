@@ -28,3 +28,13 @@ def test_vector_set_covers_every_type_and_both_algorithms() -> None:
     ids = {case["id"] for case in CASES}
     assert {"es256-v-valid", "es256-t-valid", "es256-r-valid", "ps256-t-valid"} <= ids
     assert sum(1 for case in CASES if case["id"].startswith("forged-")) >= 4
+
+
+def test_stage_error_vectors_are_what_their_generator_writes() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("stage_errors", VECTORS / "stage_errors.py")
+    assert spec is not None and spec.loader is not None
+    generator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generator)
+    assert load_vector_file("stage-errors.json") == generator.vectors()

@@ -6,7 +6,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.conftest import load_vector_file
 from vaxcert import CompressionError, compression
+
+STAGE_ERRORS = load_vector_file("stage-errors.json")
 
 
 @given(st.binary(max_size=4096))
@@ -29,17 +32,8 @@ def test_zip_bomb_is_capped() -> None:
     assert info.value.code == "zlib.too_large"
 
 
-@pytest.mark.parametrize(
-    ("data", "code"),
-    [
-        (b"", "zlib.empty"),
-        (b"\x78\xda\x07\x00", "zlib.corrupt"),
-        (zlib.compress(b"hello")[:-3], "zlib.truncated"),
-        (zlib.compress(b"hello") + b"junk", "zlib.trailing_data"),
-        (b"not zlib at all", "zlib.corrupt"),
-    ],
-)
-def test_broken_streams(data: bytes, code: str) -> None:
+@pytest.mark.parametrize("case", STAGE_ERRORS["zlib"], ids=lambda case: case["why"])
+def test_broken_streams(case: dict[str, str]) -> None:
     with pytest.raises(CompressionError) as info:
-        compression.decode(data)
-    assert info.value.code == code
+        compression.decode(bytes.fromhex(case["data_hex"]))
+    assert info.value.code == case["code"]

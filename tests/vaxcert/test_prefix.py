@@ -4,7 +4,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.conftest import load_vector_file
 from vaxcert import PrefixError, prefix
+
+STAGE_ERRORS = load_vector_file("stage-errors.json")
 
 
 @given(st.text())
@@ -12,18 +15,8 @@ def test_round_trip(body: str) -> None:
     assert prefix.decode(prefix.encode(body)) == body
 
 
-@pytest.mark.parametrize(
-    ("text", "code"),
-    [
-        ("HC2:ABC", "prefix.unsupported_version"),
-        ("HCZ:ABC", "prefix.unsupported_version"),
-        ("HL0:ABC", "prefix.missing"),
-        ("NCFOXN", "prefix.missing"),
-        ("hc1:ABC", "prefix.missing"),
-        ("", "prefix.empty"),
-    ],
-)
-def test_rejects_other_prefixes(text: str, code: str) -> None:
+@pytest.mark.parametrize("case", STAGE_ERRORS["prefix"], ids=lambda case: case["text"] or "empty")
+def test_rejects_other_prefixes(case: dict[str, str]) -> None:
     with pytest.raises(PrefixError) as info:
-        prefix.decode(text)
-    assert info.value.code == code
+        prefix.decode(case["text"])
+    assert info.value.code == case["code"]
