@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import QUIET_HEALTH_CHECKS
+from tests.conftest import QUIET_HEALTH_CHECKS, load_vector_file
 from tests.vaxcert.certlogic_reference import interpret
 from vaxcert.certlogic import CertLogicError, compile_expression, evaluate, to_plain, validate
 from vaxcert.rules import ExternalParameters
@@ -60,28 +60,18 @@ def test_validation_suite(suite: dict[str, Any], case: dict[str, Any]) -> None:
     assert validate(case["certLogicExpression"]) == case["issues"]
 
 
-@pytest.mark.parametrize(
-    ("expression", "data"),
-    [
-        ({"if": [{"var": "x"}, 1, 2]}, {"x": 3.5}),
-        ({"<": [1, "2"]}, {}),
-        ({"in": [1, 2]}, {}),
-        ({"before": ["2021-01-01", "2021-01-02"]}, {}),
-        ({"plusTime": ["not a date", 1, "day"]}, {}),
-        ({"unknown": [1]}, {}),
-        ({"reduce": [3, {"var": "current"}, 0]}, {}),
-    ],
-)
-def test_undefined_evaluations_raise_a_typed_error(expression: Any, data: Any) -> None:
+EXTRA = load_vector_file("certlogic-extra.json")
+
+
+@pytest.mark.parametrize("case", EXTRA["undefined"], ids=lambda case: case["why"])
+def test_undefined_evaluations_raise_a_typed_error(case: dict[str, Any]) -> None:
     with pytest.raises(CertLogicError):
-        evaluate(expression, data)
+        evaluate(case["expression"], case["data"])
 
 
-def test_plus_time_follows_javascript_date_rollover() -> None:
-    assert to_plain(evaluate({"plusTime": ["2020-02-29", 1, "year"]}, {})) == "2021-03-01T00:00:00.000Z"
-    assert to_plain(evaluate({"plusTime": ["2021-01-31", 1, "month"]}, {})) == "2021-03-03T00:00:00.000Z"
-    assert to_plain(evaluate({"dccDateOfBirth": ["2004"]}, {})) == "2004-12-31T00:00:00.000Z"
-    assert to_plain(evaluate({"dccDateOfBirth": ["2004-02"]}, {})) == "2004-02-29T00:00:00.000Z"
+@pytest.mark.parametrize("case", EXTRA["evaluations"], ids=lambda case: case["why"])
+def test_plus_time_follows_javascript_date_rollover(case: dict[str, Any]) -> None:
+    assert to_plain(evaluate(case["expression"], case["data"])) == case["expected"]
 
 
 # ------------------------------------------------ generated code against a plain interpreter
