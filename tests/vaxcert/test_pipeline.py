@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 import vaxcert
 from tests.conftest import QUIET_HEALTH_CHECKS, VECTORS, load_vector_file
+from tests.mutations import paths, replace_at
 from vaxcert import (
     IssuanceError,
     PemSigner,
@@ -402,14 +403,6 @@ def test_fuzz_signed_garbage_claims_reach_every_stage(
     render_human(report)
 
 
-def _leaf_paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    if isinstance(value, dict):
-        return [path] + [p for key, item in value.items() for p in _leaf_paths(item, (*path, key))]
-    if isinstance(value, list):
-        return [path] + [p for index, item in enumerate(value) for p in _leaf_paths(item, (*path, index))]
-    return [path]
-
-
 @given(data=st.data())
 @settings(
     max_examples=int(os.environ.get("VAXCERT_FUZZ_EXAMPLES", "300")),
@@ -425,11 +418,7 @@ def test_fuzz_signed_real_payload_with_one_field_replaced(
 
     claims: dict[Any, Any] = {1: "VN", 4: int(NOW.timestamp()) + 86400, 6: int(ISSUED.timestamp())}
     claims[-260] = {1: json.loads(json.dumps(vaccination_payload))}
-    path = data.draw(st.sampled_from(_leaf_paths(claims)[1:]))
-    target = claims
-    for step in path[:-1]:
-        target = target[step]
-    target[path[-1]] = data.draw(_CBOR_VALUES)
+    replace_at(claims, data.draw(st.sampled_from(paths(claims)[1:])), data.draw(_CBOR_VALUES))
     try:
         payload = cbor2.dumps(claims)
     except (cbor2.CBOREncodeError, ValueError, TypeError):

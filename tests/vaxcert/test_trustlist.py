@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import PKI_START, PKI_VALIDITY, QUIET_HEALTH_CHECKS
+from tests.mutations import paths, replace_at
 from vaxcert import PemSigner, TrustStore, issue, trustlist, verify
 from vaxcert.pki import IssuedKeyPair, create_csca, create_dsc
 from vaxcert.trust import DocumentSignerCertificate
@@ -282,14 +283,6 @@ def test_signed_lists_with_any_content_are_refused_cleanly(document: Any, anchor
             assert exc.code.split(".")[1] in ("bad_format", "unsupported_format"), exc.code
 
 
-def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    if isinstance(value, dict):
-        return [path] + [p for key, item in value.items() for p in _paths(item, (*path, key))]
-    if isinstance(value, list):
-        return [path] + [p for index, item in enumerate(value) for p in _paths(item, (*path, index))]
-    return [path]
-
-
 @given(data=st.data())
 @settings(max_examples=300, suppress_health_check=[*QUIET_HEALTH_CHECKS, HealthCheck.function_scoped_fixture])
 def test_signed_real_lists_with_one_field_replaced_are_refused_or_read_cleanly(
@@ -312,11 +305,7 @@ def test_signed_real_lists_with_one_field_replaced_are_refused_or_read_cleanly(
     ]
     content_type, encoded, check = data.draw(st.sampled_from(lists))
     document = cbor2.loads(encoded)
-    path = data.draw(st.sampled_from(_paths(document)[1:]))
-    target = document
-    for step in path[:-1]:
-        target = target[step]
-    target[path[-1]] = data.draw(_VALUES)
+    replace_at(document, data.draw(st.sampled_from(paths(document)[1:])), data.draw(_VALUES))
     try:
         checked = check(signed.sign(cbor2.dumps(document), content_type, anchors[0]))
     except signed.SignedDocumentError as exc:
