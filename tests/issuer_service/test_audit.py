@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import threading
 
 import pytest
@@ -74,3 +75,29 @@ def test_concurrent_writers_and_sealers_build_one_chain(settings: Settings) -> N
         subjects = list(session.scalars(db.text("SELECT subject FROM audit_log")))
     assert check.intact and check.pending == 0 and check.entries == writers * events_each
     assert sorted(subjects) == sorted(f"w{w}-e{n}" for w in range(writers) for n in range(events_each))
+
+
+def test_admin_audit_commands(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    from issuer_service.admin import main as admin_main
+
+    sessions = _sessions(settings)
+    with db.transaction(sessions) as session:
+        audit.append(session, None, "read", "URN:UVCI:01:VN:CLI")
+    monkeypatch.setenv("VAXCERT_DATABASE_URL", settings.resolved_database_url)
+    monkeypatch.setenv("VAXCERT_DATA_DIR", str(settings.data_dir))
+
+    def run(*args: str) -> tuple[int, str]:
+        out = io.StringIO()
+        return admin_main(list(args), stdout=out), out.getvalue()
+
+    outbox = sessions.kw["bind"].dialect.name == "postgresql"
+    status, out = run("audit", "verify")
+    assert status == 0 and ("1 recent events wait in the outbox" in out) == outbox
+    status, out = run("audit", "seal")
+    assert status == 0 and out.startswith(f"{1 if outbox else 0} audit events chained")
+    status, out = run("audit", "verify")
+    assert status == 0 and out == "audit log intact: 1 entries\n"
+    with db.transaction(sessions) as session:
+        session.execute(db.text("UPDATE audit_log SET subject = 'forged'"))
+    status, out = run("audit", "verify")
+    assert status == 1 and "BROKEN" in out
