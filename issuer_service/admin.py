@@ -67,31 +67,39 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
     if args.command == "serve":
         return _serve(settings, args, out)
     engine = db.make_engine(settings.resolved_database_url)
+    sessions = db.session_factory(engine)
     try:
         db.migrate(engine)
-        sessions = db.session_factory(engine)
-        if args.command == "migrate":
-            out.write("database schema is up to date\n")
-            return EXIT_OK
-        if args.command == "org":
-            with db.transaction(sessions) as session:
-                try:
-                    organisation = create_organisation(session, args.name)
-                    audit.append(session, organisation.id, "org_create", args.name)
-                except IntegrityError:
-                    print(f"vaxcert-issuer: organisation {args.name!r} exists", file=sys.stderr)
-                    return EXIT_FAILED
-            out.write(f"organisation {args.name!r} created (id {organisation.id})\n")
-            return EXIT_OK
-        if args.command == "key":
-            return _key(sessions, args, out)
-        if args.command == "audit":
-            return _audit(sessions, args, out)
-        return _bulk(settings, sessions, args, out)
-    finally:
+        status = _run(settings, sessions, args, out)
         if args.command in ("org", "key", "bulk"):
             _seal_before_exit(sessions)
+        return status
+    except OperationalError as exc:
+        print(f"vaxcert-issuer: the database is unavailable: {exc.orig or exc}", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
         engine.dispose()
+
+
+def _run(settings: Settings, sessions: db.sessionmaker[db.Session], args: argparse.Namespace, out: TextIO) -> int:
+    if args.command == "migrate":
+        out.write("database schema is up to date\n")
+        return EXIT_OK
+    if args.command == "org":
+        with db.transaction(sessions) as session:
+            try:
+                organisation = create_organisation(session, args.name)
+                audit.append(session, organisation.id, "org_create", args.name)
+            except IntegrityError:
+                print(f"vaxcert-issuer: organisation {args.name!r} exists", file=sys.stderr)
+                return EXIT_FAILED
+        out.write(f"organisation {args.name!r} created (id {organisation.id})\n")
+        return EXIT_OK
+    if args.command == "key":
+        return _key(sessions, args, out)
+    if args.command == "audit":
+        return _audit(sessions, args, out)
+    return _bulk(settings, sessions, args, out)
 
 
 def _audit(sessions: db.sessionmaker[db.Session], args: argparse.Namespace, out: TextIO) -> int:
