@@ -216,13 +216,7 @@ class ExternalParameters(Mapping[str, Any]):
         return value
 
     def get(self, key: str, default: Any = None) -> Any:  # what CertLogic's var calls
-        values = self._values
-        if key in values:
-            return values[key]
-        if key not in self._KEYS:
-            return default
-        value = values[key] = self._compute(key)
-        return value
+        return self[key] if key in self._KEYS else default
 
     def _compute(self, key: str) -> Any:
         if key == "validationClock":

@@ -51,14 +51,29 @@ def _version_key(version: str) -> tuple[int, int, int]:
     return (int(major), int(minor), int(patch))
 
 
+_VERSION_FOR: dict[str, str] = {}
+
+
 def schema_version_for(ver: object) -> str:
     """The shipped schema to validate a DCC declaring ``ver`` against.
 
     An exact match wins; otherwise the newest shipped schema not newer than
     ``ver`` (a 1.3.4 certificate is checked as 1.3.3).  A ``ver`` older than
     every schema, or not a version at all, is checked against the newest, which
-    then reports the bad ``ver`` itself.
+    then reports the bad ``ver`` itself.  Answers for text are remembered: a
+    handful of ``ver`` values recur on every scan.
     """
+    if type(ver) is str:
+        known = _VERSION_FOR.get(ver)
+        if known is None:
+            known = _schema_version_for(ver)
+            if len(_VERSION_FOR) < 256:
+                _VERSION_FOR[ver] = known
+        return known
+    return _schema_version_for(ver)
+
+
+def _schema_version_for(ver: object) -> str:
     versions = available_versions()
     if not isinstance(ver, str) or not _SEMVER.match(ver):
         return versions[-1]
@@ -67,9 +82,6 @@ def schema_version_for(ver: object) -> str:
     wanted = _version_key(ver)
     older = [v for v in versions if _version_key(v) <= wanted]
     return older[-1] if older else versions[-1]
-
-
-_VERSION_FOR: dict[str, str] = {}  # memo of schema_version_for: a handful of ver values recur
 
 
 @cache
@@ -88,12 +100,7 @@ def validate(dcc: Mapping[str, Any], value_sets: ValueSets | None = None) -> Sch
     """Validate a decoded DCC; raise :class:`SchemaError` naming the first problems."""
     if type(dcc) is not dict and not isinstance(dcc, Mapping):
         raise SchemaError("schema.not_an_object", "the certificate is not a JSON object")
-    ver = dcc.get("ver")
-    version = _VERSION_FOR.get(ver) if type(ver) is str else None
-    if version is None:
-        version = schema_version_for(ver)
-        if type(ver) is str and len(_VERSION_FOR) < 256:
-            _VERSION_FOR[ver] = version
+    version = schema_version_for(dcc.get("ver"))
     validator = _validator(version)
     try:
         errors = [] if validator.is_valid(dcc) else [_describe(error) for error in validator.iter_errors(dcc)]
