@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
+import vaxcert
 from vaxcert import PemSigner, TrustStore, VaxcertError, issue, qr, verify
 from vaxcert.pki import IssuedKeyPair, create_csca, create_dsc
 from verifier_cli.render import render_human
@@ -45,6 +46,7 @@ SAMPLE_PAYLOAD: dict[str, Any] = {
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vaxcert", description="Issue HC1 (EU DCC) certificates.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {vaxcert.__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     issue_cmd = commands.add_parser("issue", help="sign a DCC payload and print its HC1: string")

@@ -20,6 +20,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+import vaxcert
 from vaxcert import DocumentSignerCertificate, PemSigner, VaxcertError, trustlist
 from vaxcert.hsm import HsmConfig, HsmSession, Pkcs11Signer
 from vaxcert.keys import Signer
@@ -38,6 +39,7 @@ class UsageError(Exception):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vaxcert-trust", description="PKI and trust-list tooling for vaxcert.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {vaxcert.__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     pki = commands.add_parser("pki", help="CSCA, DSC and HSM key ceremonies").add_subparsers(dest="pki", required=True)

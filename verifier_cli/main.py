@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+import vaxcert
 from trust_list.files import write_atomically
 from vaxcert import Policy, TrustStore, VaxcertError, VerificationReport, revocation, verify, verify_image
 from vaxcert.rules import RuleSet
@@ -56,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vaxcert-verify", description="Verify HC1 (EU DCC) health certificates offline."
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {vaxcert.__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     check = commands.add_parser("verify", help="verify an HC1 string, a QR image, or a batch of strings")
     check.add_argument("code", nargs="?", help="the HC1: string (put it after -- if it starts with '-')")

@@ -5,6 +5,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from issuer_service.cli import main
 from vaxcert import PemSigner, TrustStore, qr, verify
 
@@ -62,3 +64,12 @@ def test_demo_creates_pki_once_and_verifies(tmp_path: Path) -> None:
     assert (tmp_path / "dsc.pem").read_bytes() == first_cert
     assert (tmp_path / "dsc-key.pem").stat().st_mode & 0o077 == 0
     assert qr.decode(tmp_path / "sample.png") == (tmp_path / "sample.txt").read_text(encoding="utf-8").strip()
+
+
+def test_version_is_the_installed_distribution_version(capsys: pytest.CaptureFixture[str]) -> None:
+    import importlib.metadata
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["--version"])
+    assert stopped.value.code == 0
+    assert capsys.readouterr().out.split() == ["vaxcert", importlib.metadata.version("vaxcert")]

@@ -152,3 +152,12 @@ def test_trust_list_signed_in_the_hsm(tmp_path: Path, hsm_env: str, signer: Any)
     )
     assert status == 0, out
     assert run("check", str(tmp_path / "list.cose"), "--anchor", str(tmp_path / "tl.pem"))[0] == 0
+
+
+def test_version_is_the_installed_distribution_version(capsys: pytest.CaptureFixture[str]) -> None:
+    import importlib.metadata
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["--version"])
+    assert stopped.value.code == 0
+    assert capsys.readouterr().out.split() == ["vaxcert-trust", importlib.metadata.version("vaxcert")]

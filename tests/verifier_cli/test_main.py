@@ -171,3 +171,12 @@ def test_updated_value_sets_know_a_new_product(
     (folder / "broken.json").write_text("[1, 2]", encoding="utf-8")
     status, _ = run("verify", "--json", "--at", CLOCK, *trust, "--value-sets", str(folder), "--", text)
     assert status == 2
+
+
+def test_version_is_the_installed_distribution_version(capsys: pytest.CaptureFixture[str]) -> None:
+    import importlib.metadata
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["--version"])
+    assert stopped.value.code == 0
+    assert capsys.readouterr().out.split() == ["vaxcert-verify", importlib.metadata.version("vaxcert")]
