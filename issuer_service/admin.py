@@ -75,6 +75,8 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
     out = stdout or sys.stdout
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if args.command != "migrate":  # schema chatter on every command would bury the lines that matter
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         settings = Settings()
     except ValueError as exc:  # pydantic names the variable and the problem
@@ -141,6 +143,9 @@ def _run(settings: Settings, sessions: db.sessionmaker[db.Session], args: argpar
 
 
 def _keys(settings: Settings, sessions: db.sessionmaker[db.Session], args: argparse.Namespace, out: TextIO) -> int:
+    # Every keys command first loads the recorded keys as the service would: the same refusals
+    # apply, and a data folder's existing keys are recorded before anything changes them.
+    load_signers(settings, sessions).close()
     if args.keys == "rotate":
         record = rotate(settings, sessions, label=args.label, types=args.types, list_signer=args.list_signer)
         export_certificates(settings, sessions)
@@ -157,8 +162,6 @@ def _keys(settings: Settings, sessions: db.sessionmaker[db.Session], args: argpa
         out.write(f"key {record.kid} retired; it stays in the trust list while certificates it signed are valid\n")
         return EXIT_OK
     if args.keys == "export":
-        if settings.production:
-            load_signers(settings, sessions).close()  # the full key check before anything is written
         for path in export_certificates(settings, sessions):
             out.write(f"{path}\n")
         return EXIT_OK
@@ -171,7 +174,7 @@ def _keys(settings: Settings, sessions: db.sessionmaker[db.Session], args: argpa
         if r.role == keyring.LIST:
             published = "pinned by verifiers" if r.status == keyring.ACTIVE else "no"
         elif r.kid not in shown:
-            published = "no (its certificates have expired)"
+            published = "no (no unexpired certificate)"
         elif r.kid in listed.until:
             published = f"until {listed.until[r.kid]:%Y-%m-%d %H:%M} UTC"
         else:

@@ -135,16 +135,18 @@ def load_signers(settings: Settings, sessions: sessionmaker[Session] | None = No
         with sessions() as session:
             _check_production_keys(keyring.records(session, active_only=True))
         return signers
+    if settings.hsm_token:
+        signers = _load_hsm(settings, sessions, create_missing=True)
+    else:
+        from . import dev_keys
+
+        with dev_keys.provisioning_lock(settings.data_dir):
+            signers = _load_development(settings, sessions)
     log.warning(
         "DEVELOPMENT MODE (VAXCERT_ENV=development): keys may be created on the fly; "
         "never issue real certificates like this (VAXCERT_ENV=production refuses development keys)"
     )
-    if settings.hsm_token:
-        return _load_hsm(settings, sessions, create_missing=True)
-    from . import dev_keys
-
-    with dev_keys.provisioning_lock(settings.data_dir):
-        return _load_development(settings, sessions)
+    return signers
 
 
 def _hsm_config(settings: Settings) -> HsmConfig:
@@ -274,8 +276,8 @@ def _load_development(settings: Settings, sessions: sessionmaker[Session]) -> Si
         if provider == PKCS11:
             raise StartupRefused(
                 "startup.key_provider_changed",
-                f"this database's keys live in HSM token {dscs[0].token!r}; set VAXCERT_HSM_TOKEN "
-                "(and its PIN) instead of falling back to development keys",
+                f"this database's keys live in HSM token {dscs[0].token!r}; refusing to switch to "
+                "development keys: set VAXCERT_HSM_TOKEN (and its PIN)",
             )
         explicit = {"softhsm": dev_keys.SOFTHSM, "pem": dev_keys.PEM}.get(settings.dev_keys)
         if explicit is not None and "dev_keys" in settings.model_fields_set and explicit != provider:
@@ -328,13 +330,12 @@ def _adopt_development_keys(settings: Settings, sessions: sessionmaker[Session])
         label, certificate = dev_keys.new_dsc(data_dir, provider)
         found = [(provider, label, certificate)]
     with sessions() as session:
-        latest = dict(
-            session.execute(
-                select(Certificate.kid, func.max(Certificate.issued_at))
-                .where(Certificate.kid.in_([c.kid.hex() for _, _, c in found]))
-                .group_by(Certificate.kid)
-            ).tuples()
+        query = (
+            select(Certificate.kid, func.max(Certificate.issued_at))
+            .where(Certificate.kid.in_([c.kid.hex() for _, _, c in found]))
+            .group_by(Certificate.kid)
         )
+        latest = {kid: str(moment) for kid, moment in session.execute(query)}
     if latest:
         current = max((item for item in found if item[2].kid.hex() in latest), key=lambda i: latest[i[2].kid.hex()])
     else:
