@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -79,9 +80,11 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
         logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         settings = Settings()
-    except ValueError as exc:  # pydantic names the variable and the problem
-        first = str(exc).splitlines()
-        print(f"vaxcert-issuer: invalid configuration: {' '.join(line.strip() for line in first[:3])}", file=sys.stderr)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"VAXCERT_{'_'.join(str(part) for part in error['loc']).upper()}: {error['msg']}" for error in exc.errors()
+        )
+        print(f"vaxcert-issuer: invalid configuration: {problems}", file=sys.stderr)
         return EXIT_USAGE
     try:
         preflight(settings)  # production refusals that need no database or HSM come first
@@ -93,11 +96,8 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
     sessions = db.session_factory(engine)
     try:
         db.migrate(engine)
-        if settings.production and args.command not in ("keys", "bulk"):
-            with sessions() as session:  # development keys recorded in this database are refused too
-                from .signers import _check_production_keys
-
-                _check_production_keys(keyring.records(session, active_only=True))
+        if settings.production and args.command not in ("keys", "bulk", "migrate"):
+            load_signers(settings, sessions).close()  # every key check, as the service makes them
         status = _run(settings, sessions, args, out)
         if args.command in ("org", "key", "bulk", "keys"):
             _seal_before_exit(sessions)

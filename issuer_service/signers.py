@@ -131,8 +131,10 @@ def load_signers(settings: Settings, sessions: sessionmaker[Session] | None = No
         finally:
             engine.dispose()
     if settings.production:
-        signers = _load_hsm(settings, sessions, create_missing=False)
         with sessions() as session:
+            _check_production_keys(keyring.records(session, active_only=True))
+        signers = _load_hsm(settings, sessions, create_missing=False)
+        with sessions() as session:  # what the first start has just recorded, too
             _check_production_keys(keyring.records(session, active_only=True))
         return signers
     if settings.hsm_token:
@@ -206,7 +208,14 @@ def _load_hsm(settings: Settings, sessions: sessionmaker[Session], *, create_mis
             for kind in keyring.TYPES:
                 label = settings.key_label_for(kind)
                 if label not in by_label:
-                    by_label[label] = Pkcs11Signer(config, label)
+                    try:
+                        by_label[label] = Pkcs11Signer(config, label)
+                    except VaxcertError as exc:
+                        raise StartupRefused(
+                            "startup.no_dsc",
+                            f"the DSC {label!r} is not provisioned in token {settings.hsm_token!r} ({exc.message}); "
+                            "keys are never created here: provision it (vaxcert-trust pki hsm-keygen/csr/import-dsc)",
+                        ) from None
                     closers.append(by_label[label].close)
                 signers[kind] = by_label[label]
             for label, signer in by_label.items():
