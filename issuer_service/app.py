@@ -34,7 +34,7 @@ from .issuing import IssuedRecord, IssuerService, ServiceError, parse_rows
 from .metrics import Metrics
 from .models import BulkJob
 from .settings import Settings
-from .signers import export_certificates, load_signers
+from .signers import load_signers
 
 log = logging.getLogger("vaxcert.issuer")
 
@@ -221,7 +221,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         db.migrate(engine)
         sessions = db.session_factory(engine)
         signers = load_signers(settings, sessions)
-        export_certificates(settings, sessions)
         metrics = Metrics()
         issuer = IssuerService(settings, sessions, signers, metrics)
         state.update(engine=engine, metrics=metrics, signers=signers, service=issuer)

@@ -121,7 +121,10 @@ def _check_production_keys(records: list[KeyRecord]) -> None:
 
 
 def load_signers(settings: Settings, sessions: sessionmaker[Session] | None = None) -> SignerSet:
-    """The signers of the recorded keys (recording them on the first start); refuses a silent switch."""
+    """The signers of the recorded keys (recording them on the first start); refuses a silent switch.
+
+    Also exports the published certificates as PEM (see :func:`export_certificates`).
+    """
     preflight(settings)
     if sessions is None:
         engine = db.make_engine(settings.resolved_database_url)
@@ -134,8 +137,13 @@ def load_signers(settings: Settings, sessions: sessionmaker[Session] | None = No
         with sessions() as session:
             _check_production_keys(keyring.records(session, active_only=True))
         signers = _load_hsm(settings, sessions, create_missing=False)
-        with sessions() as session:  # what the first start has just recorded, too
-            _check_production_keys(keyring.records(session, active_only=True))
+        try:
+            with sessions() as session:  # what the first start has just recorded, too
+                _check_production_keys(keyring.records(session, active_only=True))
+            export_certificates(settings, sessions)
+        except BaseException:
+            signers.close()
+            raise
         return signers
     if settings.hsm_token:
         signers = _load_hsm(settings, sessions, create_missing=True)
@@ -144,6 +152,7 @@ def load_signers(settings: Settings, sessions: sessionmaker[Session] | None = No
 
         with dev_keys.provisioning_lock(settings.data_dir):
             signers = _load_development(settings, sessions)
+    export_certificates(settings, sessions)  # every start: the PEM files always show the recorded keys
     log.warning(
         "DEVELOPMENT MODE (VAXCERT_ENV=development): keys may be created on the fly; "
         "never issue real certificates like this (VAXCERT_ENV=production refuses development keys)"
