@@ -24,6 +24,7 @@ from typing import TextIO
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
 
 from vaxcert import VaxcertError
 
@@ -142,7 +143,7 @@ def _run(settings: Settings, sessions: db.sessionmaker[db.Session], args: argpar
     return _bulk(settings, sessions, args, out)
 
 
-def _keys(settings: Settings, sessions: db.sessionmaker[db.Session], args: argparse.Namespace, out: TextIO) -> int:
+def _keys(settings: Settings, sessions: sessionmaker[Session], args: argparse.Namespace, out: TextIO) -> int:
     # Every keys command first loads the recorded keys as the service would: the same refusals
     # apply, and a data folder's existing keys are recorded before anything changes them.
     load_signers(settings, sessions).close()

@@ -132,7 +132,7 @@ def revocation_list(sessions: sessionmaker[Session], signer: Signer, hours: floa
     """Every revoked certificate, under all three EU hash types."""
 
     def build(session: Session, now: datetime) -> tuple[bytes, datetime | None]:
-        entries = []
+        entries: list[tuple[bytes, revocation.HashType, bytes]] = []
         for (hc1,) in session.execute(select(Certificate.hc1).where(Certificate.revoked_at.is_not(None))):
             kid, hashes = revocation.hashes_for_code(hc1)
             entries.extend((kid or b"", hash_type, value) for hash_type, value in hashes.items())

@@ -439,6 +439,7 @@ def rotate(
         recorded = keyring.records(session, active_only=True)
     dscs = [r for r in recorded if r.role == DSC]
     role = LIST if list_signer else DSC
+    token: str | None
     if settings.hsm_token:
         _refuse_switch(dscs, PKCS11, settings.hsm_token)
         config = _hsm_config(settings)
@@ -475,7 +476,8 @@ def rotate(
                     "startup.key_provider_changed",
                     f"this database's keys live in HSM token {dscs[0].token!r}; set VAXCERT_HSM_TOKEN to rotate",
                 )
-            label, certificate = dev_keys.new_dsc(settings.data_dir, provider, label)
+            created, certificate = dev_keys.new_dsc(settings.data_dir, provider, label)
+            label = created
         token = dev_keys.DEV_TOKEN if provider == dev_keys.SOFTHSM else None
     if settings.production:
         from cryptography import x509
