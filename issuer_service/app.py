@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
+import anyio
 from fastapi import Body, Depends, FastAPI, Header, Query, Request
 from fastapi import Path as PathParameter
 from fastapi.exceptions import RequestValidationError
@@ -453,11 +454,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         listed = [{"row": r.row_number, "uvci": r.uvci, "error": r.error} for r in results] if rows else None
         return _job_response(job, listed)
 
-    def serve_list(name: str, if_none_match: str | None) -> Response:
+    # Public list fetches check their change marker on a few threads of their own: a crowd of
+    # verifiers must not take the worker threads that issuance requests wait for.
+    list_threads = anyio.CapacityLimiter(4)
+
+    async def serve_list(name: str, if_none_match: str | None) -> Response:
         cached = state.get(name)
         if cached is None:
             raise ServiceError(503, "no_list_signer", "no list signer is configured")
-        signed = cached.get()
+        signed = await anyio.to_thread.run_sync(cached.get, limiter=list_threads)
         headers = {"ETag": signed.etag, "Cache-Control": "no-cache"}  # clients revalidate: 304 is cheap
         if signed.matches(if_none_match):
             return Response(status_code=304, headers=headers)
@@ -469,20 +474,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     }
 
     @app.get("/v1/revocation-list", tags=["trust"], responses=list_responses)
-    def revocations(if_none_match: Annotated[str | None, Header()] = None) -> Response:
+    async def revocations(if_none_match: Annotated[str | None, Header()] = None) -> Response:
         """The signed list of revoked certificates (UCI, COUNTRYCODEUCI and SIGNATURE hashes; public).
 
         Signed once per change (by any service process) and served from memory.
         """
-        return serve_list("revocation_list", if_none_match)
+        return await serve_list("revocation_list", if_none_match)
 
     @app.get("/v1/trust-list", tags=["trust"], responses=list_responses)
-    def trust_list(if_none_match: Annotated[str | None, Header()] = None) -> Response:
+    async def trust_list(if_none_match: Annotated[str | None, Header()] = None) -> Response:
         """The signed trust list of this issuer's DSCs (public: it is signed data for verifiers).
 
         Carries every DSC that signs now and every retired one until the last certificate it signed expires.
         """
-        return serve_list("trust_list", if_none_match)
+        return await serve_list("trust_list", if_none_match)
 
     return app
 
