@@ -7,7 +7,7 @@
 | VAXCERT_HSM_TOKEN | (unset) | PKCS#11 token label; when set, DSC keys are used from the HSM |
 | VAXCERT_HSM_MODULE | SoftHSM2's module | PKCS#11 module path |
 | VAXCERT_HSM_PIN / VAXCERT_HSM_PIN_FILE | | the token's user PIN |
-| VAXCERT_DSC_KEY_LABELS | dsc | HSM key label(s): ``dsc`` for all types, or ``v=dsc-v,t=dsc-t,r=dsc-r`` |
+| VAXCERT_DSC_KEY_LABELS | dsc | HSM key label(s) recorded at first start: ``dsc``, or ``v=dsc-v,t=dsc-t,r=dsc-r`` |
 | VAXCERT_ISSUER_COUNTRY | VN | CWT ``iss`` and UVCI country |
 | VAXCERT_VALIDITY_DAYS | 365 | certificate lifetime |
 | VAXCERT_MAX_BODY_BYTES | 65536 | larger JSON bodies are refused (413) |

@@ -157,6 +157,12 @@ def load_signers(settings: Settings, sessions: sessionmaker[Session] | None = No
         "DEVELOPMENT MODE (VAXCERT_ENV=development): keys may be created on the fly; "
         "never issue real certificates like this (VAXCERT_ENV=production refuses development keys)"
     )
+    public = settings.public_url.startswith("https://")
+    if public or not settings.resolved_database_url.startswith("sqlite"):
+        log.warning(
+            "!!! this looks like a deployment (%s) running in DEVELOPMENT mode: set VAXCERT_ENV=production !!!",
+            "public https URL" if public else "server database",
+        )
     return signers
 
 

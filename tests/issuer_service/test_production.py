@@ -192,8 +192,20 @@ def test_production_service_uses_only_hsm_keys(
         if path.is_file():
             assert b"PRIVATE KEY" not in path.read_bytes(), path
     assert not (data / "dev-pki").exists()
+    # Production never even imports the development provisioning code.
+    imported = _run([sys.executable, "-c", NO_DEV_IMPORT], env)
+    assert imported.returncode == 0 and imported.stdout.split() == ["False"], imported.stderr
     assert TrustStore.of([DocumentSignerCertificate.load(data / "dsc" / "current-v.pem")]).by_kid
 
+
+NO_DEV_IMPORT = (
+    "import sys\n"
+    "import issuer_service.app, issuer_service.admin\n"
+    "from issuer_service.settings import Settings\n"
+    "from issuer_service.signers import load_signers\n"
+    "load_signers(Settings()).close()\n"
+    "print('issuer_service.dev_keys' in sys.modules)\n"
+)
 
 REFUSALS = {
     "no HSM token": ({"VAXCERT_HSM_TOKEN": None}, "startup.no_hsm"),
