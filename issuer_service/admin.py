@@ -153,7 +153,7 @@ def _keys(settings: Settings, sessions: sessionmaker[Session], args: argparse.Na
         what = "list signer" if record.role == keyring.LIST else f"DSC for type(s) {record.types}"
         out.write(
             f"key {record.kid} ({record.where()}) is now the {what}; running services publish it at once "
-            "and sign with it after their next start\n"
+            "and sign with it after their next start (restart them once verifiers have fetched the new list)\n"
         )
         return EXIT_OK
     if args.keys == "retire":
