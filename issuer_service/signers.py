@@ -387,7 +387,7 @@ def _adopt_development_keys(settings: Settings, sessions: sessionmaker[Session])
 def export_certificates(settings: Settings, sessions: sessionmaker[Session]) -> list[Path]:
     """Write the published DSCs and the list signer as PEM where operators and verifiers look.
 
-    ``<data dir>/dsc/<kid>.pem`` for every DSC the trust list carries, ``dsc/current-<type>.pem``
+    ``<data dir>/dsc/<kid>.pem`` for every DSC the trust list carries (and no other), ``dsc/current-<type>.pem``
     for the DSC signing each type now (also ``dev-pki/dsc.pem`` for vaccinations in development,
     where the README points), and ``list-signer.pem`` for the key verifiers pin.
     """
@@ -406,6 +406,10 @@ def export_certificates(settings: Settings, sessions: sessionmaker[Session]) -> 
     for record in listed:
         write_atomically(folder / f"{record.kid}.pem", pem(record.certificate))
         written.append(folder / f"{record.kid}.pem")
+    kids = {record.kid for record in listed}
+    for stale in folder.glob("*.pem"):  # a DSC that left the trust list leaves the folder too
+        if len(stale.stem) == 16 and stale.stem not in kids and all(c in "0123456789abcdef" for c in stale.stem):
+            stale.unlink(missing_ok=True)
     for record in active:
         if record.role == LIST:
             write_atomically(settings.data_dir / "list-signer.pem", pem(record.certificate))

@@ -166,6 +166,9 @@ def test_trust_list_keeps_a_retired_dsc_until_its_last_certificate_expires(
     with TestClient(create_app(restarted(settings))) as client:
         kids = _kids(client, settings)
     assert not old_kid & kids and len(kids) == 1
+    assert sorted(path.stem for path in (settings.data_dir / "dsc").glob("????????????????.pem")) == [
+        kid.hex() for kid in kids
+    ]
 
 
 def _anchor(settings: Settings) -> DocumentSignerCertificate:
