@@ -7,6 +7,7 @@ vaxcert-issuer key create --org NAME --scopes issue,read   (prints the key once)
 vaxcert-issuer key revoke PREFIX
 vaxcert-issuer bulk FILE --org NAME      (resumable: re-run the same file after a crash)
 vaxcert-issuer audit verify
+vaxcert-issuer keys list|export|rotate [--label L] [--types vtr] [--list-signer]|retire KID
 """
 
 from __future__ import annotations
@@ -20,16 +21,20 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
 
-from . import audit, db
+from vaxcert import VaxcertError
+
+from . import audit, db, keyring
 from .auth import SCOPES, Caller, create_key, create_organisation, revoke_key
 from .issuing import IssuerService, ServiceError, parse_rows
 from .metrics import Metrics
 from .models import BulkJob, Organisation
 from .settings import Settings
-from .signers import load_signers
+from .signers import StartupRefused, export_certificates, load_signers, preflight, rotate
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -56,6 +61,15 @@ def build_parser() -> argparse.ArgumentParser:
     audit_cmd = commands.add_parser("audit", help="audit log").add_subparsers(dest="audit", required=True)
     audit_cmd.add_parser("verify", help="check the hash chain")
     audit_cmd.add_parser("seal", help="chain events waiting in the outbox (PostgreSQL) now")
+    keys = commands.add_parser("keys", help="signing keys: list, export, rotate, retire (audited)")
+    keys_cmd = keys.add_subparsers(dest="keys", required=True)
+    keys_cmd.add_parser("list", help="every recorded key: role, provider, label, types, published until")
+    keys_cmd.add_parser("export", help="write the published DSCs and the list signer as PEM into the data folder")
+    rotate_cmd = keys_cmd.add_parser("rotate", help="make a new key the active one (the old DSC stays published)")
+    rotate_cmd.add_argument("--label", help="HSM key label, provisioned with its certificate beforehand")
+    rotate_cmd.add_argument("--types", default="vtr", help="certificate types it signs from now on (default vtr)")
+    rotate_cmd.add_argument("--list-signer", action="store_true", help="rotate the trust/revocation list signer")
+    keys_cmd.add_parser("retire", help="stop signing with a DSC (it stays published)").add_argument("kid")
     return parser
 
 
@@ -63,22 +77,47 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
     out = stdout or sys.stdout
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    settings = Settings()
-    if args.command == "serve":
-        return _serve(settings, args, out)
-    engine = db.make_engine(settings.resolved_database_url)
+    if args.command != "migrate":  # schema chatter on every command would bury the lines that matter
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"VAXCERT_{'_'.join(str(part) for part in error['loc']).upper()}: {error['msg']}" for error in exc.errors()
+        )
+        print(f"vaxcert-issuer: invalid configuration: {problems}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        preflight(settings)  # production refusals that need no database or HSM come first
+        if args.command == "serve":
+            return _serve(settings, args, out)
+        engine = db.make_engine(settings.resolved_database_url)
+    except StartupRefused as exc:
+        return _refused(exc)
     sessions = db.session_factory(engine)
     try:
         db.migrate(engine)
+        if settings.production and args.command not in ("keys", "bulk", "migrate"):
+            load_signers(settings, sessions).close()  # every key check, as the service makes them
         status = _run(settings, sessions, args, out)
-        if args.command in ("org", "key", "bulk"):
+        if args.command in ("org", "key", "bulk", "keys"):
             _seal_before_exit(sessions)
         return status
+    except StartupRefused as exc:
+        return _refused(exc)
+    except VaxcertError as exc:
+        print(f"vaxcert-issuer: {exc.code}: {exc.message}", file=sys.stderr)
+        return EXIT_FAILED
     except OperationalError as exc:
         print(f"vaxcert-issuer: the database is unavailable: {exc.orig or exc}", file=sys.stderr)
         return EXIT_FAILED
     finally:
         engine.dispose()
+
+
+def _refused(exc: StartupRefused) -> int:
+    print(f"vaxcert-issuer: refusing to start: {exc.message} [{exc.code}]", file=sys.stderr)
+    return EXIT_FAILED
 
 
 def _run(settings: Settings, sessions: db.sessionmaker[db.Session], args: argparse.Namespace, out: TextIO) -> int:
@@ -99,7 +138,53 @@ def _run(settings: Settings, sessions: db.sessionmaker[db.Session], args: argpar
         return _key(sessions, args, out)
     if args.command == "audit":
         return _audit(sessions, args, out)
+    if args.command == "keys":
+        return _keys(settings, sessions, args, out)
     return _bulk(settings, sessions, args, out)
+
+
+def _keys(settings: Settings, sessions: sessionmaker[Session], args: argparse.Namespace, out: TextIO) -> int:
+    # Every keys command first loads the recorded keys as the service would: the same refusals
+    # apply, and a data folder's existing keys are recorded before anything changes them.
+    load_signers(settings, sessions).close()
+    if args.keys == "rotate":
+        record = rotate(settings, sessions, label=args.label, types=args.types, list_signer=args.list_signer)
+        export_certificates(settings, sessions)
+        what = "list signer" if record.role == keyring.LIST else f"DSC for type(s) {record.types}"
+        out.write(
+            f"key {record.kid} ({record.where()}) is now the {what}; running services publish it at once "
+            "and sign with it after their next start (restart them once verifiers have fetched the new list)\n"
+        )
+        return EXIT_OK
+    if args.keys == "retire":
+        with db.transaction(sessions) as session:
+            record = keyring.retire(session, args.kid)
+        export_certificates(settings, sessions)
+        out.write(f"key {record.kid} retired; it stays in the trust list while certificates it signed are valid\n")
+        return EXIT_OK
+    if args.keys == "export":
+        for path in export_certificates(settings, sessions):
+            out.write(f"{path}\n")
+        return EXIT_OK
+    with sessions() as session:
+        listed = keyring.published(session)
+        rows = keyring.records(session)
+    shown = {r.kid for r in listed.records}
+    out.write("kid               role  status   types  provider     label / place                      published\n")
+    for r in rows:
+        if r.role == keyring.LIST:
+            published = "pinned by verifiers" if r.status == keyring.ACTIVE else "no"
+        elif r.kid not in shown:
+            published = "no (no unexpired certificate)"
+        elif r.kid in listed.until:
+            published = f"until {listed.until[r.kid]:%Y-%m-%d %H:%M} UTC"
+        else:
+            published = "yes"
+        place = r.label if r.provider != "pkcs11" else f"{r.token}:{r.label}"
+        out.write(
+            f"{r.kid}  {r.role:<4}  {r.status:<7}  {r.types or '-':<5}  {r.provider:<11}  {place:<33}  {published}\n"
+        )
+    return EXIT_OK
 
 
 def _audit(sessions: db.sessionmaker[db.Session], args: argparse.Namespace, out: TextIO) -> int:
@@ -170,7 +255,7 @@ def _bulk(settings: Settings, sessions: db.sessionmaker[db.Session], args: argpa
     except OSError as exc:
         print(f"vaxcert-issuer: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return EXIT_USAGE
-    signers = load_signers(settings)
+    signers = load_signers(settings, sessions)
     service = IssuerService(settings, sessions, signers, Metrics())
     started = time.monotonic()
 
@@ -210,6 +295,20 @@ def _bulk(settings: Settings, sessions: db.sessionmaker[db.Session], args: argpa
 
 def _serve(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
     import uvicorn
+
+    if settings.production:
+        # Every key check (HSM objects, recorded keys, development certificates) before uvicorn
+        # starts: a refusal is one line and a non-zero exit, not a traceback from a worker.
+        try:
+            load_signers(settings).close()
+        except VaxcertError as exc:
+            if isinstance(exc, StartupRefused):
+                return _refused(exc)
+            print(f"vaxcert-issuer: refusing to start: {exc.message} [{exc.code}]", file=sys.stderr)
+            return EXIT_FAILED
+        except OperationalError as exc:
+            print(f"vaxcert-issuer: the database is unavailable: {exc.orig or exc}", file=sys.stderr)
+            return EXIT_FAILED
 
     out.write(
         f"vaxcert issuer on http://{args.host}:{args.port}  (data: {settings.data_dir.resolve()}, "

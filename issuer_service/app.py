@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
+import anyio
 from fastapi import Body, Depends, FastAPI, Header, Query, Request
 from fastapi import Path as PathParameter
 from fastapi.exceptions import RequestValidationError
@@ -27,14 +28,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vaxcert import DigitalCovidCertificate, qr
 
-from . import db
+from . import db, lists
 from .auth import Caller, authenticate
 from .documents import render_pdf
 from .issuing import IssuedRecord, IssuerService, ServiceError, parse_rows
 from .metrics import Metrics
 from .models import BulkJob
 from .settings import Settings
-from .signers import load_signers, publish_trust_list, revocation_list
+from .signers import load_signers
 
 log = logging.getLogger("vaxcert.issuer")
 
@@ -219,16 +220,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         engine = db.make_engine(settings.resolved_database_url)
         db.migrate(engine)
-        signers = load_signers(settings)
+        sessions = db.session_factory(engine)
+        signers = load_signers(settings, sessions)
         metrics = Metrics()
-        issuer = IssuerService(settings, db.session_factory(engine), signers, metrics)
-        state.update(
-            engine=engine,
-            metrics=metrics,
-            signers=signers,
-            service=issuer,
-            trust_list=publish_trust_list(signers, settings.data_dir, settings.trust_list_hours),
-        )
+        issuer = IssuerService(settings, sessions, signers, metrics)
+        state.update(engine=engine, metrics=metrics, signers=signers, service=issuer)
+        if signers.trust_list_signer is not None:
+            hours = settings.trust_list_hours
+            reads = db.read_only_factory(engine)
+            published = settings.data_dir / "trust-list.cose"
+            state["trust_list"] = lists.trust_list(reads, signers.trust_list_signer, hours, published)
+            state["revocation_list"] = lists.revocation_list(reads, signers.trust_list_signer, hours)
+            state["trust_list"].get()  # sign it now: trust-list.cose is on disk when the service is ready
         sealer = asyncio.create_task(_seal_audit_periodically(issuer, settings.audit_seal_seconds))
         log.info(
             "vaxcert issuer ready: database %s, keys %s", engine.url.render_as_string(hide_password=True), signers.mode
@@ -451,21 +454,40 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         listed = [{"row": r.row_number, "uvci": r.uvci, "error": r.error} for r in results] if rows else None
         return _job_response(job, listed)
 
-    @app.get("/v1/revocation-list", tags=["trust"], responses={200: {"content": {"application/cose": {}}}})
-    def revocations() -> Response:
-        """The signed list of revoked certificates (UCI, COUNTRYCODEUCI and SIGNATURE hashes; public)."""
-        signed = revocation_list(state["signers"], service().revoked_since(), settings.trust_list_hours)
-        if signed is None:
-            raise ServiceError(503, "no_list_signer", "no list signer is configured")
-        return Response(signed, media_type="application/cose")
+    # Public list fetches check their change marker on a few threads of their own: a crowd of
+    # verifiers must not take the worker threads that issuance requests wait for.
+    list_threads = anyio.CapacityLimiter(4)
 
-    @app.get("/v1/trust-list", tags=["trust"], responses={200: {"content": {"application/cose": {}}}})
-    def trust_list() -> Response:
-        """The signed trust list of this issuer's DSCs (public: it is signed data for verifiers)."""
-        signed = state.get("trust_list")
-        if signed is None:
-            raise ServiceError(503, "no_trust_list", "no trust-list signer is configured")
-        return Response(signed, media_type="application/cose")
+    async def serve_list(name: str, if_none_match: str | None) -> Response:
+        cached = state.get(name)
+        if cached is None:
+            raise ServiceError(503, "no_list_signer", "no list signer is configured")
+        signed = await anyio.to_thread.run_sync(cached.get, limiter=list_threads)
+        headers = {"ETag": signed.etag, "Cache-Control": "no-cache"}  # clients revalidate: 304 is cheap
+        if signed.matches(if_none_match):
+            return Response(status_code=304, headers=headers)
+        return Response(signed.data, media_type="application/cose", headers=headers)
+
+    list_responses: dict[int | str, dict[str, Any]] = {
+        200: {"content": {"application/cose": {}}, "description": "the signed list, with its ETag"},
+        304: {"description": "unchanged since the ETag sent in If-None-Match"},
+    }
+
+    @app.get("/v1/revocation-list", tags=["trust"], responses=list_responses)
+    async def revocations(if_none_match: Annotated[str | None, Header()] = None) -> Response:
+        """The signed list of revoked certificates (UCI, COUNTRYCODEUCI and SIGNATURE hashes; public).
+
+        Signed once per change (by any service process) and served from memory.
+        """
+        return await serve_list("revocation_list", if_none_match)
+
+    @app.get("/v1/trust-list", tags=["trust"], responses=list_responses)
+    async def trust_list(if_none_match: Annotated[str | None, Header()] = None) -> Response:
+        """The signed trust list of this issuer's DSCs (public: it is signed data for verifiers).
+
+        Carries every DSC that signs now and every retired one until the last certificate it signed expires.
+        """
+        return await serve_list("trust_list", if_none_match)
 
     return app
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -116,3 +116,33 @@ class AuditOutboxEntry(Base):
     action: Mapped[str] = mapped_column(String(40))
     subject: Mapped[str] = mapped_column(String(200))
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class SigningKey(Base):
+    """A key the service signs with (role ``dsc``) or signs its lists with (role ``list``).
+
+    Recorded at first start and changed only by ``vaxcert-issuer keys``: a
+    later start that would take keys from another provider, token or label
+    refuses instead of switching.  A retired DSC stays in the published trust
+    list until the last certificate it signed expires.
+    """
+
+    __tablename__ = "signing_keys"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kid: Mapped[str] = mapped_column(String(16), unique=True)  # hex, as in certificates.kid
+    role: Mapped[str] = mapped_column(String(10))  # "dsc" or "list"
+    provider: Mapped[str] = mapped_column(String(20))  # "pkcs11", "softhsm-dev" or "pem-dev"
+    token: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    label: Mapped[str] = mapped_column(String(200))
+    types: Mapped[str] = mapped_column(String(3), default="")  # the types it signs now; "" once retired
+    status: Mapped[str] = mapped_column(String(10))  # "active" or "retired"
+    certificate: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+# The list caches ask "did anything change?" on every fetch, and the trust list asks which
+# DSCs still have unexpired certificates: both must stay index lookups with millions of rows.
+Index("ix_certificates_revoked_at", Certificate.revoked_at)
+Index("ix_certificates_kid_expires_at", Certificate.kid, Certificate.expires_at)

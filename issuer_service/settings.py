@@ -7,7 +7,7 @@
 | VAXCERT_HSM_TOKEN | (unset) | PKCS#11 token label; when set, DSC keys are used from the HSM |
 | VAXCERT_HSM_MODULE | SoftHSM2's module | PKCS#11 module path |
 | VAXCERT_HSM_PIN / VAXCERT_HSM_PIN_FILE | | the token's user PIN |
-| VAXCERT_DSC_KEY_LABELS | dsc | HSM key label(s): ``dsc`` for all types, or ``v=dsc-v,t=dsc-t,r=dsc-r`` |
+| VAXCERT_DSC_KEY_LABELS | dsc | HSM key label(s) recorded at first start: ``dsc``, or ``v=dsc-v,t=dsc-t,r=dsc-r`` |
 | VAXCERT_ISSUER_COUNTRY | VN | CWT ``iss`` and UVCI country |
 | VAXCERT_VALIDITY_DAYS | 365 | certificate lifetime |
 | VAXCERT_MAX_BODY_BYTES | 65536 | larger JSON bodies are refused (413) |
@@ -17,6 +17,15 @@
 | VAXCERT_AUTH_CACHE_SECONDS | 5 | how long a worker remembers a valid key (a revoked key works that long) |
 | VAXCERT_AUDIT_SEAL_SECONDS | 0.5 | PostgreSQL: how often audit events are chained from the outbox into the log |
 | VAXCERT_DEV_KEYS | auto | no HSM token set: ``softhsm`` (local SoftHSM2 token), ``pem`` (warns), ``auto`` |
+| VAXCERT_ENV | development | ``production``: refuse to start without an HSM, with development keys or |
+|  |  | PINs, with keys that would be created on the fly, or on SQLite |
+| VAXCERT_LIST_SIGNER_LABEL | list-signer | HSM key label of the trust-list / revocation-list signer |
+| VAXCERT_ALLOW_SQLITE | false | production mode: accept a SQLite database anyway |
+
+Once the service has started, the database records which key provider and
+labels its keys live under (table ``signing_keys``); a later start that would
+use another provider, token or label refuses instead of switching.  Keys
+change only through ``vaxcert-issuer keys rotate|retire``.
 """
 
 from __future__ import annotations
@@ -45,10 +54,22 @@ class Settings(BaseSettings):
     dev_keys: str = Field(default="auto", pattern="^(auto|softhsm|pem)$")
     auth_cache_seconds: float = Field(default=5.0, ge=0)
     audit_seal_seconds: float = Field(default=0.5, gt=0)
+    env: str = Field(default="development", pattern="^(development|production)$")
+    list_signer_label: str = Field(default="list-signer", min_length=1, max_length=100)
+    allow_sqlite: bool = False
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
 
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'issuer.db').resolve()}"
+
+    @property
+    def labels_configured(self) -> bool:
+        """Whether VAXCERT_DSC_KEY_LABELS was set explicitly (the default follows the recorded keys)."""
+        return "dsc_key_labels" in self.model_fields_set
 
     def key_label_for(self, certificate_type: str) -> str:
         """HSM key label for a certificate type (one DSC per type when configured)."""

@@ -20,7 +20,7 @@ from vaxcert import DocumentSignerCertificate, qr, trustlist, verify
 def _trust(client: TestClient, settings: Settings) -> Any:
     listed = client.get("/v1/trust-list")
     assert listed.status_code == 200
-    anchor = DocumentSignerCertificate.load(settings.data_dir / "dev-pki" / "anchor.pem")
+    anchor = DocumentSignerCertificate.load(settings.data_dir / "list-signer.pem")
     return trustlist.verify(listed.content, [anchor]).trust_store()
 
 
@@ -281,7 +281,7 @@ def test_revocation_list_publishes_revoked_certificates(
         json={"reason": "duplicate record"},
         headers=auth(key),
     )
-    anchor = DocumentSignerCertificate.load(settings.data_dir / "dev-pki" / "anchor.pem")
+    anchor = DocumentSignerCertificate.load(settings.data_dir / "list-signer.pem")
     listed = revocation.verify(client.get("/v1/revocation-list").content, [anchor])
     policy = Policy(revocations=listed)
     trust = _trust(client, settings)
