@@ -28,7 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from vaxcert import DigitalCovidCertificate, qr
 
 from . import db
-from .auth import Caller, authenticate
+from .auth import Caller, authenticate, key_is_active
 from .documents import render_pdf
 from .issuing import IssuedRecord, IssuerService, ServiceError, parse_rows
 from .metrics import Metrics
@@ -179,8 +179,10 @@ async def _too_large(send: Send, limit: int) -> None:
 class RecentCallers:
     """Successful authentications remembered for a few seconds.
 
-    Saves a database read per request; the price is that a revoked key keeps
-    working for at most ``ttl`` seconds in each worker process.
+    Saves the key lookup (a join, the ORM and a digest) per request.  It does
+    not decide whether a key still works: every request also reads the key's
+    revocation state (``auth.key_is_active``), so a revoked key is refused at
+    once by every worker.
     """
 
     def __init__(self, ttl: float = 5.0, size: int = 10_000) -> None:
@@ -199,6 +201,10 @@ class RecentCallers:
         if found is None or found[0] < time.monotonic():
             return None
         return found[1]
+
+    def forget(self, presented: str) -> None:
+        with self._lock:
+            self._entries.pop(self._key(presented), None)
 
     def put(self, presented: str, caller: Caller) -> None:
         with self._lock:
@@ -224,6 +230,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         issuer = IssuerService(settings, db.session_factory(engine), signers, metrics)
         state.update(
             engine=engine,
+            read_engine=engine.execution_options(vaxcert_read_only=True),
             metrics=metrics,
             signers=signers,
             service=issuer,
@@ -270,7 +277,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if not presented:
                 raise ServiceError(401, "unauthenticated", "send an API key: Authorization: Bearer vx_…")
             caller = recent_callers.get(presented)
-            if caller is None:
+            if caller is not None:
+                with state["read_engine"].connect() as connection:
+                    if not key_is_active(connection, caller.key_prefix):
+                        recent_callers.forget(presented)
+                        caller = None
+            else:
                 with service().read_sessions() as session:
                     caller = authenticate(session, presented)
                 if caller is not None:

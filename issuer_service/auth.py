@@ -13,12 +13,15 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from .models import ApiKey, Organisation
 
 SCOPES = ("issue", "read", "revoke", "admin")
+UVCI_PREFIX_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+# 36**4 = 1.7 million organisations; one fixed length, so no prefix is the start of another.
+UVCI_PREFIX_LENGTH = 4
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,7 @@ class Caller:
     organisation_name: str
     key_prefix: str
     scopes: frozenset[str]
+    uvci_prefix: str = ""  # the organisation's UVCI namespace; empty: look it up (see IssuerService)
 
     def may(self, scope: str) -> bool:
         return scope in self.scopes or "admin" in self.scopes
@@ -38,8 +42,17 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("ascii")).hexdigest()
 
 
+def new_uvci_prefix() -> str:
+    """A random issuing-entity prefix (random, so prefixes reveal neither order nor count of organisations)."""
+    return "".join(secrets.choice(UVCI_PREFIX_ALPHABET) for _ in range(UVCI_PREFIX_LENGTH))
+
+
 def create_organisation(session: Session, name: str) -> Organisation:
-    organisation = Organisation(name=name, created_at=datetime.now(UTC))
+    """A new organisation with its own UVCI namespace (the unique constraint settles a race)."""
+    prefix = new_uvci_prefix()
+    while session.scalar(select(Organisation.id).where(Organisation.uvci_prefix == prefix)) is not None:
+        prefix = new_uvci_prefix()
+    organisation = Organisation(name=name, created_at=datetime.now(UTC), uvci_prefix=prefix)
     session.add(organisation)
     session.flush()
     return organisation
@@ -86,4 +99,20 @@ def authenticate(session: Session, presented: str) -> Caller | None:
         return None
     if not hmac.compare_digest(key.secret_sha256, _digest(parts[2])):
         return None
-    return Caller(organisation.id, organisation.name, key.prefix, frozenset(key.scopes.split(",")))
+    return Caller(
+        organisation.id, organisation.name, key.prefix, frozenset(key.scopes.split(",")), organisation.uvci_prefix
+    )
+
+
+_REVOKED_AT = select(ApiKey.revoked_at).where(ApiKey.prefix == bindparam("prefix"))
+
+
+def key_is_active(connection: Connection, key_prefix: str) -> bool:
+    """Whether the key exists and is not revoked: one indexed read, made on every request.
+
+    Checked per request, not remembered, so a revocation (from any process)
+    takes effect with the very next request in every worker.  A Core query on
+    a bare connection: the ORM would cost more than the read itself.
+    """
+    row = connection.execute(_REVOKED_AT, {"prefix": key_prefix}).first()
+    return row is not None and row[0] is None
