@@ -28,7 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from vaxcert import DigitalCovidCertificate, qr
 
 from . import db
-from .auth import Caller, authenticate, key_is_active
+from .auth import Caller, KeyStates, authenticate
 from .documents import render_pdf
 from .issuing import IssuedRecord, IssuerService, ServiceError, parse_rows
 from .metrics import Metrics
@@ -181,7 +181,7 @@ class RecentCallers:
 
     Saves the key lookup (a join, the ORM and a digest) per request.  It does
     not decide whether a key still works: every request also reads the key's
-    revocation state (``auth.key_is_active``), so a revoked key is refused at
+    revocation state (``auth.KeyStates``), so a revoked key is refused at
     once by every worker.
     """
 
@@ -230,7 +230,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         issuer = IssuerService(settings, db.session_factory(engine), signers, metrics)
         state.update(
             engine=engine,
-            read_engine=engine.execution_options(vaxcert_read_only=True),
+            key_states=KeyStates(engine.execution_options(vaxcert_read_only=True)),
             metrics=metrics,
             signers=signers,
             service=issuer,
@@ -278,10 +278,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 raise ServiceError(401, "unauthenticated", "send an API key: Authorization: Bearer vx_…")
             caller = recent_callers.get(presented)
             if caller is not None:
-                with state["read_engine"].connect() as connection:
-                    if not key_is_active(connection, caller.key_prefix):
-                        recent_callers.forget(presented)
-                        caller = None
+                if not state["key_states"].active(caller.key_prefix):
+                    recent_callers.forget(presented)
+                    caller = None
             else:
                 with service().read_sessions() as session:
                     caller = authenticate(session, presented)

@@ -15,8 +15,10 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from issuer_service import db
 from issuer_service.admin import main as admin
 from issuer_service.app import create_app
+from issuer_service.auth import KeyStates, revoke_key
 from issuer_service.settings import Settings
 from tests.conftest import HSM_PIN
 from tests.issuer_service.conftest import SERVICE_KEY, _free_port, auth, make_key
@@ -108,3 +110,16 @@ def test_revocation_reaches_every_worker_at_once(
     for base in two_workers:
         answer = httpx.post(f"{base}/v1/certificates", json=vaccination_payload, headers=auth(key), timeout=30)
         assert answer.status_code == 401, (base, answer.text)
+
+
+def test_key_states_follow_the_database(settings: Settings) -> None:
+    key = make_key(settings, "Bach Mai Hospital", {"issue"})
+    engine = db.make_engine(settings.resolved_database_url)
+    states = KeyStates(engine)
+    try:
+        assert states.active(_key_prefix(key)) and not states.active("000000000000")
+        with db.transaction(db.session_factory(engine)) as session:
+            assert revoke_key(session, _key_prefix(key))
+        assert not states.active(_key_prefix(key))
+    finally:
+        engine.dispose()
