@@ -42,9 +42,12 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "missing, unknown or revoked API key"},
     403: {"description": "the key lacks the scope this route needs"},
     404: {"description": "no such certificate or job for this organisation"},
-    409: {"description": "Idempotency-Key reused with a different request"},
+    409: {"description": "Idempotency-Key reused with a different request, or the supplied UVCI (ci) exists"},
     413: {"description": "request body too large"},
-    422: {"description": "invalid payload: the message names each field"},
+    422: {
+        "description": "invalid or implausible payload, or a ci outside the organisation's UVCI namespace: "
+        "the message names each field"
+    },
     503: {"description": "HSM or database unavailable; nothing was stored"},
 }
 

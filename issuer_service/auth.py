@@ -2,7 +2,11 @@
 
 The secret has 256 bits of entropy, so a plain SHA-256 digest (not a slow
 password hash) is enough to make a stolen table useless, and lookups by the
-non-secret prefix keep checking a key O(1).
+non-secret prefix keep checking a key O(1).  Whether a key is revoked is read
+on every request (:class:`KeyStates`), so revoking takes effect at once.
+
+Each organisation owns a UVCI namespace: a random 4-character issuing-entity
+prefix, so its UVCIs start ``URN:UVCI:01:VN:<PREFIX>/``.
 """
 
 from __future__ import annotations
