@@ -185,7 +185,9 @@ class IssuerService:
                         return existing
                 if supplied:  # inside the caller's own namespace: only its own certificates can collide
                     raise ServiceError(
-                        409, "uvci_exists", "ci: a certificate with this UVCI exists; each certificate needs its own"
+                        409,
+                        "uvci_exists",
+                        f"{issued.certificate_type}.0.ci: a certificate with this UVCI exists; each needs its own",
                     ) from None
                 continue
             self.metrics.issued.labels(type=row.certificate_type, organisation=caller.organisation_name).inc()

@@ -61,6 +61,7 @@ def test_ci_inside_the_namespace_is_issued_once_then_409(
     assert created.status_code == 201 and created.json()["uvci"] == own
     again = client.post("/v1/certificates", json=_with_ci(vaccination_payload, own), headers=auth(key))
     assert again.status_code == 409 and again.json()["error"]["code"] == "uvci_exists"
+    assert again.json()["error"]["message"].startswith("v.0.ci: ")
 
 
 def test_another_organisations_uvci_is_422_and_reveals_nothing(
