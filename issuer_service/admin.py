@@ -2,7 +2,8 @@
 
 vaxcert-issuer serve [--host H] [--port P] [--workers N]
 vaxcert-issuer migrate
-vaxcert-issuer org create NAME
+vaxcert-issuer org create NAME           (prints its UVCI namespace)
+vaxcert-issuer org list
 vaxcert-issuer key create --org NAME --scopes issue,read   (prints the key once)
 vaxcert-issuer key revoke PREFIX
 vaxcert-issuer bulk FILE --org NAME      (resumable: re-run the same file after a crash)
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import TextIO
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,9 +31,9 @@ from vaxcert import VaxcertError
 
 from . import audit, db, keyring
 from .auth import SCOPES, Caller, create_key, create_organisation, revoke_key
-from .issuing import IssuerService, ServiceError, parse_rows
+from .issuing import IssuerService, ServiceError, parse_rows, uvci_namespace
 from .metrics import Metrics
-from .models import BulkJob, Organisation
+from .models import ApiKey, BulkJob, Organisation
 from .settings import Settings
 from .signers import StartupRefused, export_certificates, load_signers, preflight, rotate
 
@@ -48,7 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1)
     commands.add_parser("migrate", help="create or upgrade the database schema")
     org = commands.add_parser("org", help="organisations").add_subparsers(dest="org", required=True)
-    org.add_parser("create").add_argument("name")
+    org.add_parser("create", help="a new organisation, with its own UVCI namespace").add_argument("name")
+    org.add_parser("list", help="organisations, their UVCI namespaces and active keys")
     key = commands.add_parser("key", help="API keys").add_subparsers(dest="key", required=True)
     create = key.add_parser("create")
     create.add_argument("--org", required=True)
@@ -125,15 +127,7 @@ def _run(settings: Settings, sessions: db.sessionmaker[db.Session], args: argpar
         out.write("database schema is up to date\n")
         return EXIT_OK
     if args.command == "org":
-        with db.transaction(sessions) as session:
-            try:
-                organisation = create_organisation(session, args.name)
-                audit.append(session, organisation.id, "org_create", args.name)
-            except IntegrityError:
-                print(f"vaxcert-issuer: organisation {args.name!r} exists", file=sys.stderr)
-                return EXIT_FAILED
-        out.write(f"organisation {args.name!r} created (id {organisation.id})\n")
-        return EXIT_OK
+        return _org(settings, sessions, args, out)
     if args.command == "key":
         return _key(sessions, args, out)
     if args.command == "audit":
@@ -184,6 +178,38 @@ def _keys(settings: Settings, sessions: sessionmaker[Session], args: argparse.Na
         out.write(
             f"{r.kid}  {r.role:<4}  {r.status:<7}  {r.types or '-':<5}  {r.provider:<11}  {place:<33}  {published}\n"
         )
+    return EXIT_OK
+
+
+def _org(settings: Settings, sessions: sessionmaker[Session], args: argparse.Namespace, out: TextIO) -> int:
+    if args.org == "list":
+        with sessions() as session:
+            active = (
+                select(ApiKey.organisation_id, func.count().label("keys"))
+                .where(ApiKey.revoked_at.is_(None))
+                .group_by(ApiKey.organisation_id)
+                .subquery()
+            )
+            rows = session.execute(
+                select(Organisation, func.coalesce(active.c["keys"], 0))
+                .outerjoin(active, active.c.organisation_id == Organisation.id)
+                .order_by(Organisation.name)
+            ).all()
+        for organisation, keys in rows:
+            namespace = uvci_namespace(settings, organisation.uvci_prefix)
+            out.write(f"{organisation.id}\t{organisation.name}\t{namespace}\t{keys} active keys\n")
+        if not rows:
+            out.write("no organisations (vaxcert-issuer org create NAME)\n")
+        return EXIT_OK
+    with db.transaction(sessions) as session:
+        try:
+            organisation = create_organisation(session, args.name)
+            audit.append(session, organisation.id, "org_create", args.name, f"uvci_prefix={organisation.uvci_prefix}")
+        except IntegrityError:
+            print(f"vaxcert-issuer: organisation {args.name!r} exists", file=sys.stderr)
+            return EXIT_FAILED
+    namespace = uvci_namespace(settings, organisation.uvci_prefix)
+    out.write(f"organisation {args.name!r} created (id {organisation.id}, UVCI namespace {namespace})\n")
     return EXIT_OK
 
 
@@ -245,7 +271,7 @@ def _key(sessions: db.sessionmaker[db.Session], args: argparse.Namespace, out: T
 
 def _bulk(settings: Settings, sessions: db.sessionmaker[db.Session], args: argparse.Namespace, out: TextIO) -> int:
     organisation = _organisation(sessions, args.org)
-    caller = Caller(organisation.id, organisation.name, "cli", frozenset({"issue"}))
+    caller = Caller(organisation.id, organisation.name, "cli", frozenset({"issue"}), organisation.uvci_prefix)
     digest = hashlib.sha256()
     try:
         with args.file.open("rb") as raw:

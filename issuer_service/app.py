@@ -29,7 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from vaxcert import DigitalCovidCertificate, qr
 
 from . import db, lists
-from .auth import Caller, authenticate
+from .auth import Caller, KeyStates, authenticate
 from .documents import render_pdf
 from .issuing import IssuedRecord, IssuerService, ServiceError, parse_rows
 from .metrics import Metrics
@@ -43,9 +43,12 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "missing, unknown or revoked API key"},
     403: {"description": "the key lacks the scope this route needs"},
     404: {"description": "no such certificate or job for this organisation"},
-    409: {"description": "Idempotency-Key reused with a different request"},
+    409: {"description": "Idempotency-Key reused with a different request, or the supplied UVCI (ci) exists"},
     413: {"description": "request body too large"},
-    422: {"description": "invalid payload: the message names each field"},
+    422: {
+        "description": "invalid or implausible payload, or a ci outside the organisation's UVCI namespace: "
+        "the message names each field"
+    },
     503: {"description": "HSM or database unavailable; nothing was stored"},
 }
 
@@ -180,8 +183,10 @@ async def _too_large(send: Send, limit: int) -> None:
 class RecentCallers:
     """Successful authentications remembered for a few seconds.
 
-    Saves a database read per request; the price is that a revoked key keeps
-    working for at most ``ttl`` seconds in each worker process.
+    Saves the key lookup (a join, the ORM and a digest) per request.  It does
+    not decide whether a key still works: every request also reads the key's
+    revocation state (``auth.KeyStates``), so a revoked key is refused at
+    once by every worker.
     """
 
     def __init__(self, ttl: float = 5.0, size: int = 10_000) -> None:
@@ -200,6 +205,10 @@ class RecentCallers:
         if found is None or found[0] < time.monotonic():
             return None
         return found[1]
+
+    def forget(self, presented: str) -> None:
+        with self._lock:
+            self._entries.pop(self._key(presented), None)
 
     def put(self, presented: str, caller: Caller) -> None:
         with self._lock:
@@ -224,7 +233,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         signers = load_signers(settings, sessions)
         metrics = Metrics()
         issuer = IssuerService(settings, sessions, signers, metrics)
-        state.update(engine=engine, metrics=metrics, signers=signers, service=issuer)
+        state.update(
+            engine=engine,
+            key_states=KeyStates(engine.execution_options(vaxcert_read_only=True)),
+            metrics=metrics,
+            signers=signers,
+            service=issuer,
+        )
         if signers.trust_list_signer is not None:
             hours = settings.trust_list_hours
             reads = db.read_only_factory(engine)
@@ -273,7 +288,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if not presented:
                 raise ServiceError(401, "unauthenticated", "send an API key: Authorization: Bearer vx_…")
             caller = recent_callers.get(presented)
-            if caller is None:
+            if caller is not None:
+                if not state["key_states"].active(caller.key_prefix):
+                    recent_callers.forget(presented)
+                    caller = None
+            else:
                 with service().read_sessions() as session:
                     caller = authenticate(session, presented)
                 if caller is not None:

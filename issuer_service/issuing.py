@@ -24,13 +24,13 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from vaxcert import DigitalCovidCertificate, KeyProviderError, VaxcertError, issue
+from vaxcert import DigitalCovidCertificate, KeyProviderError, VaxcertError, issue, uvci
 from vaxcert.pipeline import describe_validation_error
 
 from . import audit, db
 from .auth import Caller
 from .metrics import Metrics
-from .models import BulkJob, BulkRow, Certificate, IdempotencyRecord
+from .models import BulkJob, BulkRow, Certificate, IdempotencyRecord, Organisation
 from .settings import Settings
 from .signers import SignerSet
 
@@ -87,11 +87,13 @@ class IssuerService:
         bind = sessions.kw.get("bind")
         self.write_gate = db.WriteGate(bind)
         self.read_sessions = db.read_only_factory(bind) if bind is not None else sessions
+        self._prefixes: dict[int, str] = {}
 
     # ------------------------------------------------------------------ single issuance
 
     def _sign(self, caller: Caller, payload: DigitalCovidCertificate | dict[str, Any]) -> Any:
         model = payload if isinstance(payload, DigitalCovidCertificate) else _validate(payload)
+        model = self._in_namespace(caller, model)
         signer = self.signers.for_type(model.certificate_type)
         started = time.perf_counter()
         try:
@@ -111,6 +113,42 @@ class IssuerService:
             self.metrics.signing_seconds.observe(time.perf_counter() - started)
         return issued
 
+    def _in_namespace(self, caller: Caller, model: DigitalCovidCertificate) -> DigitalCovidCertificate:
+        """The model with a fresh UVCI of the caller's namespace, or its own UVCI if that lies inside it.
+
+        A UVCI outside the namespace is refused before the database is asked
+        about it, so no answer tells a caller whether another organisation's
+        UVCI exists.
+        """
+        prefix = self._uvci_prefix(caller)
+        if model.uvci is None:
+            return model.with_uvci(uvci.generate(self.settings.issuer_country, prefix))
+        namespace = uvci_namespace(self.settings, prefix)
+        if not model.uvci.startswith(namespace):
+            self.metrics.errors.labels(stage="issue").inc()
+            raise ServiceError(
+                422,
+                "uvci_outside_namespace",
+                f"{model.certificate_type}.0.ci: a UVCI this organisation supplies must start with {namespace} "
+                "(its namespace); leave ci out to have one generated",
+            )
+        return model
+
+    def _uvci_prefix(self, caller: Caller) -> str:
+        if caller.uvci_prefix:
+            return caller.uvci_prefix
+        # Callers built without a prefix (the admin CLI's bulk command): the organisation row has it.
+        prefix = self._prefixes.get(caller.organisation_id)
+        if prefix is None:
+            with self.read_sessions() as session:
+                prefix = session.scalar(
+                    select(Organisation.uvci_prefix).where(Organisation.id == caller.organisation_id)
+                )
+            if not prefix:
+                raise ServiceError(403, "forbidden", "the organisation of this key no longer exists")
+            self._prefixes[caller.organisation_id] = prefix
+        return prefix
+
     def issue(
         self, caller: Caller, payload: DigitalCovidCertificate | dict[str, Any], idempotency_key: str | None = None
     ) -> IssuedRecord:
@@ -122,6 +160,9 @@ class IssuerService:
             existing = self._replay(caller, idempotency_key, digest)
             if existing is not None:
                 return existing
+        supplied = (
+            payload.uvci if isinstance(payload, DigitalCovidCertificate) else _supplied_uvci(payload)
+        ) is not None
         for _ in range(3):  # a generated UVCI colliding is astronomically rare; retry anyway
             issued = self._sign(caller, payload)
             try:
@@ -142,6 +183,12 @@ class IssuerService:
                     existing = self._replay(caller, idempotency_key, digest)
                     if existing is not None:  # a concurrent retry with the same key won the race
                         return existing
+                if supplied:  # inside the caller's own namespace: only its own certificates can collide
+                    raise ServiceError(
+                        409,
+                        "uvci_exists",
+                        f"{issued.certificate_type}.0.ci: a certificate with this UVCI exists; each needs its own",
+                    ) from None
                 continue
             self.metrics.issued.labels(type=row.certificate_type, organisation=caller.organisation_name).inc()
             return IssuedRecord.of(row)
@@ -387,6 +434,20 @@ def _certificate_values(caller: Caller, issued: Any) -> dict[str, Any]:
         "issued_at": issued.issued_at,
         "expires_at": issued.expires_at,
     }
+
+
+def uvci_namespace(settings: Settings, uvci_prefix: str) -> str:
+    """What every UVCI of the organisation with ``uvci_prefix`` starts with."""
+    namespace: str = uvci.namespace(settings.issuer_country, uvci_prefix)
+    return namespace
+
+
+def _supplied_uvci(payload: dict[str, Any]) -> Any:
+    for group in ("v", "t", "r"):
+        entries = payload.get(group)
+        if isinstance(entries, list) and entries and isinstance(entries[0], dict):
+            return entries[0].get("ci")
+    return None
 
 
 def _validate(payload: dict[str, Any]) -> DigitalCovidCertificate:

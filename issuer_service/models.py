@@ -19,6 +19,8 @@ class Organisation(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Issuing-entity prefix: every UVCI of this organisation starts URN:UVCI:01:<country>:<prefix>/
+    uvci_prefix: Mapped[str] = mapped_column(String(8), unique=True)
 
 
 class ApiKey(Base):

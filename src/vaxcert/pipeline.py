@@ -124,6 +124,9 @@ def _model(
         try:
             certificate = DigitalCovidCertificate.model_validate(certificate)
         except ValidationError as exc:
+            kinds = {item["type"] for item in exc.errors()}
+            if all(kind.startswith("issue.") for kind in kinds):  # the model's issuing checks (see dcc.py)
+                raise IssuanceError(exc.errors()[0]["type"], describe_validation_error(exc)) from None
             raise SchemaError("schema.invalid", f"invalid certificate: {describe_validation_error(exc)}") from None
     if certificate.uvci:
         return certificate, False

@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
 
+import vaxcert.uvci
 from issuer_service import db
 from issuer_service.audit import seal_all, verify_chain
 from issuer_service.settings import Settings
@@ -256,11 +257,16 @@ def _state(client: TestClient) -> dict[str, Any]:
 
 
 def test_uvcis_with_slashes_are_addressable(client: TestClient, settings: Settings, vaccination_payload: Any) -> None:
-    """Check characters can be '/' or ':'; NL-style UVCIs contain '/' too."""
+    """Namespaced UVCIs contain '/', and check characters can be '/' too."""
     key = make_key(settings, "Bach Mai Hospital", {"issue", "read", "revoke"})
-    vaccination_payload["v"][0]["ci"] = "URN:UVCI:01:NL:187/37512422923#Z"
+    generated = client.post("/v1/certificates", json=vaccination_payload, headers=auth(key)).json()["uvci"]
+    namespace = generated[: generated.index("/") + 1]
+    body = next(
+        body for number in range(10_000) if vaxcert.uvci.check_character(body := f"{namespace}187/{number}") == "/"
+    )
+    vaccination_payload["v"][0]["ci"] = f"{body}#/"
     uvci = client.post("/v1/certificates", json=vaccination_payload, headers=auth(key)).json()["uvci"]
-    assert uvci == "URN:UVCI:01:NL:187/37512422923#Z"
+    assert uvci == f"{body}#/"
     base = f"/v1/certificates/{quote(uvci, safe='')}"
     assert client.get(base, headers=auth(key)).json()["uvci"] == uvci
     for suffix in ("/qr.png", "/qr.svg", "/pdf"):

@@ -73,3 +73,20 @@ def test_version_is_the_installed_distribution_version(capsys: pytest.CaptureFix
         main(["--version"])
     assert stopped.value.code == 0
     assert capsys.readouterr().out.split() == ["vaxcert", importlib.metadata.version("vaxcert")]
+
+
+def test_issue_refuses_implausible_payloads_naming_the_field(
+    pki_dir: Path, tmp_path: Path, vaccination_payload: dict[str, Any], capsys: Any
+) -> None:
+    key, cert = str(pki_dir / "dsc-all-key.pem"), str(pki_dir / "dsc-all.pem")
+    future = {**vaccination_payload, "v": [{**vaccination_payload["v"][0], "dt": "2099-01-01"}]}
+    emoji = {**vaccination_payload, "nam": {"fn": "Nguyễn", "gn": "Thị Phương 😷"}}
+    path = {**vaccination_payload, "v": [{**vaccination_payload["v"][0], "ci": "../x/../../etc/passwd"}]}
+    lines = "\n".join(json.dumps(p) for p in (future, emoji, path, vaccination_payload)) + "\n"
+    status, out = run("issue", "--batch", "-", "--key", key, "--cert", cert, stdin=lines)
+    errors = capsys.readouterr().err.splitlines()
+    results = out.split("\n")[:4]
+    assert status == 1 and results[:3] == ["", "", ""] and results[3].startswith("HC1:")
+    assert errors[0].startswith("vaxcert: line 1: issue.implausible: v.0.dt: ")
+    assert errors[1].startswith("vaxcert: line 2: issue.bad_name_character: nam.gn: ")
+    assert errors[2].startswith("vaxcert: line 3: issue.bad_uvci: v.0.ci: ")
