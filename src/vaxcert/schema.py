@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from itertools import islice
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -24,6 +25,10 @@ from .errors import SchemaError
 from .valuesets import ValueSetFinding, ValueSets
 
 ENTRY_GROUPS = ("v", "t", "r")
+# Only the first few problems are shown, so only a few are collected: a hostile code
+# can hold thousands of broken entries, and describing each costs time and memory.
+MAX_ERRORS = 4
+_MAX_ERROR_TEXT = 160
 _SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
 
 
@@ -103,11 +108,11 @@ def validate(dcc: Mapping[str, Any], value_sets: ValueSets | None = None) -> Sch
     version = schema_version_for(dcc.get("ver"))
     validator = _validator(version)
     try:
-        errors = [] if validator.is_valid(dcc) else [_describe(error) for error in validator.iter_errors(dcc)]
+        errors = [] if validator.is_valid(dcc) else [_describe(e) for e in islice(validator.iter_errors(dcc), MAX_ERRORS)]
     except (ValueError, TypeError, OverflowError) as exc:
         raise SchemaError("schema.not_json", f"the certificate holds values JSON cannot express ({exc})") from None
     if errors:
-        shown = "; ".join(errors[:3]) + (f" (+{len(errors) - 3} more)" if len(errors) > 3 else "")
+        shown = "; ".join(errors[:3]) + (" (and more)" if len(errors) > 3 else "")
         raise SchemaError("schema.invalid", f"does not match DCC schema {version}: {shown}")
     kind = certificate_type(dcc)
     if kind is None:
@@ -122,4 +127,6 @@ def validate(dcc: Mapping[str, Any], value_sets: ValueSets | None = None) -> Sch
 
 def _describe(error: Any) -> str:
     path = "/".join(str(part) for part in getattr(error, "instance_path", ())) or "(root)"
-    return f"{path}: {error.message}"
+    text = f"{path}: {error.message}"
+    # jsonschema-rs quotes the offending value, which may be a large hostile structure.
+    return text if len(text) <= _MAX_ERROR_TEXT else text[: _MAX_ERROR_TEXT - 1] + "…"
