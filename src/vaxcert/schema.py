@@ -108,11 +108,11 @@ def validate(dcc: Mapping[str, Any], value_sets: ValueSets | None = None) -> Sch
     version = schema_version_for(dcc.get("ver"))
     validator = _validator(version)
     try:
-        errors = [] if validator.is_valid(dcc) else [_describe(e) for e in islice(validator.iter_errors(dcc), MAX_ERRORS)]
+        errors, more = ([], False) if validator.is_valid(dcc) else _first_errors(validator, dcc)
     except (ValueError, TypeError, OverflowError) as exc:
         raise SchemaError("schema.not_json", f"the certificate holds values JSON cannot express ({exc})") from None
     if errors:
-        shown = "; ".join(errors[:3]) + (" (and more)" if len(errors) > 3 else "")
+        shown = "; ".join(errors[:3]) + (" (and more)" if more or len(errors) > 3 else "")
         raise SchemaError("schema.invalid", f"does not match DCC schema {version}: {shown}")
     kind = certificate_type(dcc)
     if kind is None:
@@ -123,6 +123,35 @@ def validate(dcc: Mapping[str, Any], value_sets: ValueSets | None = None) -> Sch
         )
     findings = (value_sets or ValueSets.bundled()).check(dcc)
     return SchemaResult(version, kind, findings)
+
+
+def _first_errors(validator: Any, dcc: Mapping[str, Any]) -> tuple[list[str], bool]:
+    # jsonschema-rs collects every error before iter_errors yields one (quadratic in a
+    # hostile array's length), so only a small certificate gets more than the first.
+    if _holds_at_most(dcc, _MAX_ITEMS_FOR_ALL_ERRORS):
+        return [_describe(error) for error in islice(validator.iter_errors(dcc), MAX_ERRORS)], False
+    try:
+        validator.validate(dcc)
+    except jsonschema_rs.ValidationError as error:
+        return [_describe(error)], True
+    return ["(no detail)"], False
+
+
+_MAX_ITEMS_FOR_ALL_ERRORS = 256
+
+
+def _holds_at_most(value: Any, limit: int) -> bool:
+    """Whether value holds at most ``limit`` container items (stops counting past the limit)."""
+    pending = [value]
+    seen = 0
+    while pending:
+        item = pending.pop()
+        children = item.values() if isinstance(item, Mapping) else item
+        seen += len(children)
+        if seen > limit:
+            return False
+        pending.extend(child for child in children if isinstance(child, (Mapping, list, tuple)))
+    return True
 
 
 def _describe(error: Any) -> str:
