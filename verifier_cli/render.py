@@ -85,7 +85,8 @@ def _policy_lines(report: VerificationReport) -> list[str]:
 def _holder_lines(dcc: Mapping[str, Any]) -> list[str]:
     if not isinstance(dcc, Mapping):
         return []
-    name = dcc.get("nam") if isinstance(dcc.get("nam"), Mapping) else {}
+    raw_name = dcc.get("nam")
+    name: Mapping[str, Any] = raw_name if isinstance(raw_name, Mapping) else {}
     native = " ".join(_text(name.get(k)) for k in ("fn", "gn") if name.get(k))
     standard = "<<".join(_text(name.get(k)) for k in ("fnt", "gnt") if name.get(k))
     lines = [f"  Name:             {native or standard}" + (f" ({standard})" if native and standard else "")]
@@ -96,7 +97,8 @@ def _holder_lines(dcc: Mapping[str, Any]) -> list[str]:
             continue
         entry = entries[0]
         if group == "v":
-            lines.append(f"  Vaccination:      dose {_text(entry.get('dn'))} of {_text(entry.get('sd'))} on {_text(entry.get('dt'))}")
+            dose, doses, day = (_text(entry.get(key)) for key in ("dn", "sd", "dt"))
+            lines.append(f"  Vaccination:      dose {dose} of {doses} on {day}")
             product = _display(VACCINE_PRODUCT, entry.get("mp"))
             lines.append(f"  Vaccine:          {product}, {_display(VACCINE_MANUFACTURER, entry.get('ma'))}")
         elif group == "t":

@@ -144,7 +144,7 @@ class _JsonBudget:
         if self.left < 0:
             return TRUNCATED
         kind = type(value)
-        if kind is str or value is None or kind is bool or kind is float and math.isfinite(value):
+        if kind is str or value is None or kind is bool or (kind is float and math.isfinite(value)):
             return value
         if kind is int or isinstance(value, int):
             return int(value) if value.bit_length() <= _JSON_MAX_INT_BITS else hex(value)

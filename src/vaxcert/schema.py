@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import json
 import re
-from itertools import islice
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from itertools import islice
 from typing import Any
 
 import jsonschema_rs

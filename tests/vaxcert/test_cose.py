@@ -104,7 +104,11 @@ def test_envelope_tags_in_any_length_encoding(signer: PemSigner) -> None:
     body = signed[1:]  # drop the one-byte tag 18
     for head in (b"\xd8\x12", b"\xd9\x00\x12", b"\xda\x00\x00\x00\x12", b"\xd8\x3d\xd2", b"\xd9\x00\x3d\xd2"):
         cose.verify(cose.decode(head + body), signer.certificate.public_key)
-    broken = {b"\xdc" + body: "cose.bad_cbor", b"\xd9\x00": "cose.bad_cbor", b"\xd8\x3d\xd8\x3d" + body: "cose.wrong_tag"}
+    broken = {
+        b"\xdc" + body: "cose.bad_cbor",
+        b"\xd9\x00": "cose.bad_cbor",
+        b"\xd8\x3d\xd8\x3d" + body: "cose.wrong_tag",
+    }
     for data, code in broken.items():
         with pytest.raises(CoseError) as info:
             cose.decode(data)

@@ -184,6 +184,7 @@ def test_a_high_s_copy_verifies_and_has_the_same_revocation_hashes(
     kid, hashes = revocation.hashes_for_code(text)
     assert revocation.hashes_for_code(copy) == (kid, hashes)
     for hash_type in HashType:
-        listed = revocation.verify(revocation.sign(_list([(kid or b"", hash_type, hashes[hash_type])]), anchor), [anchor.certificate])
+        signed = revocation.sign(_list([(kid or b"", hash_type, hashes[hash_type])]), anchor)
+        listed = revocation.verify(signed, [anchor.certificate])
         report = verify(copy, trust, at=NOW, policy=Policy(revocations=listed))
         assert report.outcome("revocation").code == "revocation.revoked", hash_type

@@ -19,7 +19,8 @@ def test_hostile_fields_render_as_short_printable_lines() -> None:
         "v": [{"dn": loop, "sd": [0] * 1_000_000, "dt": "2021-06-01", "ci": "\x07" * 3, "mp": {"a": loop}}],
     }
     outcomes = tuple(
-        StageOutcome.failed(name, CwtError("cwt.bad_iss", "bad \x1b]0;title\x07")) if name == "cwt"
+        StageOutcome.failed(name, CwtError("cwt.bad_iss", "bad \x1b]0;title\x07"))
+        if name == "cwt"
         else StageOutcome.not_run(name)
         for name in CHECKS
     )
