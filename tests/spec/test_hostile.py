@@ -18,7 +18,7 @@ from vaxcert import TrustStore, verify
 from verifier_cli.render import render_human
 
 CASES: list[dict[str, Any]] = load_vector_file("hostile.json")["hostile"]
-# Generous for a noisy shared CI machine; the real figures are well under 20 ms and 5 MB.
+# Generous for a noisy shared CI machine; measured: at most 10-20 ms and 4.4 MB (v-60000-maps), the rest < 1 ms.
 MAX_SECONDS = 2.0
 MAX_PEAK_BYTES = 50 * 1024 * 1024
 
