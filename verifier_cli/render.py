@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
@@ -14,6 +15,22 @@ _RED = "\033[1;31m"
 _RESET = "\033[0m"
 _TYPE_NAMES = {"v": "Vaccination", "t": "Test", "r": "Recovery"}
 _TEST_RESULTS = {"260415000": "not detected (negative)", "260373001": "detected (positive)"}
+_MAX_FIELD = 80  # a line per field: no certificate field is longer, a hostile one may be
+
+
+def _text(value: object, limit: int = _MAX_FIELD) -> str:
+    """One field as a short line, whatever the (unverified) certificate put there."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, (int, float)):  # bool included
+        text = str(value) if not isinstance(value, int) or value.bit_length() <= 64 else "(a very large number)"
+    else:
+        return f"({type(value).__name__})"  # a list or map where text belongs: never str() a hostile structure
+    # Control characters could drive the checkpoint's terminal (escape sequences).
+    text = "".join(ch if ch.isprintable() else "?" for ch in text[: limit + 1])
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def render_human(report: VerificationReport, colour: bool = False) -> str:
@@ -27,14 +44,14 @@ def render_human(report: VerificationReport, colour: bool = False) -> str:
     else:
         lines.append(paint(f"INVALID {kind} certificate", _RED))
         for outcome in report.failures:
-            lines.append(f"  reason ({outcome.name}): {outcome.message}  [{outcome.code}]")
+            lines.append(f"  reason ({outcome.name}): {_text(outcome.message, 400)}  [{outcome.code}]")
     claims = report.unverified_claims
     if claims is not None:
         if not report.valid:
             lines.append("  The details below are NOT trustworthy:")
         lines.extend(_holder_lines(claims.dcc))
         if claims.issuer:
-            lines.append(f"  Issuing country:  {claims.issuer}")
+            lines.append(f"  Issuing country:  {_text(claims.issuer)}")
         if claims.expires_at is not None:
             lines.append(f"  QR valid until:   {_date(claims.expires_at)}")
     if report.signer is not None:
@@ -65,43 +82,47 @@ def _policy_lines(report: VerificationReport) -> list[str]:
     return lines
 
 
-def _holder_lines(dcc: dict[str, Any]) -> list[str]:
-    name = dcc.get("nam") if isinstance(dcc.get("nam"), dict) else {}
-    native = " ".join(str(name.get(k)) for k in ("fn", "gn") if name.get(k))
-    standard = "<<".join(str(name.get(k)) for k in ("fnt", "gnt") if name.get(k))
+def _holder_lines(dcc: Mapping[str, Any]) -> list[str]:
+    if not isinstance(dcc, Mapping):
+        return []
+    raw_name = dcc.get("nam")
+    name: Mapping[str, Any] = raw_name if isinstance(raw_name, Mapping) else {}
+    native = " ".join(_text(name.get(k)) for k in ("fn", "gn") if name.get(k))
+    standard = "<<".join(_text(name.get(k)) for k in ("fnt", "gnt") if name.get(k))
     lines = [f"  Name:             {native or standard}" + (f" ({standard})" if native and standard else "")]
-    lines.append(f"  Date of birth:    {dcc.get('dob') or 'unknown'}")
+    lines.append(f"  Date of birth:    {_text(dcc.get('dob')) or 'unknown'}")
     for group in ("v", "t", "r"):
         entries = dcc.get(group)
-        if not isinstance(entries, list) or not entries or not isinstance(entries[0], dict):
+        if not isinstance(entries, list) or not entries or not isinstance(entries[0], Mapping):
             continue
         entry = entries[0]
         if group == "v":
-            lines.append(f"  Vaccination:      dose {entry.get('dn')} of {entry.get('sd')} on {entry.get('dt')}")
+            dose, doses, day = (_text(entry.get(key)) for key in ("dn", "sd", "dt"))
+            lines.append(f"  Vaccination:      dose {dose} of {doses} on {day}")
             product = _display(VACCINE_PRODUCT, entry.get("mp"))
             lines.append(f"  Vaccine:          {product}, {_display(VACCINE_MANUFACTURER, entry.get('ma'))}")
         elif group == "t":
-            result = _TEST_RESULTS.get(str(entry.get("tr")), str(entry.get("tr")))
-            lines.append(f"  Test:             {_display(TEST_TYPE, entry.get('tt'))} sampled {entry.get('sc')}")
+            result = _TEST_RESULTS.get(_text(entry.get("tr")), _text(entry.get("tr")))
+            lines.append(f"  Test:             {_display(TEST_TYPE, entry.get('tt'))} sampled {_text(entry.get('sc'))}")
             lines.append(f"  Result:           {result}")
         else:
-            lines.append(f"  Recovery:         first positive {entry.get('fr')}")
-            lines.append(f"  Recovery valid:   {entry.get('df')} to {entry.get('du')}")
-        lines.append(f"  Certificate id:   {entry.get('ci')}")
+            lines.append(f"  Recovery:         first positive {_text(entry.get('fr'))}")
+            lines.append(f"  Recovery valid:   {_text(entry.get('df'))} to {_text(entry.get('du'))}")
+        lines.append(f"  Certificate id:   {_text(entry.get('ci'))}")
     return lines
 
 
 def _display(value_set_id: str, code: object) -> str:
     value_set = ValueSets.bundled().get(value_set_id)
     entry = value_set.entries.get(code) if value_set is not None and isinstance(code, str) else None
-    return f"{entry.display} ({code})" if entry else str(code)
+    return f"{entry.display} ({_text(code)})" if entry else _text(code)
 
 
 def _date(timestamp: int) -> str:
     try:
         return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M UTC")
-    except (OverflowError, OSError, ValueError):
-        return str(timestamp)
+    except (OverflowError, OSError, ValueError, TypeError):
+        return _text(timestamp)
 
 
 def print_list(checked: VerifiedTrustList, at: datetime, out: TextIO) -> None:

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-from ._cbor import MAP_TYPES, CborFormatError, dumps, loads_strict
+from ._cbor import HCERT_MESSAGE, MAP_TYPES, CborFormatError, CborLimits, dumps, loads_strict, read_tag
 from .errors import CoseError, SignatureError
 
 COSE_SIGN1_TAG = 18
@@ -89,18 +89,21 @@ def sign(payload: bytes, signer: RawSigner, kid: bytes) -> bytes:
     return cbor2.dumps(cbor2.CBORTag(COSE_SIGN1_TAG, [protected_bytes, {}, payload, signature]))
 
 
-def decode(data: bytes) -> CoseSign1:
-    """Parse a COSE_Sign1 (tag 18 optional, an outer CWT tag 61 stripped)."""
+def decode(data: bytes, limits: CborLimits = HCERT_MESSAGE) -> CoseSign1:
+    """Parse a COSE_Sign1 (tag 18 optional, an outer CWT tag 61 stripped).
+
+    The envelope tags are read here, so the CBOR decode itself accepts no tag at all;
+    ``limits`` bounds the message's structure (its payload stays bytes).
+    """
     try:
-        item = loads_strict(data)
+        tag, start = read_tag(data)
+        if tag == CWT_TAG:
+            tag, start = read_tag(data, start)
+        if tag is not None and tag != COSE_SIGN1_TAG:
+            raise CoseError("cose.wrong_tag", f"CBOR tag {tag} is not COSE_Sign1 (18)")
+        item = loads_strict(data[start:] if start else data, limits)
     except CborFormatError as exc:
-        raise CoseError("cose.bad_cbor", f"the message is not valid CBOR ({exc})") from None
-    if isinstance(item, cbor2.CBORTag) and item.tag == CWT_TAG:
-        item = item.value
-    if isinstance(item, cbor2.CBORTag):
-        if item.tag != COSE_SIGN1_TAG:
-            raise CoseError("cose.wrong_tag", f"CBOR tag {item.tag} is not COSE_Sign1 (18)")
-        item = item.value
+        raise CoseError(f"cose.{exc.reason}", f"the message is not valid HCERT CBOR ({exc})") from None
     if not isinstance(item, (list, tuple)) or len(item) != 4:
         raise CoseError("cose.not_sign1", "a COSE_Sign1 message is an array of four items")
     protected_bytes, unprotected, payload, signature = item
@@ -108,7 +111,7 @@ def decode(data: bytes) -> CoseSign1:
         raise CoseError("cose.bad_protected", "the protected header is not a byte string")
     if protected_bytes:
         try:
-            protected = loads_strict(protected_bytes)
+            protected = loads_strict(protected_bytes, limits)
         except CborFormatError as exc:
             raise CoseError("cose.bad_protected", f"the protected header is not CBOR ({exc})") from None
     else:

@@ -9,7 +9,7 @@ from typing import Any
 
 import cbor2
 
-from ._cbor import MAP_TYPES, CborFormatError, loads_strict
+from ._cbor import HCERT_PAYLOAD, MAP_TYPES, CborFormatError, loads_strict
 from .errors import CwtError
 
 CLAIM_ISS = 1
@@ -30,12 +30,10 @@ class CwtClaims:
 
     def to_json(self) -> dict[str, Any]:
         """The claims as the verifier's JSON report prints them."""
-        return {
-            "iss": self.issuer,
-            "iat": self.issued_at,
-            "exp": self.expires_at,
-            "hcert": json_compatible(self.dcc),
-        }
+        printable: dict[str, Any] = json_compatible(
+            {"iss": self.issuer, "iat": self.issued_at, "exp": self.expires_at, "hcert": self.dcc}
+        )
+        return printable
 
 
 def encode(claims: CwtClaims) -> bytes:
@@ -58,9 +56,10 @@ def encode(claims: CwtClaims) -> bytes:
 def decode(payload: bytes) -> CwtClaims:
     """Parse a CWT claim set, raising :class:`CwtError` when it is malformed."""
     try:
-        claims = loads_strict(payload)
+        claims = loads_strict(payload, HCERT_PAYLOAD)
     except CborFormatError as exc:
-        raise CwtError("cwt.bad_cbor", f"the COSE payload is not valid CBOR ({exc})") from None
+        # bad_cbor, or forbidden_tag / too_deep / too_large for what the HCERT profile refuses
+        raise CwtError(f"cwt.{exc.reason}", f"the COSE payload is not valid HCERT CBOR ({exc})") from None
     if not isinstance(claims, MAP_TYPES):
         raise CwtError("cwt.not_a_map", "the CWT claim set is not a map")
     issuer = claims.get(CLAIM_ISS)
@@ -111,16 +110,90 @@ def plain(value: Any) -> Any:
     return value
 
 
+# Bounds for printing: far beyond any certificate, small enough that a hostile or
+# hand-built structure cannot make a report slow, huge or recursive.
+JSON_MAX_DEPTH = 32
+JSON_MAX_VALUES = 10_000
+_JSON_MAX_INT_BITS = 1024  # past ~4,300 digits Python refuses to turn an int into text
+_JSON_MAX_TEXT = 200  # for the text of values JSON has no type for
+
+CYCLE = "<cycle>"
+TOO_DEEP = "<too deep>"
+TRUNCATED = "<truncated>"
+
+
 def json_compatible(value: Any) -> Any:
-    """Make any decoded CBOR value printable as JSON (bytes become hex)."""
-    if isinstance(value, Mapping):
-        return {str(k): json_compatible(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_compatible(v) for v in value]
-    if isinstance(value, bytes):
-        return value.hex()
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    return str(value)
+    """Make any decoded CBOR value printable as JSON (bytes become hex).
+
+    Safe for any structure it is handed: a container that contains itself
+    becomes ``"<cycle>"``, nesting beyond :data:`JSON_MAX_DEPTH` ``"<too deep>"``
+    and values past the first :data:`JSON_MAX_VALUES` ``"<truncated>"``.
+    """
+    return _JsonBudget().convert(value, 0)
+
+
+class _JsonBudget:
+    __slots__ = ("left", "path")
+
+    def __init__(self) -> None:
+        self.left = JSON_MAX_VALUES
+        self.path: set[int] = set()  # ids of the containers being converted (a cycle revisits one)
+
+    def convert(self, value: Any, depth: int) -> Any:
+        self.left -= 1
+        if self.left < 0:
+            return TRUNCATED
+        kind = type(value)
+        if kind is str or value is None or kind is bool or (kind is float and math.isfinite(value)):
+            return value
+        if kind is int or isinstance(value, int):
+            return int(value) if value.bit_length() <= _JSON_MAX_INT_BITS else hex(value)
+        if isinstance(value, bytes):
+            return value.hex()
+        if isinstance(value, float):
+            return str(value)
+        if isinstance(value, (Mapping, list, tuple, set, frozenset, cbor2.CBORTag)):
+            if depth >= JSON_MAX_DEPTH:
+                return TOO_DEEP
+            marker = id(value)
+            if marker in self.path:
+                return CYCLE
+            self.path.add(marker)
+            try:
+                return self._container(value, depth + 1)
+            finally:
+                self.path.discard(marker)
+        return _short_text(value)
+
+    def _container(self, value: Any, depth: int) -> Any:
+        if isinstance(value, cbor2.CBORTag):
+            return {"tag": self.convert(value.tag, depth), "value": self.convert(value.value, depth)}
+        if isinstance(value, Mapping):
+            out: dict[str, Any] = {}
+            for key, item in value.items():
+                if self.left <= 0:
+                    out[TRUNCATED] = TRUNCATED
+                    break
+                out[self._key(key, depth)] = self.convert(item, depth)
+            return out
+        items: list[Any] = []
+        for item in value:
+            if self.left <= 0:
+                items.append(TRUNCATED)
+                break
+            items.append(self.convert(item, depth))
+        return items
+
+    def _key(self, key: Any, depth: int) -> str:
+        if type(key) is str:
+            return key
+        converted = self.convert(key, depth)
+        return converted if type(converted) is str else _short_text(converted)
+
+
+def _short_text(value: Any) -> str:
+    try:
+        text = str(value)
+    except Exception:  # a hostile object's __str__ may raise anything (RecursionError, ValueError, ...)
+        return f"<{type(value).__name__}>"
+    return text if len(text) <= _JSON_MAX_TEXT else text[: _JSON_MAX_TEXT - 1] + "…"

@@ -184,7 +184,7 @@ class VerificationReport:
             "stage": self.stage,
             "checks": self.checks,
             "errors": {outcome.name: {"code": outcome.code, "message": outcome.message} for outcome in self.failures},
-            "payload": self.unverified_claims.to_json() if self.unverified_claims else None,
+            "payload": None,  # converted on its own below, with its own size budget
             "kid": base64.b64encode(self.kid).decode("ascii") if self.kid else None,
             "signer": self.signer.subject if self.signer else None,
             "schema_version": self.schema_version,
@@ -205,4 +205,7 @@ class VerificationReport:
         }
         if self.qr_text is not None:
             document["qr_text"] = self.qr_text
-        return json_compatible(document)  # type: ignore[no-any-return]
+        printable: dict[str, Any] = json_compatible(document)
+        if self.unverified_claims is not None:
+            printable["payload"] = self.unverified_claims.to_json()
+        return printable

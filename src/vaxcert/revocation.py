@@ -29,7 +29,7 @@ from typing import Any
 import cbor2
 
 from . import signed
-from ._cbor import MAP_TYPES, CborFormatError, loads_strict
+from ._cbor import MAP_TYPES, SIGNED_LIST, CborFormatError, loads_strict
 from .cose import CoseAlgorithm, CoseSign1
 from .cwt import CwtClaims
 from .keys import Signer
@@ -222,7 +222,7 @@ def verify(
 ) -> RevocationList:
     payload, _ = signed.verify(data, CONTENT_TYPE, anchors, "revocationlist")
     try:
-        document = loads_strict(payload)
+        document = loads_strict(payload, SIGNED_LIST)
         if not isinstance(document, MAP_TYPES) or document.get("format") != FORMAT_VERSION:
             raise TypeError("not a format-1 revocation list")
         batches = []

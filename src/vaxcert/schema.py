@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from itertools import islice
 from typing import Any
 
 import jsonschema_rs
@@ -24,6 +25,10 @@ from .errors import SchemaError
 from .valuesets import ValueSetFinding, ValueSets
 
 ENTRY_GROUPS = ("v", "t", "r")
+# Only the first few problems are shown, so only a few are collected: a hostile code
+# can hold thousands of broken entries, and describing each costs time and memory.
+MAX_ERRORS = 4
+_MAX_ERROR_TEXT = 160
 _SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
 
 
@@ -103,11 +108,11 @@ def validate(dcc: Mapping[str, Any], value_sets: ValueSets | None = None) -> Sch
     version = schema_version_for(dcc.get("ver"))
     validator = _validator(version)
     try:
-        errors = [] if validator.is_valid(dcc) else [_describe(error) for error in validator.iter_errors(dcc)]
+        errors, more = ([], False) if validator.is_valid(dcc) else _first_errors(validator, dcc)
     except (ValueError, TypeError, OverflowError) as exc:
         raise SchemaError("schema.not_json", f"the certificate holds values JSON cannot express ({exc})") from None
     if errors:
-        shown = "; ".join(errors[:3]) + (f" (+{len(errors) - 3} more)" if len(errors) > 3 else "")
+        shown = "; ".join(errors[:3]) + (" (and more)" if more or len(errors) > 3 else "")
         raise SchemaError("schema.invalid", f"does not match DCC schema {version}: {shown}")
     kind = certificate_type(dcc)
     if kind is None:
@@ -120,6 +125,37 @@ def validate(dcc: Mapping[str, Any], value_sets: ValueSets | None = None) -> Sch
     return SchemaResult(version, kind, findings)
 
 
+def _first_errors(validator: Any, dcc: Mapping[str, Any]) -> tuple[list[str], bool]:
+    # jsonschema-rs collects every error before iter_errors yields one (quadratic in a
+    # hostile array's length), so only a small certificate gets more than the first.
+    if _holds_at_most(dcc, _MAX_ITEMS_FOR_ALL_ERRORS):
+        return [_describe(error) for error in islice(validator.iter_errors(dcc), MAX_ERRORS)], False
+    try:
+        validator.validate(dcc)
+    except jsonschema_rs.ValidationError as error:
+        return [_describe(error)], True
+    return ["(no detail)"], False
+
+
+_MAX_ITEMS_FOR_ALL_ERRORS = 256
+
+
+def _holds_at_most(value: Any, limit: int) -> bool:
+    """Whether value holds at most ``limit`` container items (stops counting past the limit)."""
+    pending = [value]
+    seen = 0
+    while pending:
+        item = pending.pop()
+        children = item.values() if isinstance(item, Mapping) else item
+        seen += len(children)
+        if seen > limit:
+            return False
+        pending.extend(child for child in children if isinstance(child, (Mapping, list, tuple)))
+    return True
+
+
 def _describe(error: Any) -> str:
     path = "/".join(str(part) for part in getattr(error, "instance_path", ())) or "(root)"
-    return f"{path}: {error.message}"
+    text = f"{path}: {error.message}"
+    # jsonschema-rs quotes the offending value, which may be a large hostile structure.
+    return text if len(text) <= _MAX_ERROR_TEXT else text[: _MAX_ERROR_TEXT - 1] + "…"

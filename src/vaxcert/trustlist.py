@@ -23,7 +23,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 
 from . import signed
-from ._cbor import MAP_TYPES, CborFormatError, loads_strict
+from ._cbor import MAP_TYPES, SIGNED_LIST, CborFormatError, loads_strict
 from .errors import TrustError, VaxcertError
 from .keys import Signer
 from .trust import ALL_TYPES, DocumentSignerCertificate, TrustSource, TrustStore, kid_for
@@ -229,7 +229,7 @@ def _encode_entry(entry: TrustListEntry) -> dict[str, Any]:
 
 def _decode_content(payload: bytes) -> tuple[TrustListContent, list[RejectedEntry]]:
     try:
-        document = loads_strict(payload)
+        document = loads_strict(payload, SIGNED_LIST)
     except CborFormatError as exc:
         raise TrustListError("trustlist.bad_format", f"the list content is not CBOR ({exc})") from None
     if not isinstance(document, MAP_TYPES):

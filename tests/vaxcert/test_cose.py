@@ -79,3 +79,37 @@ def test_malformed_messages(case: dict[str, str]) -> None:
 def test_random_bytes_never_escape_as_other_exceptions(data: bytes) -> None:
     with contextlib.suppress(CoseError):
         cose.decode(data)
+
+
+@pytest.mark.parametrize(
+    ("unprotected", "code"),
+    [
+        (cbor2.dumps({99: cbor2.CBORTag(28, [1])}), "cose.forbidden_tag"),
+        (cbor2.dumps({99: cbor2.CBORTag(18, [])}), "cose.forbidden_tag"),
+        (cbor2.dumps({99: cbor2.CBORTag(2**40, 1)}), "cose.forbidden_tag"),
+        (cbor2.dumps({99: list(range(65))}), "cose.too_large"),
+        (b"\xa1\x18\x63" + b"\x81" * 40 + b"\x00", "cose.too_deep"),
+    ],
+    ids=["sharing", "inner-sign1-tag", "unknown", "wide", "deep"],
+)
+def test_unprotected_header_is_bounded_and_untagged(unprotected: bytes, code: str) -> None:
+    message = b"\xd2\x84" + cbor2.dumps(cbor2.dumps({1: -7})) + unprotected + cbor2.dumps(b"p") + cbor2.dumps(b"s")
+    with pytest.raises(CoseError) as info:
+        cose.decode(message)
+    assert info.value.code == code
+
+
+def test_envelope_tags_in_any_length_encoding(signer: PemSigner) -> None:
+    signed = cose.sign(b"x", signer, signer.certificate.kid)
+    body = signed[1:]  # drop the one-byte tag 18
+    for head in (b"\xd8\x12", b"\xd9\x00\x12", b"\xda\x00\x00\x00\x12", b"\xd8\x3d\xd2", b"\xd9\x00\x3d\xd2"):
+        cose.verify(cose.decode(head + body), signer.certificate.public_key)
+    broken = {
+        b"\xdc" + body: "cose.bad_cbor",
+        b"\xd9\x00": "cose.bad_cbor",
+        b"\xd8\x3d\xd8\x3d" + body: "cose.wrong_tag",
+    }
+    for data, code in broken.items():
+        with pytest.raises(CoseError) as info:
+            cose.decode(data)
+        assert info.value.code == code

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import unicodedata
@@ -15,6 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import vaxcert
+import vaxcert.revocation
+import vaxcert.signed
+import vaxcert.trustlist
 from tests.conftest import QUIET_HEALTH_CHECKS, VECTORS, load_vector_file
 from tests.mutations import paths, replace_at
 from vaxcert import (
@@ -23,6 +27,7 @@ from vaxcert import (
     SchemaError,
     SignatureError,
     TrustStore,
+    VaxcertError,
     VerificationReport,
     decode_unverified,
     issue,
@@ -425,6 +430,78 @@ def test_fuzz_signed_real_payload_with_one_field_replaced(
         return
     text = "HC1:" + b45.encode(zlib.compress(vaxcert.cose.sign(payload, signer, signer.certificate.kid)))
     report = verify(text, trust, at=NOW, policy=vaxcert.Policy(rules=_VN_RULES, arrival_country="VN"))
+    _assert_report_shape(report)
+    json.dumps(report.to_json())
+    render_human(report)
+
+
+# Tags cbor2 decodes by itself (value sharing 28/29, string references 25/256, ...), the COSE/CWT
+# envelope tags, and any other number: every decoding stage must refuse them with a typed error.
+_TAG_NUMBERS = st.one_of(
+    st.sampled_from([0, 1, 2, 3, 4, 5, 18, 25, 28, 29, 30, 35, 36, 37, 52, 54, 61, 100, 256, 258, 260, 261, 1004]),
+    st.sampled_from([43000, 55799, 55800]),
+    st.integers(min_value=0, max_value=2**64 - 1),
+)
+_TAGGED_LEAVES = st.one_of(
+    st.integers(-3, 3), st.text(max_size=6), st.binary(max_size=6), st.none(), st.floats(allow_nan=False)
+)
+_TAGGED_VALUES = st.recursive(
+    _TAGGED_LEAVES,
+    lambda children: st.one_of(
+        st.lists(children, max_size=4),
+        st.dictionaries(st.one_of(st.text(max_size=3), st.integers(-300, 300)), children, max_size=4),
+        st.builds(cbor2.CBORTag, _TAG_NUMBERS, children),
+    ),
+    max_leaves=16,
+)
+
+
+def _encode(value: Any) -> bytes | None:
+    try:
+        return cbor2.dumps(value)
+    except (cbor2.CBOREncodeError, ValueError, TypeError, OverflowError):
+        return None
+
+
+@given(value=_TAGGED_VALUES, position=st.sampled_from(["claim", "dcc-field", "payload", "protected", "unprotected"]))
+@settings(max_examples=int(os.environ.get("VAXCERT_FUZZ_EXAMPLES", "300")), deadline=None)
+def test_fuzz_tagged_cbor_in_every_position_gives_typed_failures(
+    value: Any, position: str, signer: PemSigner, trust: TrustStore
+) -> None:
+    """CBOR with any tags, nested anywhere a code or a signed list carries CBOR: typed errors, never another."""
+    from verifier_cli.render import render_human
+
+    raw = _encode(value)
+    if raw is None:
+        return  # cbor2 cannot write it
+    claims: dict[Any, Any] = {1: "VN", 4: int(NOW.timestamp()) + 86400, 6: int(ISSUED.timestamp())}
+    claims[-260] = {1: {"ver": "1.3.0", "v": [{"ci": "URN:UVCI:01:VN:X"}]}}
+    protected = cbor2.dumps({1: -7, 4: signer.certificate.kid})
+    unprotected_raw = b"\xa0"
+    if position == "claim":
+        claims[-261] = value
+    elif position == "dcc-field":
+        claims[-260][1]["v"][0]["x"] = value
+    elif position == "protected":
+        protected = cbor2.dumps({1: -7, 4: signer.certificate.kid, 99: value})
+    elif position == "unprotected":
+        unprotected_raw = b"\xa1\x18\x63" + raw
+    payload = raw if position == "payload" else _encode(claims)
+    assert payload is not None
+    signature = signer.sign(vaxcert.cose.sig_structure(protected, payload))
+    message = b"\xd2\x84" + cbor2.dumps(protected) + unprotected_raw + cbor2.dumps(payload) + cbor2.dumps(signature)
+
+    for decode in (vaxcert.cose.decode, vaxcert.cwt.decode):
+        with contextlib.suppress(VaxcertError):
+            decode(raw)
+    with contextlib.suppress(VaxcertError):
+        vaxcert.cose.decode(message)
+    with contextlib.suppress(VaxcertError):
+        vaxcert.cwt.decode(payload)
+    for module in (vaxcert.trustlist, vaxcert.revocation):
+        with contextlib.suppress(VaxcertError):
+            module.verify(vaxcert.signed.sign(raw, module.CONTENT_TYPE, signer), [signer.certificate])
+    report = verify("HC1:" + b45.encode(zlib.compress(message)), trust, at=NOW)
     _assert_report_shape(report)
     json.dumps(report.to_json())
     render_human(report)

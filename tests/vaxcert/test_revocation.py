@@ -153,3 +153,38 @@ def test_a_signed_list_with_hashes_out_of_order_is_refused(anchor: PemSigner) ->
     with pytest.raises(RevocationListError) as info:
         revocation.verify(revocation.sign(shuffled, anchor), [anchor.certificate])
     assert info.value.code == "revocationlist.bad_format" and "not sorted" in info.value.message
+
+
+def test_a_list_beyond_the_certificate_bounds_still_loads(anchor: PemSigner) -> None:
+    """Signed lists decode with their own profile: more batches than any DCC container may hold."""
+    entries = [(index.to_bytes(8, "big"), HashType.UCI, index.to_bytes(16, "big")) for index in range(300)]
+    revocations = revocation.verify(revocation.sign(_list(entries), anchor), [anchor.certificate])
+    assert len(revocations.batches) == 300
+
+
+_P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+
+
+def _high_s_copy(text: str) -> str:
+    """The same certificate with its ECDSA signature (r, s) replaced by (r, n - s): equally valid."""
+    message = cbor2.loads(zlib.decompress(b45.decode(text[4:])))
+    items = list(message.value)
+    r, s = items[3][:32], int.from_bytes(items[3][32:], "big")
+    items[3] = r + (_P256_ORDER - s).to_bytes(32, "big")
+    return "HC1:" + b45.encode(zlib.compress(cbor2.dumps(cbor2.CBORTag(18, items))))
+
+
+def test_a_high_s_copy_verifies_and_has_the_same_revocation_hashes(
+    anchor: PemSigner, signer: PemSigner, trust: TrustStore, vaccination_payload: dict[str, Any]
+) -> None:
+    """spec/security.md: a high-s copy proves nothing new, so it must not escape a revocation either."""
+    text = issue(vaccination_payload, signer, issued_at=NOW - timedelta(days=1)).text
+    copy = _high_s_copy(text)
+    assert copy != text and verify(copy, trust, at=NOW).valid
+    kid, hashes = revocation.hashes_for_code(text)
+    assert revocation.hashes_for_code(copy) == (kid, hashes)
+    for hash_type in HashType:
+        signed = revocation.sign(_list([(kid or b"", hash_type, hashes[hash_type])]), anchor)
+        listed = revocation.verify(signed, [anchor.certificate])
+        report = verify(copy, trust, at=NOW, policy=Policy(revocations=listed))
+        assert report.outcome("revocation").code == "revocation.revoked", hash_type

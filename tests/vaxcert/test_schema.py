@@ -42,3 +42,16 @@ def test_non_json_values_are_a_schema_error() -> None:
         schema.validate({"ver": "1.3.0", "nam": {"fnt": b"bytes"}, "dob": "1990", "r": [{}]})
     with pytest.raises(SchemaError):
         schema.validate(["not", "a", "map"])  # type: ignore[arg-type]
+
+
+def test_schema_errors_are_bounded() -> None:
+    """A hostile DCC with thousands of broken entries: a few problems are named, the rest are not collected."""
+    import time
+
+    dcc = {"ver": "1.3.0", "nam": {"fnt": "X"}, "dob": "1990-01-01", "v": [{} for _ in range(20_000)]}
+    started = time.perf_counter()
+    with pytest.raises(SchemaError) as info:
+        schema.validate(dcc)
+    assert time.perf_counter() - started < 2.0
+    assert info.value.code == "schema.invalid"
+    assert "(and more)" in info.value.message and len(info.value.message) < 1000
