@@ -276,14 +276,24 @@ def _verify_batch(
         raise UsageError(f"--batch: cannot read {source}: {exc.strerror}") from None
     all_valid = True
     with stream:
+        # One result per input line, blank lines included, so output line N answers input line N.
         for line in stream:
-            code = line.strip()
-            if not code:
-                continue
-            report = verify(code, trust, at=clock, policy=policy, value_sets=value_sets)
-            all_valid = all_valid and report.valid
-            out.write(json.dumps(report.to_json(), ensure_ascii=False) + "\n")
+            try:
+                report = verify(line.strip(), trust, at=clock, policy=policy, value_sets=value_sets)
+                all_valid = all_valid and report.valid
+                out.write(json.dumps(report.to_json(), ensure_ascii=False) + "\n")
+            except Exception as exc:  # a bug must cost one line of a checkpoint's batch, not the batch
+                all_valid = False
+                out.write(json.dumps(_internal_error(exc)) + "\n")
     return EXIT_VALID if all_valid else EXIT_INVALID
+
+
+def _internal_error(exc: Exception) -> dict[str, object]:
+    # Only the exception's type: its text could quote the scanned code.
+    return {
+        "valid": False,
+        "error": {"code": "internal.unexpected", "message": f"unexpected {type(exc).__name__}; please report it"},
+    }
 
 
 def _print_report(report: VerificationReport, as_json: bool, colour: bool, out: TextIO) -> None:

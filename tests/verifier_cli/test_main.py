@@ -84,7 +84,9 @@ def test_batch_mode(code: str, pki_dir: Path) -> None:
     trust = str(pki_dir / "dsc-all.pem")
     status, out = run("verify", "--at", CLOCK, "--trust-cert", trust, "--batch", "-", stdin=f"{code}\n\nHC1:XX\n")
     lines = [json.loads(line) for line in out.splitlines()]
-    assert status == 1 and [line["valid"] for line in lines] == [True, False]
+    assert status == 1 and [line["valid"] for line in lines] == [True, False, False]
+    # the blank line is answered too, so output line N is always input line N's verdict
+    assert lines[1]["checks"]["unprefix"] is False and lines[2]["checks"]["unprefix"] is True
 
 
 def test_human_output_names_the_holder_and_the_reason(code: str, pki_dir: Path) -> None:
