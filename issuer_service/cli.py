@@ -1,8 +1,9 @@
 """``vaxcert``: issue certificates from the command line, and the embedded-defaults demo.
 
-``vaxcert demo`` is the README's first command: it creates a development
-CSCA and DSC in a local folder (once), issues a sample Vietnamese
-vaccination certificate, writes its QR code and verifies it.
+``vaxcert demo`` creates a development CSCA and DSC in a folder of its own
+(once), issues a sample Vietnamese vaccination certificate, writes its QR code
+and verifies it.  ``scripts/run`` runs it once, so the README's library tour
+has a key pair to sign with.
 """
 
 from __future__ import annotations
@@ -60,7 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     issue_cmd.add_argument("--qr", metavar="OUT.png|OUT.svg", help="also write the QR code (single payload only)")
 
     demo = commands.add_parser("demo", help="create a development PKI, issue and verify a sample certificate")
-    demo.add_argument("--dir", default="vaxcert-data", help="folder for keys and outputs (default ./vaxcert-data)")
+    demo.add_argument(
+        "--dir", default="vaxcert-demo", help="folder for its own keys and outputs (default ./vaxcert-demo)"
+    )
     return parser
 
 
