@@ -14,7 +14,7 @@
 | VAXCERT_MAX_UPLOAD_BYTES | 1073741824 | bulk upload limit |
 | VAXCERT_PUBLIC_URL | http://127.0.0.1:8000 | base of the links returned to clients |
 | VAXCERT_TRUST_LIST_HOURS | 48 | next-update window of the published trust list |
-| VAXCERT_AUTH_CACHE_SECONDS | 5 | how long a worker remembers a key's organisation and scopes (revocation is checked on every request) |
+| VAXCERT_AUTH_CACHE_SECONDS | 5 | how long a worker remembers a key's owner and scopes (revocation: every request) |
 | VAXCERT_AUDIT_SEAL_SECONDS | 0.5 | PostgreSQL: how often audit events are chained from the outbox into the log |
 | VAXCERT_DEV_KEYS | auto | no HSM token set: ``softhsm`` (local SoftHSM2 token), ``pem`` (warns), ``auto`` |
 | VAXCERT_ENV | development | ``production``: refuse to start without an HSM, with development keys or |

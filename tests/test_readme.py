@@ -25,7 +25,7 @@ def test_the_library_tour_runs_after_command_one(tmp_path: Path, monkeypatch: py
     monkeypatch.chdir(tmp_path)
     assert vaxcert_main(["demo", "--dir", "vaxcert-demo"]) == 0
     namespace: dict[str, object] = {}
-    exec(compile(_tour(), "README.md tour", "exec"), namespace)  # noqa: S102 - the README's own code
+    exec(compile(_tour(), "README.md tour", "exec"), namespace)  # the README's own code
     report = namespace["report"]
     assert getattr(report, "valid", None) is True
     assert str(namespace["issued"].text).startswith("HC1:")  # type: ignore[attr-defined]
