@@ -102,14 +102,15 @@ def test_two_service_processes_share_one_postgresql(
         pytest.skip("this test is about several processes on one PostgreSQL server")
     key = make_key(settings, "Bach Mai Hospital", {"issue", "read"})
     ports = [_free_port(), _free_port()]
+    logs = [tmp_path / f"server-{port}.log" for port in ports]
     servers = [
         subprocess.Popen(
             [sys.executable, "-m", "issuer_service.admin", "serve", "--port", str(port)],
             env=_env(settings),
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=log.open("wb"),
         )
-        for port in ports
+        for port, log in zip(ports, logs, strict=True)
     ]
     try:
         for port in ports:
@@ -120,7 +121,7 @@ def test_two_service_processes_share_one_postgresql(
                         break
                 except httpx.HTTPError:
                     pass
-                assert time.monotonic() < deadline, "service did not start"
+                assert time.monotonic() < deadline, "service did not start: " + logs[0].read_text() + logs[1].read_text()
                 time.sleep(0.2)
 
         def post(index: int) -> str:
