@@ -45,7 +45,7 @@ class BulkRunner:
                     self._service.run_job(job, stop=self._stop)
                     continue  # look for the next job at once
             except LeaseLost as exc:
-                log.info("bulk job %d was taken over by another instance", exc.job_id)
+                log.warning("bulk job %d: lease lost, another instance took the job over", exc.job_id)
             except ServiceError as exc:  # HSM or database outage: the job waits, and is retried
                 log.warning("bulk job paused: %s", exc.code)
             except Exception as exc:  # the runner must outlive anything; the type only, the text may hold data

@@ -306,7 +306,7 @@ def test_ndjson_progress_total(
     records = tmp_path / "records.ndjson"
     payload = {**vaccination_payload, "nam": {"fn": SENTINEL, "gn": "An"}}
     records.write_text("\n".join(json.dumps(payload) for _ in range(3)) + "\n\n", encoding="utf-8")
-    status, out = _cli(str(records), "--org", "Ministry")
+    status, _ = _cli(str(records), "--org", "Ministry")
     assert status == 0 and "3/3 rows" in capsys.readouterr().err
     assert not (tmp_path / "records.ndjson.rejects.csv").exists()
 
