@@ -192,7 +192,7 @@ class IssuerService:
         session.execute(insert(Certificate).values(**values))
         return Certificate(**values)
 
-    def _transaction(self) -> Any:
+    def _transaction(self) -> _Transaction:
         return _Transaction(self.sessions, self.write_gate)
 
     # ------------------------------------------------------------------ reads and revocation
@@ -364,14 +364,14 @@ class IssuerService:
         """Run a claimed job from its stored upload (any instance can: the upload is in the database)."""
         if job.upload_id is None:
             raise ServiceError(409, "bulk_no_upload", "this job's rows are not stored; run its file again")
-        with self.sessions() as session:
+        with self.read_sessions() as session:
             organisation = session.get(Organisation, job.organisation_id)
             assert organisation is not None
         caller = Caller(organisation.id, organisation.name, "bulk", frozenset({"issue"}))
         upload_id = job.upload_id
 
         def rows() -> Iterator[tuple[int, dict[str, Any] | str]]:
-            raw = io.BufferedReader(_UploadReader(self.sessions, upload_id), buffer_size=1 << 20)
+            raw = io.BufferedReader(_UploadReader(self.read_sessions, upload_id), buffer_size=1 << 20)
             with io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline="") as text:
                 yield from parse_rows(iter(text), job.file_name)
 
@@ -444,7 +444,7 @@ class IssuerService:
         progress: Callable[[BulkJob], None] | None,
         stop: threading.Event | None,
     ) -> BulkJob:
-        with self.sessions() as session:
+        with self.read_sessions() as session:
             done = set(session.scalars(select(BulkRow.row_number).where(BulkRow.job_id == job_id)))
             current = session.get(BulkJob, job_id)
             assert current is not None
@@ -598,7 +598,7 @@ class IssuerService:
         return job
 
     def job(self, caller: Caller, job_id: int) -> tuple[BulkJob, list[BulkRow]]:
-        with self.sessions() as session:
+        with self.read_sessions() as session:
             job = session.get(BulkJob, job_id)
             if job is None or job.organisation_id != caller.organisation_id:
                 raise ServiceError(404, "not_found", "no such bulk job for this organisation")
@@ -607,7 +607,7 @@ class IssuerService:
 
     def rejected_rows(self, job_id: int) -> list[tuple[int, str]]:
         """(row number, error) of a job's rejected rows, in file order."""
-        with self.sessions() as session:
+        with self.read_sessions() as session:
             found = session.execute(
                 select(BulkRow.row_number, BulkRow.error)
                 .where(BulkRow.job_id == job_id, BulkRow.error.is_not(None))
