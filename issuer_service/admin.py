@@ -6,7 +6,8 @@ vaxcert-issuer org create NAME           (prints its UVCI namespace)
 vaxcert-issuer org list
 vaxcert-issuer key create --org NAME --scopes issue,read   (prints the key once)
 vaxcert-issuer key revoke PREFIX
-vaxcert-issuer bulk FILE --org NAME      (resumable: re-run the same file after a crash)
+vaxcert-issuer bulk FILE --org NAME [--rejects PATH]   (resumable: re-run the same file after a crash;
+                                         rejected rows go to FILE.rejects.csv)
 vaxcert-issuer audit verify
 vaxcert-issuer keys list|export|rotate [--label L] [--types vtr] [--list-signer]|retire KID
 """
@@ -14,10 +15,12 @@ vaxcert-issuer keys list|export|rotate [--label L] [--types vtr] [--list-signer]
 from __future__ import annotations
 
 import argparse
-import hashlib
+import csv
 import logging
+import os
 import sys
 import time
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
@@ -31,7 +34,8 @@ from vaxcert import VaxcertError
 
 from . import audit, db, keyring
 from .auth import SCOPES, Caller, create_key, create_organisation, revoke_key
-from .issuing import IssuerService, ServiceError, parse_rows, uvci_namespace
+from .bulk_files import FileDigest, parse_rows
+from .issuing import IssuerService, LeaseLost, ServiceError, uvci_namespace
 from .metrics import Metrics
 from .models import ApiKey, BulkJob, Organisation
 from .settings import Settings
@@ -60,6 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
     bulk.add_argument("file", type=Path)
     bulk.add_argument("--org", required=True)
     bulk.add_argument("--batch-size", type=int, default=200)
+    bulk.add_argument(
+        "--rejects",
+        type=Path,
+        help="where to list rejected rows (row number, reason); default FILE.rejects.csv next to FILE",
+    )
     audit_cmd = commands.add_parser("audit", help="audit log").add_subparsers(dest="audit", required=True)
     audit_cmd.add_parser("verify", help="check the hash chain")
     audit_cmd.add_parser("seal", help="chain events waiting in the outbox (PostgreSQL) now")
@@ -93,6 +102,8 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
         preflight(settings)  # production refusals that need no database or HSM come first
         if args.command == "serve":
             return _serve(settings, args, out)
+        if settings.data_dir.exists():  # keys and the SQLite database: this user's only
+            db.private_folder(settings.data_dir)
         engine = db.make_engine(settings.resolved_database_url)
     except StartupRefused as exc:
         return _refused(exc)
@@ -272,22 +283,24 @@ def _key(sessions: db.sessionmaker[db.Session], args: argparse.Namespace, out: T
 def _bulk(settings: Settings, sessions: db.sessionmaker[db.Session], args: argparse.Namespace, out: TextIO) -> int:
     organisation = _organisation(sessions, args.org)
     caller = Caller(organisation.id, organisation.name, "cli", frozenset({"issue"}), organisation.uvci_prefix)
-    digest = hashlib.sha256()
+    digest = FileDigest()
     try:
         with args.file.open("rb") as raw:
             for chunk in iter(lambda: raw.read(1 << 20), b""):
                 digest.update(chunk)
-        total = sum(1 for _ in args.file.open("rb"))
     except OSError as exc:
         print(f"vaxcert-issuer: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return EXIT_USAGE
+    normalised, raw_digest = digest.finish()
+    total = digest.expected_rows(args.file.name)
+    rejects_path: Path = args.rejects or args.file.with_name(args.file.name + ".rejects.csv")
     signers = load_signers(settings, sessions)
     service = IssuerService(settings, sessions, signers, Metrics())
     started = time.monotonic()
 
     def progress(job: BulkJob) -> None:
         done = job.rows_done
-        share = done / total if total else 1.0
+        share = min(done / total, 1.0) if total else 1.0
         bar = "#" * int(30 * share)
         rate = done / max(time.monotonic() - started, 1e-9)
         sys.stderr.write(
@@ -301,22 +314,46 @@ def _bulk(settings: Settings, sessions: db.sessionmaker[db.Session], args: argpa
             job = service.bulk(
                 caller,
                 args.file.name,
-                digest.hexdigest(),
+                normalised,
                 parse_rows(iter(stream), args.file.name),
+                raw_sha256=raw_digest,
+                rows_total=total,
                 batch_size=args.batch_size,
                 progress=progress,
             )
     except ServiceError as exc:
         print(f"\nvaxcert-issuer: stopped: {exc.code}: {exc.message} (run again to resume)", file=sys.stderr)
         return EXIT_FAILED
+    except LeaseLost as exc:
+        print(f"\nvaxcert-issuer: job {exc.job_id} was taken over by another process", file=sys.stderr)
+        return EXIT_FAILED
     finally:
         signers.close()
     sys.stderr.write("\n")
-    out.write(
-        f"job {job.id}: {job.rows_issued} issued, {job.rows_rejected} rejected "
-        f"(per-row results: GET /v1/bulk/{job.id}?rows=true)\n"
-    )
+    rejected = service.rejected_rows(job.id)
+    _write_rejects(rejects_path, rejected)
+    summary = f"job {job.id}: {job.rows_issued} issued, {job.rows_rejected} rejected"
+    if job.status == "failed":
+        out.write(f"{summary}; the job FAILED: {job.failure}\n")
+        return EXIT_FAILED
+    if rejected:
+        summary += f"; rejected rows (row number, reason) in {rejects_path}"
+        reasons = Counter(error.partition(":")[0] for _, error in rejected)
+        summary += "\n  " + ", ".join(f"{code}: {count}" for code, count in reasons.most_common())
+    out.write(f"{summary} (per-row results: GET /v1/bulk/{job.id}?rows=true)\n")
     return EXIT_OK if job.rows_rejected == 0 else EXIT_FAILED
+
+
+def _write_rejects(path: Path, rejected: list[tuple[int, str]]) -> None:
+    """Row numbers and reasons only: the rows themselves are in the user's file, and hold personal data."""
+    if not rejected:
+        path.unlink(missing_ok=True)  # a list left from an earlier run would be stale now
+        return
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with open(descriptor, "w", encoding="utf-8", newline="") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(["row", "error"])
+        writer.writerows(rejected)
 
 
 def _serve(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:

@@ -4,12 +4,14 @@ import asyncio
 import hashlib
 import json
 import logging
+import os
 import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -24,14 +26,17 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vaxcert import DigitalCovidCertificate, qr
 
 from . import db, lists
 from .auth import Caller, KeyStates, authenticate
+from .bulk_files import FileDigest, MultipartError, MultipartFile
+from .bulk_runner import BulkRunner
 from .documents import render_pdf
-from .issuing import IssuedRecord, IssuerService, ServiceError, parse_rows
+from .issuing import IssuedRecord, IssuerService, ServiceError
 from .metrics import Metrics
 from .models import BulkJob
 from .settings import Settings
@@ -82,10 +87,12 @@ class RevocationRequest(BaseModel):
 
 class BulkJobResponse(BaseModel):
     job_id: int
-    status: str
+    status: str = Field(description="running (any instance may be working on it), finished or failed")
     rows_done: int
     rows_issued: int
     rows_rejected: int
+    rows_total: int | None = Field(default=None, description="rows the file holds (lines with content)")
+    failure: str | None = Field(default=None, description="why a failed job stopped (code: message)")
     rows: list[dict[str, Any]] | None = None
 
 
@@ -107,18 +114,26 @@ class BodyLimit:
             await _too_large(send, limit)
             return
         received = 0
+        tripped = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, tripped
             message = await receive()
             received += len(message.get("body", b""))
             if received > limit:
+                tripped = True
                 raise _BodyTooLarge()
             return message
 
-        try:
-            await self.app(scope, counting_receive, send)
-        except _BodyTooLarge:
+        async def guarded_send(message: Message) -> None:
+            # Whatever the route or the framework made of the interrupted body (a parse
+            # error, a 500), the answer to a body over the limit is 413.
+            if not tripped:
+                await send(message)
+
+        with suppress(_BodyTooLarge):
+            await self.app(scope, counting_receive, guarded_send)
+        if tripped:
             await _too_large(send, limit)
 
 
@@ -226,19 +241,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Threads holding the database write lock must get the GIL back quickly; with the
         # default 5 ms switch interval they wait behind request threads and the lock convoys.
         sys.setswitchinterval(0.0005)
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        db.private_folder(settings.data_dir)
         engine = db.make_engine(settings.resolved_database_url)
         db.migrate(engine)
         sessions = db.session_factory(engine)
         signers = load_signers(settings, sessions)
         metrics = Metrics()
         issuer = IssuerService(settings, sessions, signers, metrics)
+        swept = issuer.sweep_uploads()
+        if swept:
+            log.info("deleted %d chunks of abandoned bulk uploads", swept)
+        _sweep_old_spool_files()
+        runner = BulkRunner(issuer, settings.bulk_poll_seconds)
         state.update(
             engine=engine,
             key_states=KeyStates(engine.execution_options(vaxcert_read_only=True)),
             metrics=metrics,
             signers=signers,
             service=issuer,
+            bulk_runner=runner,
         )
         if signers.trust_list_signer is not None:
             hours = settings.trust_list_hours
@@ -248,12 +269,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             state["revocation_list"] = lists.revocation_list(reads, signers.trust_list_signer, hours)
             state["trust_list"].get()  # sign it now: trust-list.cose is on disk when the service is ready
         sealer = asyncio.create_task(_seal_audit_periodically(issuer, settings.audit_seal_seconds))
+        runner.start()
         log.info(
             "vaxcert issuer ready: database %s, keys %s", engine.url.render_as_string(hide_password=True), signers.mode
         )
         try:
             yield
         finally:
+            await asyncio.to_thread(runner.stop)
             sealer.cancel()
             try:
                 issuer.seal_audit()  # leave no event unchained behind
@@ -443,19 +466,56 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def bulk(
         request: Request,
         caller: Annotated[Caller, Depends(caller_with("issue"))],
-        name: Annotated[str, Query(max_length=300)] = "upload",
+        name: Annotated[str | None, Query(max_length=300)] = None,
     ) -> BulkJobResponse:
-        """Upload NDJSON (one DCC per line) or CSV (spec/bulk.md) as the request body; runs in the background."""
-        digest = hashlib.sha256()
-        spool = tempfile.NamedTemporaryFile(prefix="vaxcert-bulk-", suffix=".upload", delete=False)  # noqa: SIM115
-        with spool:
-            async for chunk in request.stream():
-                digest.update(chunk)
-                spool.write(chunk)
-        job = service()._job(caller, name, digest.hexdigest())
-        threading.Thread(
-            target=_run_bulk, args=(service(), caller, Path(spool.name), name, digest.hexdigest()), daemon=True
-        ).start()
+        """Upload NDJSON (one DCC per line) or CSV (spec/bulk.md): as the request body, or as the
+        ``file`` field of a multipart/form-data form.  Any service instance runs the job; poll
+        ``GET /v1/bulk/{id}``.  The same file again (even with other line ends) is the same job."""
+        issuer = service()
+        content_type = request.headers.get("content-type", "")
+        try:
+            form = MultipartFile(content_type) if content_type.lower().startswith("multipart/form-data") else None
+        except MultipartError as exc:
+            raise ServiceError(422, "bulk.bad_multipart", str(exc)) from None
+        upload_id = str(uuid.uuid4())
+        digest = FileDigest()
+        pending = bytearray()
+        chunks = 0
+        try:
+            async for received in request.stream():
+                data = form.feed(received) if form is not None else received
+                digest.update(data)
+                pending += data
+                if len(pending) >= _UPLOAD_CHUNK:
+                    await asyncio.to_thread(issuer.store_upload_chunk, upload_id, chunks, bytes(pending))
+                    chunks += 1
+                    pending.clear()
+            if form is not None:
+                form.finish()
+            if pending or chunks == 0:
+                await asyncio.to_thread(issuer.store_upload_chunk, upload_id, chunks, bytes(pending))
+            file_name = (name or (form.file_name if form is not None else None) or "upload")[:300]
+            normalised, raw = digest.finish()
+            job = await asyncio.to_thread(
+                lambda: issuer.create_job(
+                    caller,
+                    file_name,
+                    normalised,
+                    raw_sha256=raw,
+                    rows_total=digest.expected_rows(file_name),
+                    upload_id=upload_id,
+                )
+            )
+        except BaseException as exc:
+            # Nothing of an upload that did not become a job stays behind (the client went away,
+            # the body was too large, the database failed).
+            await asyncio.shield(asyncio.to_thread(_discard_quietly, issuer, upload_id))
+            if isinstance(exc, MultipartError):
+                raise ServiceError(422, "bulk.bad_multipart", str(exc)) from None
+            if isinstance(exc, ClientDisconnect):
+                raise ServiceError(400, "client_disconnected", "the upload was interrupted") from None
+            raise
+        state["bulk_runner"].wake()
         return _job_response(job)
 
     @app.get(
@@ -511,6 +571,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
+_UPLOAD_CHUNK = 1 << 20  # bytes per stored chunk of a bulk upload
+
+
 def _job_response(job: BulkJob, rows: list[dict[str, Any]] | None = None) -> BulkJobResponse:
     return BulkJobResponse(
         job_id=job.id,
@@ -518,18 +581,28 @@ def _job_response(job: BulkJob, rows: list[dict[str, Any]] | None = None) -> Bul
         rows_done=job.rows_done,
         rows_issued=job.rows_issued,
         rows_rejected=job.rows_rejected,
+        rows_total=job.rows_total,
+        failure=job.failure,
         rows=rows,
     )
 
 
-def _run_bulk(service: IssuerService, caller: Caller, path: Path, name: str, digest: str) -> None:
+def _discard_quietly(issuer: IssuerService, upload_id: str) -> None:
     try:
-        with path.open(encoding="utf-8", errors="replace", newline="") as stream:
-            service.bulk(caller, name, digest, parse_rows(iter(stream), name))
-    except ServiceError as exc:
-        log.error("bulk job from %s stopped: %s (re-upload the same file to resume)", name, exc.message)
-    finally:
-        path.unlink(missing_ok=True)
+        issuer.discard_upload(upload_id)
+    except Exception as exc:  # the startup sweep deletes it later
+        log.warning("could not delete an interrupted bulk upload now: %s", type(exc).__name__)
+
+
+def _sweep_old_spool_files(older_than_seconds: float = 24 * 3600) -> None:
+    """Delete upload spool files that versions before 0004 left in the temp folder (they hold payloads)."""
+    cutoff = time.time() - older_than_seconds
+    for path in Path(tempfile.gettempdir()).glob("vaxcert-bulk-*.upload"):
+        try:
+            if path.stat().st_uid == os.getuid() and path.stat().st_mtime < cutoff:
+                path.unlink()
+        except OSError:
+            pass
 
 
 def app_from_environment() -> FastAPI:

@@ -20,14 +20,41 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 
 def make_engine(url: str) -> Engine:
+    # hide_parameters: a database error's text must never carry the SQL parameters, which hold
+    # HC1 strings (names, dates of birth) and would otherwise reach logs and tracebacks.
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        path = url.split("///", 1)[-1].split("?", 1)[0]
+        if path and path != ":memory:" and not path.startswith("file:"):
+            _private_database_file(Path(path))
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, hide_parameters=True)
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True)
+
+
+def private_folder(path: Path) -> None:
+    """Create ``path`` (and missing parents) readable by this user only: it holds personal data and keys."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o700)
+
+
+def _private_database_file(path: Path) -> None:
+    """The SQLite file and its -wal/-shm companions are this user's only (mode 0600).
+
+    SQLite creates -wal and -shm with the database file's mode, so creating
+    the file as 0600 before SQLite opens it is enough; files of an older
+    installation are tightened here too.
+    """
+    if not path.parent.exists():
+        private_folder(path.parent)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for candidate in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+        try:
+            if candidate.stat().st_mode & 0o077:
+                candidate.chmod(0o600)
+        except FileNotFoundError:
+            pass
 
 
 def _configure_sqlite(engine: Engine) -> None:

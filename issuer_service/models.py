@@ -80,6 +80,29 @@ class BulkJob(Base):
     rows_rejected: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Who runs the job and until when (any instance may take it over once the lease expires).
+    lease_owner: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # The stored upload (bulk_uploads.upload_id) of a job sent over HTTP; none for CLI jobs.
+    upload_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    rows_total: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    failure: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class BulkUpload(Base):
+    """One chunk of an uploaded bulk file, so every service instance can run the job.
+
+    Kept until the job finishes or fails; chunks of an upload that never became
+    a job (client gone) are swept at startup.
+    """
+
+    __tablename__ = "bulk_uploads"
+    __table_args__ = (UniqueConstraint("upload_id", "seq"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    upload_id: Mapped[str] = mapped_column(String(36))
+    seq: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class BulkRow(Base):

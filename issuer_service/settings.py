@@ -16,6 +16,8 @@
 | VAXCERT_TRUST_LIST_HOURS | 48 | next-update window of the published trust list |
 | VAXCERT_AUTH_CACHE_SECONDS | 5 | how long a worker remembers a key's owner and scopes (revocation: every request) |
 | VAXCERT_AUDIT_SEAL_SECONDS | 0.5 | PostgreSQL: how often audit events are chained from the outbox into the log |
+| VAXCERT_BULK_LEASE_SECONDS | 30 | a bulk job's lease: unrenewed that long, another instance takes the job |
+| VAXCERT_BULK_POLL_SECONDS | 1 | how often each instance looks for bulk jobs to run |
 | VAXCERT_DEV_KEYS | auto | no HSM token set: ``softhsm`` (local SoftHSM2 token), ``pem`` (warns), ``auto`` |
 | VAXCERT_ENV | development | ``production``: refuse to start without an HSM, with development keys or |
 |  |  | PINs, with keys that would be created on the fly, or on SQLite |
@@ -54,6 +56,8 @@ class Settings(BaseSettings):
     dev_keys: str = Field(default="auto", pattern="^(auto|softhsm|pem)$")
     auth_cache_seconds: float = Field(default=5.0, ge=0)
     audit_seal_seconds: float = Field(default=0.5, gt=0)
+    bulk_lease_seconds: float = Field(default=30.0, ge=1)
+    bulk_poll_seconds: float = Field(default=1.0, gt=0)
     env: str = Field(default="development", pattern="^(development|production)$")
     list_signer_label: str = Field(default="list-signer", min_length=1, max_length=100)
     allow_sqlite: bool = False

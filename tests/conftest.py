@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,53 @@ PKI_VALIDITY = timedelta(days=25 * 365)
 QUIET_HEALTH_CHECKS = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
 settings.register_profile("ci", deadline=None, suppress_health_check=QUIET_HEALTH_CHECKS)
 settings.load_profile("ci")
+
+
+# A name used in test payloads (bulk, API, CLI).  It must never appear in any log line of the
+# whole test session: see capture_all_logs and pytest_sessionfinish below.
+SENTINEL = "SENTINELNAME"
+_LOGGED: list[str] = []
+
+
+class _Everything(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            _LOGGED.append(self.format(record))
+        except Exception:  # a record that cannot be formatted: keep its raw parts
+            _LOGGED.append(f"{record.msg!r} {record.args!r}")
+
+
+def record_process_output(text: str | bytes) -> None:
+    """Add what a spawned service or CLI process wrote (its stderr) to the session's log check."""
+    _LOGGED.append(text.decode("utf-8", "replace") if isinstance(text, bytes) else text)
+
+
+def leaked_log_lines(needle: str = SENTINEL) -> list[str]:
+    return [line for line in _LOGGED if needle in line]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def capture_all_logs() -> Iterator[None]:
+    """Every log record of the session (tracebacks included), for the personal-data check."""
+    handler = _Everything(logging.DEBUG)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    previous = root.level
+    root.addHandler(handler)
+    root.setLevel(min(previous, logging.INFO))
+    yield
+    root.removeHandler(handler)
+    root.setLevel(previous)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    leaked = leaked_log_lines()
+    if leaked:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        message = f"personal data in logs: {len(leaked)} log lines carry {SENTINEL!r}, e.g. {leaked[0][:300]!r}"
+        if reporter is not None:
+            reporter.write_line(message, red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def load_vector_file(name: str) -> Any:

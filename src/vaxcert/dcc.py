@@ -276,6 +276,10 @@ def _implausibilities(dcc: DigitalCovidCertificate, now: datetime) -> list[tuple
 def _check_partial_date(value: str) -> None:
     parts = [int(p) for p in value.split("-")]
     if len(parts) >= 2 and not 1 <= parts[1] <= 12:
-        raise ValueError(f"date of birth {value!r} has month {parts[1]}")
+        # Messages reach API callers and, through them, logs: name the problem, never the date itself.
+        raise ValueError("the date of birth has no such month")
     if len(parts) == 3:
-        date(parts[0], parts[1], parts[2])  # raises ValueError for an impossible day
+        try:
+            date(parts[0], parts[1], parts[2])
+        except ValueError:
+            raise ValueError("the date of birth has no such day") from None

@@ -20,7 +20,7 @@ from issuer_service import db
 from issuer_service.audit import verify_chain
 from issuer_service.models import BulkRow, Certificate
 from issuer_service.settings import Settings
-from tests.conftest import HSM_PIN
+from tests.conftest import HSM_PIN, record_process_output
 from tests.issuer_service.conftest import SERVICE_KEY, _free_port, auth, make_key
 
 
@@ -82,7 +82,9 @@ def test_kill_9_during_bulk_then_resume(
     process.wait()
     certificates, done, issued = _counts(settings)
     assert 0 < done < rows and certificates == issued  # every acknowledged row has its certificate, no orphans
+    record_process_output(process.stderr.read() if process.stderr else b"")
     resumed = subprocess.run(command, env=_env(settings), capture_output=True, text=True, timeout=600)
+    record_process_output(resumed.stderr)
     assert resumed.returncode == 1, resumed.stderr  # 1: some rows were rejected (the Nanocovax rows)
     certificates, done, issued = _counts(settings)
     rejected = len([i for i in range(rows) if i % 500 == 7])
@@ -102,14 +104,15 @@ def test_two_service_processes_share_one_postgresql(
         pytest.skip("this test is about several processes on one PostgreSQL server")
     key = make_key(settings, "Bach Mai Hospital", {"issue", "read"})
     ports = [_free_port(), _free_port()]
+    logs = [tmp_path / f"server-{port}.log" for port in ports]
     servers = [
         subprocess.Popen(
             [sys.executable, "-m", "issuer_service.admin", "serve", "--port", str(port)],
             env=_env(settings),
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=log.open("wb"),
         )
-        for port in ports
+        for port, log in zip(ports, logs, strict=True)
     ]
     try:
         for port in ports:
@@ -120,7 +123,7 @@ def test_two_service_processes_share_one_postgresql(
                         break
                 except httpx.HTTPError:
                     pass
-                assert time.monotonic() < deadline, "service did not start"
+                assert time.monotonic() < deadline, "service did not start: " + "".join(map(Path.read_text, logs))
                 time.sleep(0.2)
 
         def post(index: int) -> str:
@@ -148,6 +151,8 @@ def test_two_service_processes_share_one_postgresql(
             server.send_signal(signal.SIGTERM)
         for server in servers:
             server.wait(timeout=30)
+    for log in logs:
+        record_process_output(log.read_bytes())
     engine = db.make_engine(settings.resolved_database_url)
     with db.session_factory(engine)() as session:
         check = verify_chain(session)
