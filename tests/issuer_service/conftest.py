@@ -109,3 +109,19 @@ def make_key(settings: Settings, organisation: str, scopes: set[str]) -> str:
 
 def auth(key: str) -> dict[str, Any]:
     return {"Authorization": f"Bearer {key}"}
+
+
+def uvci_of(settings: Settings, organisation: str, opaque: str) -> str:
+    """A UVCI with its check character inside ``organisation``'s own namespace (which a supplied ``ci`` must use)."""
+    from sqlalchemy import select
+
+    from issuer_service.models import Organisation
+    from vaxcert import uvci
+
+    engine = db.make_engine(settings.resolved_database_url)
+    with db.session_factory(engine)() as session:
+        prefix = session.scalar(select(Organisation.uvci_prefix).where(Organisation.name == organisation))
+    engine.dispose()
+    assert prefix, f"no organisation {organisation!r}"
+    body = uvci.namespace(settings.issuer_country, prefix) + opaque
+    return f"{body}#{uvci.check_character(body)}"

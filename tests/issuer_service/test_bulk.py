@@ -23,7 +23,7 @@ from issuer_service.app import create_app
 from issuer_service.models import BulkJob, BulkUpload, Certificate
 from issuer_service.settings import Settings
 from tests.conftest import HSM_PIN, SENTINEL
-from tests.issuer_service.conftest import SERVICE_KEY, auth, make_key
+from tests.issuer_service.conftest import SERVICE_KEY, auth, make_key, uvci_of
 
 HEADER = "fn,gn,dob,vp,mp,ma,dn,sd,dt,ci"
 GOOD = "1119349007,EU/1/20/1528,ORG-100030215,1,2,2021-08-01"
@@ -95,11 +95,11 @@ def test_duplicate_and_already_issued_ci_are_row_failures(
     client: TestClient, settings: Settings, vaccination_payload: dict[str, Any]
 ) -> None:
     key = make_key(settings, "Ministry", {"issue", "read"})
-    taken = "URN:UVCI:01:VN:SENTINELTAKEN1"
+    taken = uvci_of(settings, "Ministry", "SENTINELTAKEN1")
     single = {**vaccination_payload, "v": [{**vaccination_payload["v"][0], "ci": taken}]}
     assert client.post("/v1/certificates", json=single, headers=auth(key)).status_code == 201
-    rows = [_row(i, ci=f"URN:UVCI:01:VN:BULK{i:04d}") for i in range(8)]
-    rows.insert(3, _row(90, ci="URN:UVCI:01:VN:BULK0001"))  # the same ci as an earlier row
+    rows = [_row(i, ci=uvci_of(settings, "Ministry", f"BULK{i:04d}")) for i in range(8)]
+    rows.insert(3, _row(90, ci=uvci_of(settings, "Ministry", "BULK0001")))  # the same ci as an earlier row
     rows.append(_row(91, ci=taken))  # already issued before the job
     status = _upload(client, key, _csv(*rows))
     assert status["status"] == "finished", status
@@ -115,7 +115,8 @@ def test_duplicate_and_already_issued_ci_are_row_failures(
 def test_duplicate_ci_through_the_cli(cli_env: Settings, tmp_path: Path) -> None:
     make_key(cli_env, "Ministry", {"issue"})
     records = tmp_path / "records.csv"
-    records.write_bytes(_csv(_row(1, ci="URN:UVCI:01:VN:CLI1"), _row(2, ci="URN:UVCI:01:VN:CLI1"), _row(3)))
+    ci = uvci_of(cli_env, "Ministry", "CLI1")
+    records.write_bytes(_csv(_row(1, ci=ci), _row(2, ci=ci), _row(3)))
     status, out = _cli(str(records), "--org", "Ministry")
     assert status == 1 and "2 issued, 1 rejected" in out and "uvci_taken: 1" in out
     assert _certificates(cli_env) == 2

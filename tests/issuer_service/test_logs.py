@@ -17,7 +17,7 @@ from issuer_service import db
 from issuer_service.models import Certificate, Organisation
 from issuer_service.settings import Settings
 from tests.conftest import SENTINEL, leaked_log_lines
-from tests.issuer_service.conftest import auth, make_key
+from tests.issuer_service.conftest import auth, make_key, uvci_of
 
 
 def test_database_errors_do_not_carry_sql_parameters(database_url: str) -> None:
@@ -46,14 +46,15 @@ def test_bulk_and_api_failures_log_no_personal_data(
     caplog.set_level(logging.DEBUG)
     key = make_key(settings, "Ministry", {"issue", "read"})
     payload = {**vaccination_payload, "nam": {"fn": SENTINEL, "gn": SENTINEL}, "dob": "1931-07-19"}
-    taken = {**payload, "v": [{**payload["v"][0], "ci": "URN:UVCI:01:VN:LOGS1"}]}
+    ci = uvci_of(settings, "Ministry", "LOGS1")
+    taken = {**payload, "v": [{**payload["v"][0], "ci": ci}]}
     first = client.post("/v1/certificates", json=taken, headers=auth(key))
     assert first.status_code == 201
     hc1 = first.json()["hc1"]
     client.post("/v1/certificates", json={**payload, "dob": "1931-13"}, headers=auth(key))
     lines = [
         "fn,gn,dob,vp,mp,ma,dn,sd,dt,ci",
-        f"{SENTINEL},{SENTINEL},1931-07-19,1119349007,EU/1/20/1528,ORG-100030215,1,2,2021-08-01,URN:UVCI:01:VN:LOGS1",
+        f"{SENTINEL},{SENTINEL},1931-07-19,1119349007,EU/1/20/1528,ORG-100030215,1,2,2021-08-01,{ci}",
         f"{SENTINEL},{SENTINEL},1931-13,1119349007,EU/1/20/1528,ORG-100030215,1,2,2021-08-01,",
         f"{SENTINEL},{SENTINEL},1931-07-19,1119349007,EU/1/20/1528,ORG-100030215,{SENTINEL},2,2021-08-01,",
     ]
