@@ -157,7 +157,11 @@ def test_bad_downloads_keep_the_last_good_list(
 
 
 def test_verify_with_a_list_file_and_anchor_option(
-    tmp_path: Path, anchor: tuple[PemSigner, Path], signer: PemSigner, vaccination_payload: dict[str, Any]
+    tmp_path: Path,
+    anchor: tuple[PemSigner, Path],
+    signer: PemSigner,
+    vaccination_payload: dict[str, Any],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     path = tmp_path / "list.cose"
     path.write_bytes(_signed(anchor[0], [signer], 1))
@@ -178,8 +182,12 @@ def test_verify_with_a_list_file_and_anchor_option(
         code,
     )
     assert status == 0 and json.loads(out)["valid"]
-    # without a pinned anchor the list is refused
+    # without a pinned anchor the list is refused: a refusal (1), not a usage error (2)
     status, _ = run("verify", "--json", "--trust-list", str(path), "--cache-dir", empty_cache, "--", code)
+    assert status == 1
+    assert "trust list rejected: trustlist.no_anchor" in capsys.readouterr().err
+    # a list file that is not there is a usage error
+    status, _ = run("verify", "--trust-list", str(tmp_path / "absent.cose"), "--cache-dir", empty_cache, "--", code)
     assert status == 2
 
 
