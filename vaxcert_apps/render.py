@@ -178,4 +178,5 @@ def print_rules(rules: RuleSet, out: TextIO) -> None:
     out.write(f"{len(rules.rules)} entry rules\n")
     for rule in rules.rules:
         text = " / ".join(dict.fromkeys(rule.description((language,)) for language in ("vi", "en")))
-        out.write(f"  {_text(rule.identifier)}  {_text(rule.country)}  {_text(rule.rule_type)}  {_text(text, 200)}\n")
+        fields = (rule.identifier, rule.country, rule.rule_type, rule.certificate_type)
+        out.write(f"  {'  '.join(_text(field) for field in fields)}  {_text(text, 200)}\n")
