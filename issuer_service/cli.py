@@ -19,11 +19,11 @@ from typing import Any, TextIO
 import vaxcert
 from vaxcert import PemSigner, TrustStore, VaxcertError, issue, qr, verify
 from vaxcert.pki import IssuedKeyPair, create_csca, create_dsc
-from verifier_cli.render import render_human
+from vaxcert_apps import cli
+from vaxcert_apps.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
+from vaxcert_apps.render import render_human
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
+__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "UsageError", "build_parser", "main", "run_demo", "run_issue"]
 
 SAMPLE_PAYLOAD: dict[str, Any] = {
     "ver": "1.3.0",
@@ -70,20 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stdin: TextIO | None = None) -> int:
     out = stdout or sys.stdout
     args = build_parser().parse_args(argv)
-    try:
-        if args.command == "demo":
-            return run_demo(Path(args.dir), out)
-        return run_issue(args, out, stdin or sys.stdin)
-    except VaxcertError as exc:
-        print(f"vaxcert: {exc.code}: {exc.message}", file=sys.stderr)
-        return EXIT_FAILED
-    except UsageError as exc:
-        print(f"vaxcert: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-
-
-class UsageError(Exception):
-    """Bad options or unreadable input files."""
+    if args.command == "demo":
+        return cli.run("vaxcert", lambda: run_demo(Path(args.dir), out))
+    return cli.run("vaxcert", lambda: run_issue(args, out, stdin or sys.stdin))
 
 
 def run_issue(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:

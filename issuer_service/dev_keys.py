@@ -22,11 +22,11 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from trust_list.files import write_atomically
 from vaxcert import DocumentSignerCertificate, KeyProviderError, PemSigner
 from vaxcert.hsm import DEFAULT_MODULE, HsmConfig, HsmSession, Pkcs11Signer
 from vaxcert.keys import Signer
 from vaxcert.pki import IssuedKeyPair, create_csca, create_dsc, csr_for_hsm_key, sign_csr
+from vaxcert_apps.files import write_atomically
 
 log = logging.getLogger("vaxcert.issuer")
 DEV_TOKEN = "vaxcert-dev"

@@ -22,9 +22,9 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from trust_list.files import write_atomically
 from vaxcert import revocation, trustlist
 from vaxcert.keys import Signer
+from vaxcert_apps.files import write_atomically
 
 from . import keyring
 from .models import Certificate

@@ -23,10 +23,10 @@ from pathlib import Path
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from trust_list.files import write_atomically
 from vaxcert import DocumentSignerCertificate, VaxcertError
 from vaxcert.hsm import DEFAULT_MODULE, PIN_FILE_ENV, HsmConfig, Pkcs11Signer, read_pin
 from vaxcert.keys import Signer
+from vaxcert_apps.files import write_atomically
 
 from . import db, keyring
 from .keyring import DSC, LIST, KeyRecord

@@ -2,6 +2,9 @@
 
 vaxcert-trust pki create-csca|create-anchor|create-dsc|hsm-keygen|csr|sign-csr|import-dsc|check-dsc
 vaxcert-trust build|check|publish|serve
+
+For the people who run the trust infrastructure; checkpoints fetch and cache the
+published lists with ``vaxcert-verify trust`` instead.
 """
 
 from __future__ import annotations
@@ -25,20 +28,25 @@ from vaxcert import DocumentSignerCertificate, PemSigner, VaxcertError, trustlis
 from vaxcert.hsm import HsmConfig, HsmSession, Pkcs11Signer
 from vaxcert.keys import Signer
 from vaxcert.pki import IssuedKeyPair, advise_dsc, create_csca, create_dsc, csr_for_hsm_key, sign_csr
-from verifier_cli.render import print_list
+from vaxcert_apps import cli
+from vaxcert_apps.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
+from vaxcert_apps.files import write_atomically
+from vaxcert_apps.render import print_list
 
-from .files import write_atomically
+__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "UsageError", "build_parser", "main"]
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 TRUST_LIST_NAME = "trust-list.cose"
-
-
-class UsageError(Exception):
-    """Bad options or unreadable inputs."""
+DESCRIPTION = """\
+PKI and trust-list tooling, for trust operators and key custodians: create the CSCA,
+DSCs and HSM keys ('pki'), then build, sign, check and publish the trust list that
+verifiers download.  Checkpoint staff do not need this command: they pin the anchor
+and fetch the published lists with 'vaxcert-verify trust pin|update|show'."""
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="vaxcert-trust", description="PKI and trust-list tooling for vaxcert.")
+    parser = argparse.ArgumentParser(
+        prog="vaxcert-trust", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {vaxcert.__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -119,16 +127,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int:
     out = stdout or sys.stdout
     args = build_parser().parse_args(argv)
-    try:
-        if args.command == "pki":
-            return _pki(args, out)
-        return {"build": _build, "check": _check, "publish": _publish, "serve": _serve}[args.command](args, out)
-    except VaxcertError as exc:
-        print(f"vaxcert-trust: {exc.code}: {exc.message}", file=sys.stderr)
-        return EXIT_FAILED
-    except UsageError as exc:
-        print(f"vaxcert-trust: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    if args.command == "pki":
+        return cli.run("vaxcert-trust", lambda: _pki(args, out))
+    command = {"build": _build, "check": _check, "publish": _publish, "serve": _serve}[args.command]
+    return cli.run("vaxcert-trust", lambda: command(args, out))
 
 
 def _moment(text: str | None) -> datetime:

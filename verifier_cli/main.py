@@ -1,8 +1,9 @@
 """Command line of the offline verifier.
 
-Exit codes: 0 valid, 1 not valid, 2 usage error (bad option, unreadable
-trust certificate, unparsable clock).  ``--json`` prints one JSON object per
-code; ``--batch`` reads one code per line and prints one object per line.
+Exit codes: 0 valid, 1 not valid (or a trust/revocation list was rejected),
+2 usage error (bad option, unreadable trust certificate, unparsable clock).
+``--json`` prints one JSON object per code; ``--batch`` reads one code per
+line and prints one object per line.
 """
 
 from __future__ import annotations
@@ -19,22 +20,30 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import vaxcert
-from trust_list.files import write_atomically
 from vaxcert import Policy, TrustStore, VaxcertError, VerificationReport, revocation, verify, verify_image
 from vaxcert.rules import RuleSet
-from vaxcert.trustlist import TrustListError
 from vaxcert.valuesets import ValueSets
+from vaxcert_apps import cli
+from vaxcert_apps.cli import EXIT_FAILED as EXIT_INVALID
+from vaxcert_apps.cli import EXIT_OK as EXIT_VALID
+from vaxcert_apps.cli import EXIT_USAGE, UsageError
+from vaxcert_apps.files import write_atomically
+from vaxcert_apps.render import print_list, print_revocations, print_rules, render_human
 
-from .render import print_list, render_human
-from .trust_cache import TrustCache, default_cache_dir, load_source
+from .trust_cache import RULES_FILE, TrustCache, default_cache_dir, load_source
 
-EXIT_VALID = 0
-EXIT_INVALID = 1
-EXIT_USAGE = 2
+__all__ = ["EXIT_INVALID", "EXIT_USAGE", "EXIT_VALID", "UsageError", "build_parser", "main", "parse_clock"]
 
-
-class UsageError(Exception):
-    """A problem with how the command was called, not with a certificate."""
+DESCRIPTION = """\
+Verify HC1 (EU DCC) health certificates offline.  For checkpoints and integrators:
+'verify' checks a code; 'trust' keeps this machine's copy of the published trust list
+and revocation list (pin the anchor once, then 'trust update').  Building, signing and
+publishing those lists is the trust operator's job: see vaxcert-trust."""
+TRUST_DESCRIPTION = """\
+This verifier's local trust state, for checkpoint staff: pin the trust-list signer,
+fetch and cache the published trust and revocation lists, show what is cached.
+Verification then uses the cached revocation list by default.  (To create keys or to
+build, sign and publish lists, use vaxcert-trust.)"""
 
 
 def parse_clock(value: str) -> datetime:
@@ -55,7 +64,7 @@ def parse_clock(value: str) -> datetime:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="vaxcert-verify", description="Verify HC1 (EU DCC) health certificates offline."
+        prog="vaxcert-verify", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {vaxcert.__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -80,7 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--revocation-list",
         metavar="SOURCE",
-        help="a signed revocation list: a file, an http(s) URL (cached), or 'cached'",
+        help="a signed revocation list: a file, an http(s) URL (cached), 'cached' (the default when one is "
+        "cached), or 'none' (do not check revocation)",
     )
     check.add_argument("--rules", metavar="FILE|URL", help="business rules in the EU rule JSON format")
     check.add_argument(
@@ -98,15 +108,18 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--json", action="store_true", help="print the machine-readable report")
     check.add_argument("--no-color", action="store_true", help="never use colour")
 
-    trust = commands.add_parser("trust", help="manage the offline trust list").add_subparsers(
-        dest="trust", required=True
-    )
+    trust = commands.add_parser(
+        "trust",
+        help="this verifier's cached trust and revocation lists (pin, update, show)",
+        description=TRUST_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    ).add_subparsers(dest="trust", required=True)
     pin = trust.add_parser("pin", help="pin a trust-list signer certificate (an anchor)")
     pin.add_argument("anchor", type=Path)
     update = trust.add_parser("update", help="fetch (conditionally), verify and cache a trust list")
     update.add_argument("source", help="http(s) URL or file")
     update.add_argument("--revocations", action="store_true", help="the source is a revocation list")
-    show = trust.add_parser("show", help="entries, age and staleness of the cached list")
+    show = trust.add_parser("show", help="the cached trust list, revocation list and rules: entries, age, staleness")
     show.add_argument("--at", metavar="ISO8601", help="moment for the staleness check (default: now)")
     for command in (pin, update, show):
         command.add_argument("--cache-dir", type=Path, help="trust cache folder (default $VAXCERT_HOME)")
@@ -120,19 +133,9 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stdin:
     out = stdout or sys.stdout
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:
-        if args.command == "trust":
-            return _trust_command(args, out)
-        return _verify_command(args, out, stdin or sys.stdin)
-    except UsageError as exc:
-        print(f"vaxcert-verify: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except TrustListError as exc:
-        print(f"vaxcert-verify: trust list rejected: {exc.code}: {exc.message}", file=sys.stderr)
-        return EXIT_USAGE if args.command == "verify" else EXIT_INVALID
-    except VaxcertError as exc:
-        print(f"vaxcert-verify: {exc.code}: {exc.message}", file=sys.stderr)
-        return EXIT_USAGE
+    if args.command == "trust":
+        return cli.run("vaxcert-verify", lambda: _trust_command(args, out))
+    return cli.run("vaxcert-verify", lambda: _verify_command(args, out, stdin or sys.stdin))
 
 
 def _verify_command(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
@@ -194,6 +197,8 @@ def _signed_list(source: str, cache: TrustCache, kind: str, anchors: list[Path])
         (cache.update if kind == "trust" else cache.update_revocations)(source, anchors)
         return load(anchors)
     if kind == "trust":
+        if not Path(source).is_file():
+            raise UsageError(f"--trust-list: {source} is not a file, an http(s) URL or 'cached'")
         return load_source(source, cache.anchors(anchors))
     try:
         data = Path(source).read_bytes()
@@ -213,8 +218,11 @@ def _with_trust_list(direct: TrustStore, args: argparse.Namespace) -> TrustStore
 def _policy(args: argparse.Namespace) -> Policy:
     cache = TrustCache(args.cache_dir or default_cache_dir())
     revocations = None
-    if args.revocation_list:
-        revocations = _signed_list(args.revocation_list, cache, "revocation", args.anchor)
+    source = args.revocation_list
+    if source is None and cache.has("revocation"):
+        source = "cached"  # a revocation list the user fetched is used without being asked for again
+    if source is not None and source != "none":
+        revocations = _signed_list(source, cache, "revocation", args.anchor)
     rule_set = None
     if args.rules:
         rule_set = _load_rules(args.rules, cache)
@@ -227,7 +235,7 @@ def _load_rules(source: str, cache: TrustCache) -> RuleSet:
     """Rules from a file, or from a URL cached for offline use (the last good copy is kept)."""
     if not source.startswith(("http://", "https://")):
         return RuleSet.load(source)
-    cached = cache.folder / "rules.json"
+    cached = cache.folder / RULES_FILE
     try:
         import httpx
 
@@ -252,13 +260,36 @@ def _trust_command(args: argparse.Namespace, out: TextIO) -> int:
         update = cache.update_revocations if args.revocations else cache.update
         out.write(update(args.source, args.anchor).message + "\n")
     else:
-        checked = cache.load(args.anchor)
-        moment = parse_clock(args.at) if args.at else datetime.now(UTC)
-        print_list(checked, moment, out)
-        meta = cache.metadata()
-        if meta.get("fetched_at"):
-            out.write(f"fetched {meta['fetched_at']} from {meta.get('source')}\n")
+        _show(cache, args, out)
     return EXIT_VALID
+
+
+def _show(cache: TrustCache, args: argparse.Namespace, out: TextIO) -> None:
+    """Everything verification uses from the cache: the trust list, the revocation list, the rules."""
+    moment = parse_clock(args.at) if args.at else datetime.now(UTC)
+    print_list(cache.load(args.anchor), moment, out)
+    _fetched(cache.metadata("trust"), out)
+    out.write("\n")
+    if cache.has("revocation"):
+        print_revocations(cache.load_revocations(args.anchor), moment, out)
+        _fetched(cache.metadata("revocation"), out)
+    else:
+        out.write(
+            "no revocation list cached: Chưa kiểm tra thu hồi / revocation is not checked "
+            "(fetch one with: vaxcert-verify trust update --revocations URL)\n"
+        )
+    out.write("\n")
+    rules = cache.folder / RULES_FILE
+    if rules.exists():
+        print_rules(RuleSet.load(rules), out)
+        out.write(f"cached from the last 'verify --rules URL', in {rules}; used only with --rules\n")
+    else:
+        out.write("no rules cached (verify --rules FILE|URL applies entry rules)\n")
+
+
+def _fetched(meta: dict[str, Any], out: TextIO) -> None:
+    if meta.get("fetched_at"):
+        out.write(f"fetched {meta['fetched_at']} from {meta.get('source')}\n")
 
 
 def _verify_batch(

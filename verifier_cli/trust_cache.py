@@ -6,7 +6,9 @@ Layout of the cache folder (``--cache-dir``, ``$VAXCERT_HOME`` or
     anchors/*.pem          pinned trust-list signer certificates
     trust-list.cose        the last list that verified
     trust-list.json        where it came from: url, etag, last_modified, sequence, fetched_at
-    revocation-list.cose   the last revocation list that verified (and revocation-list.json)
+    revocation-list.cose   the last revocation list that verified (and revocation-list.json);
+                           ``verify`` uses it by default
+    rules.json             the last rules fetched with ``verify --rules URL``
 
 A list is only written after it verified against the pinned anchors and its
 sequence number is not below the cached one; the write is atomic, so a failed
@@ -24,15 +26,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from trust_list.files import write_atomically
 from vaxcert import DocumentSignerCertificate, revocation, trustlist
 from vaxcert.trustlist import TrustListError
+from vaxcert_apps.files import write_atomically
 
 if TYPE_CHECKING:
     import httpx
 
 LIST_FILE = "trust-list.cose"
 META_FILE = "trust-list.json"
+RULES_FILE = "rules.json"
 MAX_LIST_BYTES = 64 * 1024 * 1024
 HTTP_TIMEOUT = 30.0
 
@@ -102,6 +105,10 @@ class TrustCache:
             return {}
         return loaded if isinstance(loaded, dict) else {}
 
+    def has(self, kind: str = "trust") -> bool:
+        """Whether a list of this kind (``"trust"`` or ``"revocation"``) is cached at all."""
+        return (self.folder / _KINDS[kind].list_file).is_file()
+
     def load(self, extra_anchors: list[Path] | None = None) -> trustlist.VerifiedTrustList:
         """The cached trust list, re-verified (the cache folder is not trusted more than the network)."""
         return trustlist.verify(self._cached("trust"), self.anchors(extra_anchors))
@@ -154,6 +161,10 @@ class TrustCache:
                 raise TrustListError("trustlist.download_failed", f"cannot read {source}: {exc.strerror}") from None
             etag = last_modified = None
         sequence = spec.verify_sequence(data, anchors, cached_sequence)
+        if sequence == cached_sequence and self._holds(kind, data):
+            # Sources without ETag/Last-Modified (files, some servers) send the same list again.
+            self._write_meta(kind, {**meta, "checked_at": _now()})
+            return UpdateResult(False, sequence, f"{spec.name} #{sequence} is current (unchanged, nothing stored)")
         write_atomically(self.folder / spec.list_file, data)
         self._write_meta(
             kind,
@@ -167,6 +178,12 @@ class TrustCache:
             },
         )
         return UpdateResult(sequence != cached_sequence, sequence, f"{spec.name} #{sequence} stored in {self.folder}")
+
+    def _holds(self, kind: str, data: bytes) -> bool:
+        try:
+            return (self.folder / _KINDS[kind].list_file).read_bytes() == data
+        except OSError:
+            return False
 
     def _write_meta(self, kind: str, meta: dict[str, Any]) -> None:
         write_atomically(self.folder / _KINDS[kind].meta_file, json.dumps(meta, indent=2).encode("utf-8"))

@@ -46,11 +46,37 @@ def encode_svg(text: str, scale: int = 4) -> str:
     return str(_barcode(text).to_svg(scale=scale, add_quiet_zones=True))
 
 
+_PDF_MAGIC = b"%PDF-"
+_SVG_SNIFF_BYTES = 1024
+
+
+def _refuse_documents(data: bytes) -> None:
+    """Refuse the service's own SVG and PDF outputs with a sentence saying what to do instead.
+
+    Rendering them would need an SVG rasteriser or a PDF renderer, heavy
+    dependencies a checkpoint laptop should not carry for a screenshot's worth of work.
+    """
+    if data.lstrip()[:5] == _PDF_MAGIC:
+        raise PictureError(
+            "qr.unsupported_format",
+            "Tệp PDF chưa được hỗ trợ: hãy chụp ảnh mã QR (PNG/JPEG) hoặc dán chuỗi HC1: / "
+            "PDF files are not supported: use a PNG/JPEG picture of the QR code, or paste the HC1: text",
+        )
+    head = data[:_SVG_SNIFF_BYTES].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith(b"<") and b"<svg" in head:  # an XML prolog or comment may come first
+        raise PictureError(
+            "qr.unsupported_format",
+            "Tệp SVG chưa được hỗ trợ: hãy dùng ảnh PNG/JPEG của mã QR hoặc dán chuỗi HC1: / "
+            "SVG files are not supported: use a PNG/JPEG picture of the QR code, or paste the HC1: text",
+        )
+
+
 def decode(image: bytes | str | Path) -> str:
     """The text of the QR code in a PNG/JPEG image (bytes or a path).
 
-    Raises :class:`PictureError` for unreadable files, oversized images and
-    images without exactly one readable QR code.
+    Raises :class:`PictureError` for unreadable files, oversized images,
+    SVG and PDF documents (``qr.unsupported_format``) and images without
+    exactly one readable QR code.
     """
     if isinstance(image, (str, Path)):
         try:
@@ -63,6 +89,7 @@ def decode(image: bytes | str | Path) -> str:
         raise PictureError("qr.empty_image", "the image is empty")
     if len(data) > MAX_IMAGE_BYTES:
         raise PictureError("qr.image_too_large", f"the image file exceeds {MAX_IMAGE_BYTES} bytes")
+    _refuse_documents(data)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -74,8 +101,11 @@ def decode(image: bytes | str | Path) -> str:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise PictureError("qr.image_too_large", "the image has more pixels than a certificate photo") from None
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
-        raise PictureError("qr.not_an_image", f"not a readable PNG/JPEG image ({exc})") from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        # Pillow's message names a Python object (<_io.BytesIO object at 0x…>): nothing for people.
+        raise PictureError(
+            "qr.not_an_image", "Tệp không phải ảnh PNG/JPEG đọc được / the file is not a readable PNG or JPEG image"
+        ) from None
     try:
         found = zxingcpp.read_barcodes(picture, formats=zxingcpp.BarcodeFormat.QRCode)  # type: ignore[arg-type]
     except (ValueError, RuntimeError) as exc:

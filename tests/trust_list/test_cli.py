@@ -161,3 +161,39 @@ def test_version_is_the_installed_distribution_version(capsys: pytest.CaptureFix
         main(["--version"])
     assert stopped.value.code == 0
     assert capsys.readouterr().out.split() == ["vaxcert-trust", importlib.metadata.version("vaxcert")]
+
+
+def test_a_rejected_list_exits_1_with_a_plain_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for name in ("tl", "other"):
+        run("pki", "create-anchor", "--out-dir", str(tmp_path / name))
+    status, _ = run(
+        "build",
+        "--out",
+        str(tmp_path / "list.cose"),
+        "--sequence",
+        "1",
+        "--signer-key",
+        str(tmp_path / "tl" / "anchor-key.pem"),
+        "--signer-cert",
+        str(tmp_path / "tl" / "anchor.pem"),
+    )
+    assert status == 0
+    capsys.readouterr()
+    foreign = ("--anchor", str(tmp_path / "other" / "anchor.pem"))
+    for command in ("check", "publish"):
+        extra = ("--dir", str(tmp_path / "www")) if command == "publish" else ()
+        status, _ = run(command, str(tmp_path / "list.cose"), *foreign, *extra)
+        assert status == 1, command
+        line = capsys.readouterr().err
+        assert "vaxcert-trust: danh sách tin cậy bị từ chối / trust list rejected: trustlist." in line
+    assert not (tmp_path / "www" / "trust-list.cose").exists()
+    # a list file that is not there is how the command was called: usage (2)
+    assert run("check", str(tmp_path / "absent.cose"), "--anchor", str(tmp_path / "tl" / "anchor.pem"))[0] == 2
+
+
+def test_help_says_who_it_is_for(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["--help"])
+    assert stopped.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "trust operators and key custodians" in text and "vaxcert-verify trust" in text

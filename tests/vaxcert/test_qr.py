@@ -90,3 +90,40 @@ def test_fuzz_corrupted_png(noise: bytes) -> None:
         png[(index * 97 + value) % len(png)] = value
     with contextlib.suppress(PictureError):
         qr.decode(bytes(png))
+
+
+FOREIGN_SVG = b'<?xml version="1.0"?>\n<!-- made elsewhere -->\n<svg xmlns="http://www.w3.org/2000/svg"/>'
+
+
+def _pdf_with_qr(text: str) -> bytes:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.image(io.BytesIO(qr.encode_png(text)), x=10, y=10, w=80)
+    return bytes(pdf.output())
+
+
+@pytest.mark.parametrize(
+    ("make", "words"),
+    [
+        (lambda: qr.encode_svg("HC1:SVG").encode("utf-8"), ("SVG", "PNG/JPEG")),
+        (lambda: FOREIGN_SVG, ("SVG",)),
+        (lambda: _pdf_with_qr("HC1:PDF"), ("PDF", "PNG/JPEG")),
+    ],
+)
+def test_svg_and_pdf_are_refused_with_a_sentence(make: object, words: tuple[str, ...]) -> None:
+    assert callable(make)
+    with pytest.raises(PictureError) as info:
+        qr.decode(make())
+    assert info.value.code == "qr.unsupported_format"
+    assert all(word in info.value.message for word in words)
+    assert "object at 0x" not in info.value.message
+
+
+@pytest.mark.parametrize("data", [b"plain text", b"\x89PNG\r\n\x1a\n garbage", b"GIF89a" + b"\x00" * 40])
+def test_unreadable_image_message_names_no_python_object(data: bytes) -> None:
+    with pytest.raises(PictureError) as info:
+        qr.decode(data)
+    assert "object at" not in info.value.message and "BytesIO" not in info.value.message
+    assert "PNG" in info.value.message

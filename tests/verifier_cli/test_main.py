@@ -182,3 +182,91 @@ def test_version_is_the_installed_distribution_version(capsys: pytest.CaptureFix
         main(["--version"])
     assert stopped.value.code == 0
     assert capsys.readouterr().out.split() == ["vaxcert-verify", importlib.metadata.version("vaxcert")]
+
+
+@pytest.mark.parametrize("suffix", [".svg", ".pdf"])
+def test_the_services_own_svg_and_pdf_are_refused_in_plain_words(
+    code: str, pki_dir: Path, tmp_path: Path, suffix: str
+) -> None:
+    from fpdf import FPDF
+
+    from vaxcert import qr
+
+    path = tmp_path / f"certificate{suffix}"
+    if suffix == ".svg":
+        path.write_text(qr.encode_svg(code), encoding="utf-8")
+    else:
+        pdf = FPDF()
+        pdf.add_page()
+        pdf.image(io.BytesIO(qr.encode_png(code)), x=10, y=10, w=80)
+        path.write_bytes(bytes(pdf.output()))
+    trust = ("--trust-cert", str(pki_dir / "dsc-all.pem"))
+    status, out = run("verify", *trust, "--image", str(path))
+    assert status == 1 and "INVALID" in out and "[qr.unsupported_format]" in out
+    assert suffix[1:].upper() in out and "PNG/JPEG" in out
+    assert "object at 0x" not in out and "BytesIO" not in out
+    status, out = run("verify", "--json", *trust, "--image", str(path))
+    assert status == 1 and json.loads(out)["errors"]["picture"]["code"] == "qr.unsupported_format"
+
+
+def test_a_text_file_given_as_image_names_no_python_object(tmp_path: Path) -> None:
+    path = tmp_path / "code.png"
+    path.write_text("HC1:not a picture", encoding="utf-8")
+    status, out = run("verify", "--image", str(path))
+    assert status == 1 and "[qr.not_an_image]" in out and "object at" not in out
+
+
+@pytest.mark.parametrize(("keep", "expected"), [(0, "zlib.truncated"), (1, "base45.bad_length")])
+def test_a_truncated_scan_asks_for_a_new_scan(code: str, pki_dir: Path, keep: int, expected: str) -> None:
+    body = code[len("HC1:") :]
+    cut = "HC1:" + body[: (len(body) // 2) // 3 * 3 + keep]  # half the code, ending on or just after a group
+    trust = ("--trust-cert", str(pki_dir / "dsc-all.pem"))
+    status, out = run("verify", "--at", CLOCK, *trust, cut)
+    assert status == 1 and f"[{expected}]" in out
+    assert "Mã quét chưa đủ, hãy quét lại / Incomplete scan, scan again" in out
+    # the machine-readable report keeps the stage's code
+    document = json.loads(run("verify", "--json", "--at", CLOCK, *trust, cut)[1])
+    assert expected in [error["code"] for error in document["errors"].values()]
+
+
+def test_other_failures_do_not_ask_for_a_new_scan(code: str, pki_dir: Path) -> None:
+    status, out = run("verify", "--at", "2030-01-01", "--trust-cert", str(pki_dir / "dsc-all.pem"), code)
+    assert status == 1 and "scan again" not in out and "NOT trustworthy" in out
+
+
+def test_failing_only_the_entry_rules_says_the_certificate_is_genuine(
+    signer: PemSigner, vaccination_payload: dict[str, Any], pki_dir: Path
+) -> None:
+    from datetime import datetime
+
+    rules = Path(__file__).resolve().parents[2] / "spec" / "rules-vn.json"
+    vaccination_payload["v"][0]["dt"] = "2026-04-28"  # the VN rules want 14 days since the last dose
+    text = issue(vaccination_payload, signer, issued_at=datetime.fromisoformat(ISSUED_AT)).text
+    trust = ("--trust-cert", str(pki_dir / "dsc-all.pem"))
+    status, out = run("verify", "--at", "2026-05-02T00:00:00Z", *trust, "--rules", str(rules), text)
+    assert status == 1 and "INVALID" in out
+    assert "The certificate is genuine but does not meet the entry rules" in out
+    assert "Chứng nhận là thật nhưng không đáp ứng quy định nhập cảnh" in out
+    assert "NOT trustworthy" not in out and "Nguyễn Thị Phương" in out
+
+
+def test_human_output_says_revocation_was_not_checked(code: str, pki_dir: Path, tmp_path: Path) -> None:
+    trust = ("--trust-cert", str(pki_dir / "dsc-all.pem"), "--cache-dir", str(tmp_path / "empty"))
+    status, out = run("verify", "--at", CLOCK, *trust, code)
+    assert status == 0 and "VALID" in out
+    assert "Chưa kiểm tra thu hồi / Revocation not checked" in out
+    # a code that never got as far as its signature has nothing to say about revocation
+    status, out = run("verify", "--at", CLOCK, *trust, "HC1:XX")
+    assert status == 1 and "Revocation not checked" not in out
+
+
+@pytest.mark.parametrize(
+    ("command", "own", "other"),
+    [(["--help"], "checkpoint", "vaxcert-trust"), (["trust", "--help"], "checkpoint staff", "vaxcert-trust")],
+)
+def test_help_says_who_it_is_for(capsys: pytest.CaptureFixture[str], command: list[str], own: str, other: str) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(command)
+    assert stopped.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert own in text and other in text

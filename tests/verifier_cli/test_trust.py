@@ -157,7 +157,11 @@ def test_bad_downloads_keep_the_last_good_list(
 
 
 def test_verify_with_a_list_file_and_anchor_option(
-    tmp_path: Path, anchor: tuple[PemSigner, Path], signer: PemSigner, vaccination_payload: dict[str, Any]
+    tmp_path: Path,
+    anchor: tuple[PemSigner, Path],
+    signer: PemSigner,
+    vaccination_payload: dict[str, Any],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     path = tmp_path / "list.cose"
     path.write_bytes(_signed(anchor[0], [signer], 1))
@@ -178,8 +182,12 @@ def test_verify_with_a_list_file_and_anchor_option(
         code,
     )
     assert status == 0 and json.loads(out)["valid"]
-    # without a pinned anchor the list is refused
+    # without a pinned anchor the list is refused: a refusal (1), not a usage error (2)
     status, _ = run("verify", "--json", "--trust-list", str(path), "--cache-dir", empty_cache, "--", code)
+    assert status == 1
+    assert "trust list rejected: trustlist.no_anchor" in capsys.readouterr().err
+    # a list file that is not there is a usage error
+    status, _ = run("verify", "--trust-list", str(tmp_path / "absent.cose"), "--cache-dir", empty_cache, "--", code)
     assert status == 2
 
 
@@ -257,3 +265,112 @@ def test_rules_and_revocation_from_the_command_line(
     assert "Entry rules:      2 of 3 passed" in out and "failed VR-VN-0002: Phải qua ít nhất 14 ngày" in out
     status, out = run("verify", "--trust-cert", trust, "--rules", str(rules), "--at", at, code)
     assert status == 0 and "Entry rules:      3 of 3 passed" in out
+
+
+def _revoking(anchor: PemSigner, codes: list[str], sequence: int = 1) -> bytes:
+    from vaxcert import revocation
+    from vaxcert.revocation import HashType
+
+    entries = []
+    for text in codes:
+        kid, hashes = revocation.hashes_for_code(text)
+        assert kid is not None
+        entries.append((kid, HashType.SIGNATURE, hashes[HashType.SIGNATURE]))
+    listed = revocation.build(entries, sequence=sequence, issued_at=ISSUED, next_update=ISSUED + timedelta(days=2))
+    return revocation.sign(listed, anchor)
+
+
+def test_a_cached_revocation_list_is_used_by_default(
+    tmp_path: Path,
+    anchor: tuple[PemSigner, Path],
+    signer: PemSigner,
+    vaccination_payload: dict[str, Any],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    cache = str(tmp_path / "cache")
+    at = ("--at", "2026-05-02T00:00:00Z")
+    revoked = issue(vaccination_payload, signer, issued_at=ISSUED).text
+    other = issue(vaccination_payload, signer, issued_at=ISSUED).text
+    lists = {"trust": tmp_path / "trust.cose", "revocation": tmp_path / "revocation.cose"}
+    lists["trust"].write_bytes(_signed(anchor[0], [signer], 1))
+    lists["revocation"].write_bytes(_revoking(anchor[0], [revoked]))
+    run("trust", "pin", str(anchor[1]), "--cache-dir", cache)
+    assert run("trust", "update", str(lists["trust"]), "--cache-dir", cache)[0] == 0
+    # only a trust list cached: revocation is not checked, and the verdict says so
+    status, out = run("verify", "--trust-list", "cached", "--cache-dir", cache, *at, revoked)
+    assert status == 0 and "Chưa kiểm tra thu hồi / Revocation not checked" in out
+    status, out = run("trust", "show", "--cache-dir", cache, *at)
+    assert status == 0 and "no revocation list cached" in out and "no rules cached" in out
+
+    assert run("trust", "update", "--revocations", str(lists["revocation"]), "--cache-dir", cache)[0] == 0
+    status, out = run("verify", "--trust-list", "cached", "--cache-dir", cache, *at, revoked)
+    assert status == 1 and "[revocation.revoked]" in out
+    status, out = run("verify", "--json", "--trust-list", "cached", "--cache-dir", cache, *at, revoked)
+    assert status == 1 and json.loads(out)["errors"]["revocation"]["code"] == "revocation.revoked"
+    status, out = run("verify", "--trust-list", "cached", "--cache-dir", cache, *at, other)
+    assert status == 0 and "Revocation:       not on the revocation list" in out and "not checked" not in out
+    # asked for explicitly: no revocation check, and said so
+    unchecked = ("--revocation-list", "none")
+    status, out = run("verify", "--trust-list", "cached", *unchecked, "--cache-dir", cache, *at, revoked)
+    assert status == 0 and "Revocation not checked" in out
+
+    rules = Path(__file__).resolve().parents[2] / "spec" / "rules-vn.json"
+    (Path(cache) / "rules.json").write_bytes(rules.read_bytes())
+    status, out = run("trust", "show", "--cache-dir", cache, *at)
+    assert status == 0 and signer.certificate.kid_b64 in out
+    assert "revocation list #1: 1 revoked hashes in 1 batches" in out and "fresh" in out
+    from vaxcert.rules import RuleSet
+
+    assert f"{len(RuleSet.load(rules).rules)} entry rules" in out
+    assert "VR-VN-0002  VN  Acceptance  Vaccination  Phải qua ít nhất 14 ngày" in out
+
+    # a cached revocation list that no longer verifies is a refusal (1), not a usage error
+    (Path(cache) / "revocation-list.cose").write_bytes(b"\x00garbage")
+    status, _ = run("verify", "--trust-list", "cached", "--cache-dir", cache, *at, other)
+    assert status == 1 and "revocation list rejected" in capsys.readouterr().err
+
+
+def test_update_from_an_unchanged_source_says_so(
+    tmp_path: Path, anchor: tuple[PemSigner, Path], signer: PemSigner
+) -> None:
+    cache = tmp_path / "cache"
+    source = tmp_path / "trust.cose"
+    source.write_bytes(_signed(anchor[0], [signer], 4))
+    run("trust", "pin", str(anchor[1]), "--cache-dir", str(cache))
+    status, out = run("trust", "update", str(source), "--cache-dir", str(cache))
+    assert status == 0 and "#4 stored in" in out
+    stored = (cache / "trust-list.cose").stat().st_mtime_ns
+    status, out = run("trust", "update", str(source), "--cache-dir", str(cache))
+    assert status == 0 and "#4 is current" in out and "stored in" not in out
+    assert (cache / "trust-list.cose").stat().st_mtime_ns == stored
+    source.write_bytes(_signed(anchor[0], [signer], 5))
+    status, out = run("trust", "update", str(source), "--cache-dir", str(cache))
+    assert status == 0 and "#5 stored in" in out
+
+
+def test_a_rejected_list_exits_1_everywhere(
+    tmp_path: Path,
+    anchor: tuple[PemSigner, Path],
+    signer: PemSigner,
+    vaccination_payload: dict[str, Any],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    cache = str(tmp_path / "cache")
+    forged = tmp_path / "forged.cose"
+    good = _signed(anchor[0], [signer], 2)
+    forged.write_bytes(good[:-1] + bytes([good[-1] ^ 1]))
+    run("trust", "pin", str(anchor[1]), "--cache-dir", cache)
+    code = issue(vaccination_payload, signer, issued_at=ISSUED).text
+    for args in (
+        ("trust", "update", str(forged), "--cache-dir", cache),
+        ("trust", "update", "--revocations", str(forged), "--cache-dir", cache),
+        ("verify", "--trust-list", str(forged), "--cache-dir", cache, code),
+        ("verify", "--trust-cert", str(tmp_path / "absent.pem"), "HC1:X"),
+    ):
+        capsys.readouterr()
+        status, _ = run(*args)
+        if "absent.pem" in args[-2]:
+            assert status == 2, args  # a missing file is still a usage error
+        else:
+            assert status == 1, args
+            assert "rejected" in capsys.readouterr().err

@@ -7,7 +7,7 @@ from typing import Any
 
 from vaxcert import CwtError, VerificationReport, cwt
 from vaxcert.report import CHECKS, StageOutcome
-from verifier_cli.render import render_human
+from vaxcert_apps.render import render_human
 
 
 def test_hostile_fields_render_as_short_printable_lines() -> None:
