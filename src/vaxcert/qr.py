@@ -24,11 +24,11 @@ ERROR_CORRECTION = "Q"
 
 def _barcode(text: str) -> zxingcpp.Barcode:
     if not text:
-        raise PictureError("qr.empty", "cannot encode empty text as a QR code")
+        raise PictureError("picture.empty", "cannot encode empty text as a QR code")
     try:
         return zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level=ERROR_CORRECTION)
     except (ValueError, RuntimeError) as exc:
-        raise PictureError("qr.too_long", f"text does not fit in a QR code ({exc})") from None
+        raise PictureError("picture.too_long", f"text does not fit in a QR code ({exc})") from None
 
 
 def encode_png(text: str, scale: int = 4) -> bytes:
@@ -56,33 +56,35 @@ def decode(image: bytes | str | Path) -> str:
         try:
             data = Path(image).read_bytes()
         except OSError as exc:
-            raise PictureError("qr.unreadable_file", f"cannot read {image}: {exc.strerror}") from None
+            raise PictureError("picture.unreadable_file", f"cannot read {image}: {exc.strerror}") from None
     else:
         data = image
     if not data:
-        raise PictureError("qr.empty_image", "the image is empty")
+        raise PictureError("picture.empty_image", "the image is empty")
     if len(data) > MAX_IMAGE_BYTES:
-        raise PictureError("qr.image_too_large", f"the image file exceeds {MAX_IMAGE_BYTES} bytes")
+        raise PictureError("picture.image_too_large", f"the image file exceeds {MAX_IMAGE_BYTES} bytes")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             opened = Image.open(io.BytesIO(data))
             if opened.width * opened.height > MAX_IMAGE_PIXELS:
-                raise PictureError("qr.image_too_large", f"{opened.width}x{opened.height} pixels exceeds the limit")
+                raise PictureError(
+                    "picture.image_too_large", f"{opened.width}x{opened.height} pixels exceeds the limit"
+                )
             picture = opened.convert("L")
     except PictureError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise PictureError("qr.image_too_large", "the image has more pixels than a certificate photo") from None
+        raise PictureError("picture.image_too_large", "the image has more pixels than a certificate photo") from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
-        raise PictureError("qr.not_an_image", f"not a readable PNG/JPEG image ({exc})") from None
+        raise PictureError("picture.not_an_image", f"not a readable PNG/JPEG image ({exc})") from None
     try:
         found = zxingcpp.read_barcodes(picture, formats=zxingcpp.BarcodeFormat.QRCode)  # type: ignore[arg-type]
     except (ValueError, RuntimeError) as exc:
-        raise PictureError("qr.decode_failed", f"the QR reader failed ({exc})") from None
+        raise PictureError("picture.decode_failed", f"the QR reader failed ({exc})") from None
     codes = [code for code in found if code.valid]
     if not codes:
-        raise PictureError("qr.not_found", "no readable QR code in the image")
+        raise PictureError("picture.not_found", "no readable QR code in the image")
     if len(codes) > 1:
-        raise PictureError("qr.several_codes", f"the image holds {len(codes)} QR codes; show one at a time")
+        raise PictureError("picture.several_codes", f"the image holds {len(codes)} QR codes; show one at a time")
     return str(codes[0].text)

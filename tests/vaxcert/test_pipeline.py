@@ -148,7 +148,7 @@ class TestVerifierRejects:
     def test_unknown_kid(self, text: str) -> None:
         report = verify(text, TrustStore(), at=NOW)
         assert not report.valid and report.stage == "signature"
-        assert report.outcome("signature").code == "trust.kid_not_found"
+        assert report.outcome("signature").code == "signature.kid_not_found"
         assert "kid not found" in (report.outcome("signature").message or "")
         # decoding and schema still ran
         assert report.checks["cwt"] and report.checks["schema"] and report.checks["expiry"]
@@ -297,7 +297,7 @@ def _cached_code(signer: PemSigner) -> str:
 
 def test_huge_input_is_refused_quickly() -> None:
     report = verify("HC1:" + "A" * 1_000_000, TrustStore(), at=NOW)
-    assert report.outcome("unprefix").code == "prefix.too_long"
+    assert report.outcome("unprefix").code == "unprefix.too_long"
 
 
 latin_names = st.text(

@@ -120,7 +120,7 @@ def test_stale_list_fails_closed_by_default(
     code = issue(vaccination_payload, signer, issued_at=ISSUED).text
     late = due + timedelta(hours=1)
     closed = verify(code, checked.trust_store(), at=late)
-    assert not closed.valid and closed.outcome("signature").code == "trust.list_stale"
+    assert not closed.valid and closed.outcome("signature").code == "signature.list_stale"
     warned = verify(code, checked.trust_store(fail_when_stale=False), at=late)
     assert warned.valid and "stale" in warned.notes[0]
 
