@@ -58,7 +58,11 @@ class StageOutcome:
         if self.passed is not False:
             return None
         error_type = self.error_type or _STAGE_ERROR_TYPES.get(self.name, VaxcertError)
-        return error_type(self.code or f"{self.name}.failed", self.message or "check failed")
+        # Built past the subclass's own __init__, whose signature may differ (CertLogicError
+        # takes only a message): code and message are what every VaxcertError carries.
+        error = error_type.__new__(error_type)
+        VaxcertError.__init__(error, self.code or f"{self.name}.failed", self.message or "check failed")
+        return error
 
 
 # Outcomes are immutable, so every passed (or skipped) check can share one instance.
