@@ -240,15 +240,17 @@ def test_json_errors_carry_the_legacy_code_of_renamed_codes_only() -> None:
 
 
 @pytest.mark.parametrize("vector_file", ["hostile.json", "vectors.json"])
-def test_every_code_a_report_carries_starts_with_its_check(vector_file: str, trust: TrustStore) -> None:
+def test_every_code_a_report_carries_starts_with_its_check(vector_file: str) -> None:
     document = load_vector_file(vector_file)
     cases = document["hostile"] if isinstance(document, dict) else document
     codes = set()
     for case in cases:
-        report = verify(case["hc1"], trust, at=NOW)
+        trust = TrustStore.from_files(VECTORS / "keys" / name for name in case.get("trust", ()))
+        at = datetime.fromisoformat(case["at"]) if "at" in case else NOW
+        report = verify(case["hc1"], trust, at=at)
         for outcome in report.failures:
             assert outcome.code is not None and outcome.code.startswith(f"{outcome.name}."), outcome
             error = report.to_json()["errors"][outcome.name]
             assert error["code"] == outcome.code and error.get("legacy_code") == LEGACY_CODES.get(outcome.code)
             codes.add(outcome.code)
-    assert len(codes) >= 3  # the files exercise several checks
+    assert len({code.partition(".")[0] for code in codes}) >= 2, codes  # the files exercise several checks
