@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import os
+import time
 import zlib
 from datetime import UTC, datetime
 from typing import Any
 
 import cbor2
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import VECTORS
+from tests.conftest import VECTORS, load_vector_file
 from vaxcert import CwtError, PemSigner, Policy, TrustStore, VerificationReport, cose, cwt, rules, verify
 from vaxcert import base45 as b45
 from vaxcert.report import CHECKS, StageOutcome
@@ -89,3 +91,16 @@ def test_signed_garbage_claims_render_as_short_printable_lines(
     assert max(len(line) for line in rendered.splitlines()) < 500
     for outcome in report.failures:
         assert f"[{outcome.code}]" in rendered
+
+
+HOSTILE: list[dict[str, Any]] = load_vector_file("hostile.json")["hostile"]
+
+
+@pytest.mark.parametrize("case", HOSTILE, ids=[case["id"] for case in HOSTILE])
+def test_hostile_vectors_render_fast_with_their_code(case: dict[str, Any]) -> None:
+    report = verify(case["hc1"], TrustStore())
+    started = time.perf_counter()
+    rendered = render_human(report)
+    assert time.perf_counter() - started < 2.0, case["id"]  # generous for a noisy machine; measured < 20 ms
+    assert f"[{case['code']}]" in rendered
+    assert max(len(line) for line in rendered.splitlines()) < 500
