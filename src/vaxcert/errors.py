@@ -169,6 +169,7 @@ LEGACY_CODES: Mapping[str, str] = {
             "decode_failed",
             "not_found",
             "several_codes",
+            "unsupported_format",  # raised on main since the apps split (an SVG or PDF given as a picture)
         )
     },
     **{
