@@ -19,7 +19,7 @@ _TYPE_NAMES = {"v": "Vaccination", "t": "Test", "r": "Recovery"}
 _TEST_RESULTS = {"260415000": "not detected (negative)", "260373001": "detected (positive)"}
 _MAX_FIELD = 80  # a line per field: no certificate field is longer, a hostile one may be
 # Codes a scan cut short produces: the reader stopped before the end of the QR text.
-INCOMPLETE_SCAN_CODES = frozenset({"base45.bad_length", "base45.overflow", "zlib.truncated"})
+INCOMPLETE_SCAN_CODES = frozenset({"base45.bad_length", "base45.overflow", "decompress.truncated"})
 INCOMPLETE_SCAN = "Mã quét chưa đủ, hãy quét lại / Incomplete scan, scan again"
 RULES_ONLY = (
     "Chứng nhận là thật nhưng không đáp ứng quy định nhập cảnh / "

@@ -182,7 +182,7 @@ def vectors() -> dict[str, Any]:
             "zlib-bomb",
             "HC1:" + _base45(zlib.compress(b"\x00" * 10_000_000, 9)),
             "decompress",
-            "zlib.too_large",
+            "decompress.too_large",
             "10 MB of zeros in 10 KB of zlib",
         ),
         _case(

@@ -99,17 +99,31 @@ def _boolish(value: Any, operation: str) -> bool:
 def validate(expression: Any) -> list[dict[str, Any]]:
     """Structural issues of an expression: ``[{"expr": …, "message": …}]`` (empty when valid)."""
     issues: list[dict[str, Any]] = []
-    _validate(expression, issues)
+    _validate(expression, issues, strict=True)
     return issues
+
+
+def _first_evaluation_issue(expression: Any) -> str | None:
+    """The first problem that makes ``expression`` impossible to evaluate, or None.
+
+    The one structural checker serves both uses.  Evaluation (the specification's
+    ``evaluate``) is more lenient than validation: a ``null`` literal evaluates to
+    null, a path is walked whatever its form, and a non-integer ``extractFromUVCI``
+    index fails only if that operation is reached.
+    """
+    issues: list[dict[str, Any]] = []
+    _validate(expression, issues, strict=False)
+    return issues[0]["message"] if issues else None
 
 
 def _issue(issues: list[dict[str, Any]], expression: Any, message: str) -> None:
     issues.append({"expr": expression, "message": message})
 
 
-def _validate(expression: Any, issues: list[dict[str, Any]]) -> None:
+def _validate(expression: Any, issues: list[dict[str, Any]], *, strict: bool) -> None:
     if expression is None:
-        _issue(issues, expression, "invalid CertLogic expression")
+        if strict:
+            _issue(issues, expression, "invalid CertLogic expression")
         return
     if isinstance(expression, (bool, str)) or _is_integer(expression):
         return
@@ -120,7 +134,9 @@ def _validate(expression: Any, issues: list[dict[str, Any]]) -> None:
         return
     if isinstance(expression, (list, tuple)):
         for item in expression:
-            _validate(item, issues)
+            _validate(item, issues, strict=strict)
+            if issues and not strict:
+                return
         return
     if not isinstance(expression, Mapping):
         _issue(issues, expression, "invalid CertLogic expression")
@@ -132,7 +148,7 @@ def _validate(expression: Any, issues: list[dict[str, Any]]) -> None:
     if operator == "var":
         if not isinstance(values, str):
             _issue(issues, expression, 'not of the form { "var": "<path>" }')
-        elif values != "" and not _PATH.match(values):
+        elif strict and values != "" and not _PATH.match(values):
             _issue(issues, expression, f"data access path doesn't have a valid format: {values}")
         return
     if not isinstance(values, (list, tuple)):
@@ -151,10 +167,12 @@ def _validate(expression: Any, issues: list[dict[str, Any]]) -> None:
             _issue(issues, expression, 'the amount of a "plusTime" operation must be an integer literal')
         if values[2] not in _UNITS:
             _issue(issues, expression, f'the unit of a "plusTime" operation must be one of {", ".join(_UNITS)}')
-    if operator == "extractFromUVCI" and len(values) == 2 and not _is_integer(values[1]):
+    if strict and operator == "extractFromUVCI" and len(values) == 2 and not _is_integer(values[1]):
         _issue(issues, expression, 'the index of an "extractFromUVCI" operation must be an integer literal')
     for value in values:
-        _validate(value, issues)
+        if issues and not strict:
+            return  # evaluation stops at the first problem
+        _validate(value, issues, strict=strict)
 
 
 _ARITY: dict[str, tuple[int, int]] = {
@@ -198,6 +216,9 @@ def compile_expression(expression: Any) -> Program:
     caller sees a :class:`CertLogicError`.
     """
     try:
+        problem = _first_evaluation_issue(expression)
+        if problem is not None:
+            raise CertLogicError(problem)
         return _ProgramWriter().program(expression)
     except RecursionError:
         raise CertLogicError("expression nested too deeply") from None
@@ -292,30 +313,21 @@ class _Scope:
             if kind is int and not -(10**15) < expression < 10**15:
                 return self.writer.constant(expression)  # repr of a huge int may exceed Python's digit limit
             return repr(expression)
-        if kind is float:
-            if expression.is_integer():
-                return repr(int(expression))
-            raise CertLogicError(f"{expression} is a non-integer number")
-        if kind in (list, tuple):
+        if kind is float:  # the checker let only integral floats through
+            return repr(int(expression))
+        if not isinstance(expression, (Mapping, list, tuple)):
+            return self.writer.constant(expression)  # a str or int subclass: its repr is not a literal
+        if isinstance(expression, (list, tuple)):
             if depth > self.writer.INLINE_DEPTH:
                 return f"{self.writer.function(expression)}(data)"
             return "[" + ", ".join(self.value(item, depth + 1) for item in expression) + "]"
-        if not isinstance(expression, Mapping) or len(expression) != 1:
-            raise CertLogicError(f"invalid CertLogic expression: {expression!r}")
+        # Structure was checked once, by _validate(), before writing began: here the
+        # expression is a one-key object with a known operator and a fitting operand count.
         operator, values = next(iter(expression.items()))
         if operator == "var":
-            if not isinstance(values, str):
-                raise CertLogicError('not of the form { "var": "<path>" }')
             return self.var(values)
         if depth > self.writer.INLINE_DEPTH:
             return f"{self.writer.function(expression)}(data)"
-        if not isinstance(values, (list, tuple)):
-            raise CertLogicError(f'operation not of the form {{ "{operator}": [ <values...> ] }}')
-        arity = _ARITY.get(operator)
-        if arity is None:
-            raise CertLogicError(f'unrecognised operator: "{operator}"')
-        if not arity[0] <= len(values) <= arity[1]:
-            raise CertLogicError(f'wrong number of operands for "{operator}": {len(values)}')
         write: Callable[[_Scope, str, Sequence[Any], int], str] = _WRITERS[operator]
         return write(self, operator, values, depth + 1)
 
@@ -423,9 +435,7 @@ def _write_date_comparison(scope: _Scope, operator: str, values: Sequence[Any], 
 
 
 def _plus_time_source(scope: _Scope, values: Sequence[Any], depth: int) -> str:
-    text, amount, unit = values
-    if not _is_integer(amount) or unit not in _UNITS:
-        raise CertLogicError('"plusTime" needs an integer literal amount and a unit: year, month, day or hour')
+    text, amount, unit = values  # _validate() checked that amount is an integer literal and unit a unit
     if text == {"var": "external.validationClock"}:
         moment = f"_validation_instant({scope.var('external')})"
     else:

@@ -42,28 +42,28 @@ def inflate(data: bytes, max_size: int = MAX_INFLATED_SIZE) -> Inflated:
     ``was_compressed=False``; :func:`decode` turns that into an error.
     """
     if not data:
-        raise CompressionError("zlib.empty", "no compressed data")
+        raise CompressionError("decompress.empty", "no compressed data")
     if data.startswith(_COSE_STARTS) and not _looks_like_zlib(data):
         return Inflated(data, was_compressed=False)
     inflater = zlib.decompressobj()
     try:
         out = inflater.decompress(data, max_size + 1)
     except zlib.error as exc:
-        raise CompressionError("zlib.corrupt", f"the zlib stream is corrupt ({exc})") from None
+        raise CompressionError("decompress.corrupt", f"the zlib stream is corrupt ({exc})") from None
     if len(out) > max_size or inflater.unconsumed_tail:
-        raise CompressionError("zlib.too_large", f"the payload inflates beyond the {max_size}-byte limit")
+        raise CompressionError("decompress.too_large", f"the payload inflates beyond the {max_size}-byte limit")
     if not inflater.eof:
-        raise CompressionError("zlib.truncated", "the zlib stream ends early")
+        raise CompressionError("decompress.truncated", "the zlib stream ends early")
     if inflater.unused_data:
-        raise CompressionError("zlib.trailing_data", f"{len(inflater.unused_data)} bytes follow the zlib stream")
+        raise CompressionError("decompress.trailing_data", f"{len(inflater.unused_data)} bytes follow the zlib stream")
     return Inflated(out, was_compressed=True)
 
 
 def decode(data: bytes, max_size: int = MAX_INFLATED_SIZE) -> bytes:
-    """Inflate zlib data; uncompressed input is an error (``zlib.not_compressed``)."""
+    """Inflate zlib data; uncompressed input is an error (``decompress.not_compressed``)."""
     result = inflate(data, max_size)
     if not result.was_compressed:
-        raise CompressionError("zlib.not_compressed", "the payload is not zlib-compressed, which HCERT requires")
+        raise CompressionError("decompress.not_compressed", "the payload is not zlib-compressed, which HCERT requires")
     return result.data
 
 

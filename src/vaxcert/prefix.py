@@ -20,15 +20,15 @@ def encode(base45_text: str) -> str:
 def decode(text: str) -> str:
     """Return the Base45 text behind ``HC1:``, or raise :class:`PrefixError`."""
     if not isinstance(text, str):
-        raise PrefixError("prefix.not_text", f"expected text, got {type(text).__name__}")
+        raise PrefixError("unprefix.not_text", f"expected text, got {type(text).__name__}")
     if text.startswith(HCERT_V1):
         return text[len(HCERT_V1) :]
     if _OTHER_VERSION.match(text):
         raise PrefixError(
-            "prefix.unsupported_version",
+            "unprefix.unsupported_version",
             f"context identifier {text[:4]!r} is a HCERT version this verifier does not support",
         )
     if not text:
-        raise PrefixError("prefix.empty", "the code is empty")
+        raise PrefixError("unprefix.empty", "the code is empty")
     shown = text[:4].encode("unicode_escape").decode("ascii")
-    raise PrefixError("prefix.missing", f"the code does not start with 'HC1:' (starts with {shown!r})")
+    raise PrefixError("unprefix.missing", f"the code does not start with 'HC1:' (starts with {shown!r})")

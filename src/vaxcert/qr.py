@@ -24,11 +24,11 @@ ERROR_CORRECTION = "Q"
 
 def _barcode(text: str) -> zxingcpp.Barcode:
     if not text:
-        raise PictureError("qr.empty", "cannot encode empty text as a QR code")
+        raise PictureError("picture.empty", "cannot encode empty text as a QR code")
     try:
         return zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level=ERROR_CORRECTION)
     except (ValueError, RuntimeError) as exc:
-        raise PictureError("qr.too_long", f"text does not fit in a QR code ({exc})") from None
+        raise PictureError("picture.too_long", f"text does not fit in a QR code ({exc})") from None
 
 
 def encode_png(text: str, scale: int = 4) -> bytes:
@@ -58,14 +58,14 @@ def _refuse_documents(data: bytes) -> None:
     """
     if data.lstrip()[:5] == _PDF_MAGIC:
         raise PictureError(
-            "qr.unsupported_format",
+            "picture.unsupported_format",
             "Tệp PDF chưa được hỗ trợ: hãy chụp ảnh mã QR (PNG/JPEG) hoặc dán chuỗi HC1: / "
             "PDF files are not supported: use a PNG/JPEG picture of the QR code, or paste the HC1: text",
         )
     head = data[:_SVG_SNIFF_BYTES].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith(b"<") and b"<svg" in head:  # an XML prolog or comment may come first
         raise PictureError(
-            "qr.unsupported_format",
+            "picture.unsupported_format",
             "Tệp SVG chưa được hỗ trợ: hãy dùng ảnh PNG/JPEG của mã QR hoặc dán chuỗi HC1: / "
             "SVG files are not supported: use a PNG/JPEG picture of the QR code, or paste the HC1: text",
         )
@@ -75,44 +75,47 @@ def decode(image: bytes | str | Path) -> str:
     """The text of the QR code in a PNG/JPEG image (bytes or a path).
 
     Raises :class:`PictureError` for unreadable files, oversized images,
-    SVG and PDF documents (``qr.unsupported_format``) and images without
+    SVG and PDF documents (``picture.unsupported_format``) and images without
     exactly one readable QR code.
     """
     if isinstance(image, (str, Path)):
         try:
             data = Path(image).read_bytes()
         except OSError as exc:
-            raise PictureError("qr.unreadable_file", f"cannot read {image}: {exc.strerror}") from None
+            raise PictureError("picture.unreadable_file", f"cannot read {image}: {exc.strerror}") from None
     else:
         data = image
     if not data:
-        raise PictureError("qr.empty_image", "the image is empty")
+        raise PictureError("picture.empty_image", "the image is empty")
     if len(data) > MAX_IMAGE_BYTES:
-        raise PictureError("qr.image_too_large", f"the image file exceeds {MAX_IMAGE_BYTES} bytes")
+        raise PictureError("picture.image_too_large", f"the image file exceeds {MAX_IMAGE_BYTES} bytes")
     _refuse_documents(data)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             opened = Image.open(io.BytesIO(data))
             if opened.width * opened.height > MAX_IMAGE_PIXELS:
-                raise PictureError("qr.image_too_large", f"{opened.width}x{opened.height} pixels exceeds the limit")
+                raise PictureError(
+                    "picture.image_too_large", f"{opened.width}x{opened.height} pixels exceeds the limit"
+                )
             picture = opened.convert("L")
     except PictureError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise PictureError("qr.image_too_large", "the image has more pixels than a certificate photo") from None
+        raise PictureError("picture.image_too_large", "the image has more pixels than a certificate photo") from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         # Pillow's message names a Python object (<_io.BytesIO object at 0x…>): nothing for people.
         raise PictureError(
-            "qr.not_an_image", "Tệp không phải ảnh PNG/JPEG đọc được / the file is not a readable PNG or JPEG image"
+            "picture.not_an_image",
+            "Tệp không phải ảnh PNG/JPEG đọc được / the file is not a readable PNG or JPEG image",
         ) from None
     try:
         found = zxingcpp.read_barcodes(picture, formats=zxingcpp.BarcodeFormat.QRCode)  # type: ignore[arg-type]
     except (ValueError, RuntimeError) as exc:
-        raise PictureError("qr.decode_failed", f"the QR reader failed ({exc})") from None
+        raise PictureError("picture.decode_failed", f"the QR reader failed ({exc})") from None
     codes = [code for code in found if code.valid]
     if not codes:
-        raise PictureError("qr.not_found", "no readable QR code in the image")
+        raise PictureError("picture.not_found", "no readable QR code in the image")
     if len(codes) > 1:
-        raise PictureError("qr.several_codes", f"the image holds {len(codes)} QR codes; show one at a time")
+        raise PictureError("picture.several_codes", f"the image holds {len(codes)} QR codes; show one at a time")
     return str(codes[0].text)

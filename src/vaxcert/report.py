@@ -3,69 +3,38 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .cwt import CwtClaims, json_compatible
-from .errors import (
-    Base45Error,
-    CompressionError,
-    CoseError,
-    CwtError,
-    ExpiryError,
-    KeyUsageError,
-    PictureError,
-    PrefixError,
-    RevocationError,
-    RulesError,
-    SchemaError,
-    SignatureError,
-    VaxcertError,
-)
+from .errors import LEGACY_CODES, STAGE_ERRORS, STAGES, SignatureError, VaxcertError
 from .trust import DocumentSignerCertificate
 from .valuesets import ValueSetFinding
 
+if TYPE_CHECKING:
+    from .rules import RuleOutcome
+
 # The checks in the order the pipeline runs them; the JSON report uses these names.
-CHECKS = (
-    "picture",
-    "unprefix",
-    "base45",
-    "decompress",
-    "cose",
-    "signature",
-    "cwt",
-    "schema",
-    "expiry",
-    "key_usage",
-    "revocation",
-    "rules",
-)
-ERROR_TYPES: Mapping[str, type[VaxcertError]] = {
-    "picture": PictureError,
-    "unprefix": PrefixError,
-    "base45": Base45Error,
-    "decompress": CompressionError,
-    "cose": CoseError,
-    "signature": SignatureError,
-    "cwt": CwtError,
-    "schema": SchemaError,
-    "expiry": ExpiryError,
-    "key_usage": KeyUsageError,
-    "revocation": RevocationError,
-    "rules": RulesError,
-}
+CHECKS = STAGES
+_STAGE_ERROR_TYPES = {error.stage: error for error in STAGE_ERRORS}
 
 
 @dataclass(frozen=True, slots=True)
 class StageOutcome:
-    """One check: passed (True), failed (False) or not run (None), with the reason."""
+    """One check: passed (True), failed (False) or not run (None), with the reason.
+
+    ``error_type`` is the class the failure was raised as (e.g. :class:`TrustError`
+    for an unknown kid, a subclass of the check's :class:`SignatureError`), so
+    :meth:`error` gives back an exception that the caller's ``except`` clauses
+    see exactly as they would have seen the original.
+    """
 
     name: str
     passed: bool | None
     code: str | None = None
     message: str | None = None
+    error_type: type[VaxcertError] | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def ok(cls, name: str) -> StageOutcome:
@@ -73,16 +42,27 @@ class StageOutcome:
 
     @classmethod
     def failed(cls, name: str, error: VaxcertError) -> StageOutcome:
-        return cls(name, False, error.code, error.message)
+        return cls(name, False, error.code, error.message, type(error))
 
     @classmethod
     def not_run(cls, name: str) -> StageOutcome:
         return _NOT_RUN.get(name) or cls(name, None)
 
+    @property
+    def legacy_code(self) -> str | None:
+        """The code's pre-``<stage>.<reason>`` name, if it was renamed (see :data:`vaxcert.errors.LEGACY_CODES`)."""
+        return LEGACY_CODES.get(self.code) if self.code else None
+
     def error(self) -> VaxcertError | None:
+        """The failure as an exception of the class it was raised as; None unless the check failed."""
         if self.passed is not False:
             return None
-        return ERROR_TYPES[self.name](self.code or f"{self.name}.failed", self.message or "check failed")
+        error_type = self.error_type or _STAGE_ERROR_TYPES.get(self.name, VaxcertError)
+        # Built past the subclass's own __init__, whose signature may differ (CertLogicError
+        # takes only a message): code and message are what every VaxcertError carries.
+        error = error_type.__new__(error_type)
+        VaxcertError.__init__(error, self.code or f"{self.name}.failed", self.message or "check failed")
+        return error
 
 
 # Outcomes are immutable, so every passed (or skipped) check can share one instance.
@@ -127,7 +107,7 @@ class VerificationReport:
     certificate_type: str | None = None
     value_set_findings: tuple[ValueSetFinding, ...] = ()
     notes: tuple[str, ...] = ()
-    rule_outcomes: tuple[Any, ...] = ()  # vaxcert.rules.RuleOutcome, when rules were evaluated
+    rule_outcomes: tuple[RuleOutcome, ...] = ()  # when rules were evaluated
 
     @property
     def checks(self) -> dict[str, bool | None]:
@@ -183,7 +163,7 @@ class VerificationReport:
             "valid": self.valid,
             "stage": self.stage,
             "checks": self.checks,
-            "errors": {outcome.name: {"code": outcome.code, "message": outcome.message} for outcome in self.failures},
+            "errors": {outcome.name: _error_json(outcome) for outcome in self.failures},
             "payload": None,  # converted on its own below, with its own size budget
             "kid": base64.b64encode(self.kid).decode("ascii") if self.kid else None,
             "signer": self.signer.subject if self.signer else None,
@@ -209,3 +189,11 @@ class VerificationReport:
         if self.unverified_claims is not None:
             printable["payload"] = self.unverified_claims.to_json()
         return printable
+
+
+def _error_json(outcome: StageOutcome) -> dict[str, Any]:
+    document: dict[str, Any] = {"code": outcome.code, "message": outcome.message}
+    legacy = outcome.legacy_code
+    if legacy is not None:
+        document["legacy_code"] = legacy
+    return document

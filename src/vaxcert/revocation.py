@@ -20,7 +20,7 @@ import itertools
 import operator
 import sys
 from array import array
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -72,6 +72,33 @@ def certificate_hashes(claims: CwtClaims, message: CoseSign1) -> dict[HashType, 
     """The three revocation hashes of a decoded certificate (UCI-based ones only when it has a UVCI)."""
     hashes = {kind: certificate_hash(claims, message, kind) for kind in HashType}
     return {kind: value for kind, value in hashes.items() if value is not None}
+
+
+class _LazyHashes(Mapping[HashType, bytes]):
+    """A certificate's revocation hashes, each computed only when a lookup asks for it:
+    most kids have batches of one hash type, so a scan hashes once instead of three times."""
+
+    __slots__ = ("_claims", "_message")
+
+    def __init__(self, claims: CwtClaims, message: CoseSign1) -> None:
+        self._claims = claims
+        self._message = message
+
+    def __getitem__(self, hash_type: HashType) -> bytes:
+        value = certificate_hash(self._claims, self._message, hash_type)
+        if value is None:
+            raise KeyError(hash_type)
+        return value
+
+    def get(self, hash_type: HashType, default: Any = None) -> Any:
+        value = certificate_hash(self._claims, self._message, hash_type)
+        return default if value is None else value
+
+    def __iter__(self) -> Iterator[HashType]:
+        return iter(certificate_hashes(self._claims, self._message))
+
+    def __len__(self) -> int:
+        return len(certificate_hashes(self._claims, self._message))
 
 
 def hashes_for_code(text: str) -> tuple[bytes | None, dict[HashType, bytes]]:
@@ -180,11 +207,7 @@ class RevocationList:
 
     def revoked(self, claims: CwtClaims, message: CoseSign1) -> HashType | None:
         """Like :meth:`revoked_by`, hashing only what this certificate's kid has batches for."""
-        for batch in self._index.get(message.kid or b"", ()):
-            value = certificate_hash(claims, message, batch.hash_type)
-            if value is not None and value in batch:
-                return batch.hash_type
-        return None
+        return self.revoked_by(message.kid, _LazyHashes(claims, message))
 
     def encode(self) -> bytes:
         return cbor2.dumps(

@@ -12,7 +12,7 @@ import base64
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -104,9 +104,10 @@ class DocumentSignerCertificate:
         """Whether the DSC's EKU lets it sign a ``v``, ``t`` or ``r`` certificate."""
         return self.allowed_types is None or certificate_type in self.allowed_types
 
-    def is_valid_at(self, moment: datetime) -> bool:
-        return (self.not_before is None or self.not_before <= moment) and (
-            self.not_after is None or moment <= self.not_after
+    def is_valid_at(self, moment: datetime, skew: timedelta = timedelta(0)) -> bool:
+        """Whether ``moment`` lies in the DSC's validity window, widened by ``skew`` on both sides."""
+        return (self.not_before is None or self.not_before <= moment + skew) and (
+            self.not_after is None or moment - skew <= self.not_after
         )
 
     def pem(self) -> str:

@@ -51,6 +51,8 @@ class TrustListEntry:
     types: frozenset[str] = ALL_TYPES
     valid_from: datetime | None = None
     valid_until: datetime | None = None
+    # The certificate when the caller already has it parsed; otherwise parsed from der on first use.
+    parsed: DocumentSignerCertificate | None = field(default=None, compare=False, repr=False, kw_only=True)
 
     @classmethod
     def for_certificate(
@@ -61,9 +63,7 @@ class TrustListEntry:
         valid_from: datetime | None = None,
         valid_until: datetime | None = None,
     ) -> TrustListEntry:
-        entry = cls(country, certificate.der, types, valid_from, valid_until)
-        entry.__dict__["certificate"] = certificate  # already parsed: seed the cache
-        return entry
+        return cls(country, certificate.der, types, valid_from, valid_until, parsed=certificate)
 
     @functools.cached_property
     def kid(self) -> bytes:
@@ -71,7 +71,7 @@ class TrustListEntry:
 
     @functools.cached_property
     def certificate(self) -> DocumentSignerCertificate:
-        return DocumentSignerCertificate.from_der(self.der)
+        return self.parsed or DocumentSignerCertificate.from_der(self.der)
 
     def trusted_certificate(self) -> DocumentSignerCertificate:
         """The DSC as the verifier should use it: EKU and list restrictions combined."""

@@ -15,7 +15,6 @@ import pytest
 
 from tests.conftest import VECTORS, load_vector_file
 from vaxcert import TrustStore, verify
-from verifier_cli.render import render_human
 
 CASES: list[dict[str, Any]] = load_vector_file("hostile.json")["hostile"]
 # Generous for a noisy shared CI machine; measured: at most 10-20 ms and 4.4 MB (v-60000-maps), the rest < 1 ms.
@@ -45,7 +44,6 @@ def test_hostile_vector_fails_typed_fast_and_small(case: dict[str, Any]) -> None
     try:
         report = verify(case["hc1"], TrustStore())
         printed = json.dumps(report.to_json())
-        human = render_human(report)
         elapsed = time.perf_counter() - started
         peak = tracemalloc.get_traced_memory()[1]
     finally:
@@ -55,7 +53,6 @@ def test_hostile_vector_fails_typed_fast_and_small(case: dict[str, Any]) -> None
     assert outcome.passed is False and outcome.code == case["code"], outcome
     assert report.stage == case["stage"] or report.outcome(report.stage).passed is False
     assert json.loads(printed)["errors"][case["stage"]]["code"] == case["code"]
-    assert f"[{case['code']}]" in human
     assert elapsed < MAX_SECONDS, f"{case['id']} took {elapsed:.3f} s"
     assert peak < MAX_PEAK_BYTES, f"{case['id']} peaked at {peak / 1e6:.1f} MB"
 

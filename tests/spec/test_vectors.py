@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 import pytest
 
 from tests.conftest import VECTORS, load_vector_file
 from vaxcert import TrustStore, verify
-from verifier_cli.main import parse_clock
 
 CASES: list[dict[str, Any]] = load_vector_file("vectors.json")
 
@@ -17,7 +17,7 @@ CASES: list[dict[str, Any]] = load_vector_file("vectors.json")
 @pytest.mark.parametrize("case", CASES, ids=[case["id"] for case in CASES])
 def test_vector(case: dict[str, Any]) -> None:
     trust = TrustStore.from_files(VECTORS / "keys" / name for name in case["trust"])
-    report = verify(case["hc1"], trust, at=parse_clock(case["at"]))
+    report = verify(case["hc1"], trust, at=datetime.fromisoformat(case["at"]))
     assert report.valid == case["expected"]["valid"], report.failures
     for check, expected in case["expected"]["checks"].items():
         assert report.checks[check] == expected, (check, report.outcome(check))

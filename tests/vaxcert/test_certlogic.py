@@ -175,3 +175,40 @@ def test_deeply_nested_rules_compile_or_fail_cleanly() -> None:
         deep = {"!": [deep]}
     with pytest.raises(CertLogicError):
         evaluate(deep, {"n": 7})
+
+
+# ------------------------------------------------ one structural checker for validation and compilation
+
+_UNEVALUABLE = [
+    {"foo": [1]},
+    {"if": [True, 1]},
+    {"var": 1},
+    {"and": {"var": "a"}},
+    {"plusTime": [{"var": "a"}, 1.5, "day"]},
+    {"plusTime": [{"var": "a"}, 1, "week"]},
+    1.5,
+    {"===": [1, {"in": [1]}]},
+    {"a": 1, "b": 2},
+]
+
+
+@pytest.mark.parametrize("expression", _UNEVALUABLE, ids=json.dumps)
+def test_compiling_refuses_what_validation_reports_with_the_same_words(expression: Any) -> None:
+    reported = [issue["message"] for issue in validate(expression)]
+    with pytest.raises(CertLogicError) as raised:
+        compile_expression(expression)
+    assert raised.value.message in reported
+
+
+@pytest.mark.parametrize(
+    ("expression", "data", "value"),
+    [
+        (None, {}, None),
+        ({"var": "a..b"}, {"a": {"b": 1}}, None),
+        ({"if": [False, {"extractFromUVCI": [None, "x"]}, 7]}, {}, 7),
+    ],
+    ids=["null", "odd-path", "bad-index-not-reached"],
+)
+def test_evaluation_is_more_lenient_than_validation(expression: Any, data: Any, value: Any) -> None:
+    assert validate(expression) != []
+    assert evaluate(expression, data) == value

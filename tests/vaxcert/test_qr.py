@@ -49,10 +49,10 @@ def _png(image: Image.Image) -> bytes:
 @pytest.mark.parametrize(
     ("data", "code"),
     [
-        (b"", "qr.empty_image"),
-        (b"\x89PNG\r\n\x1a\n garbage", "qr.not_an_image"),
-        (b"plain text", "qr.not_an_image"),
-        (_png(Image.new("L", (200, 200), 255)), "qr.not_found"),
+        (b"", "picture.empty_image"),
+        (b"\x89PNG\r\n\x1a\n garbage", "picture.not_an_image"),
+        (b"plain text", "picture.not_an_image"),
+        (_png(Image.new("L", (200, 200), 255)), "picture.not_found"),
     ],
 )
 def test_unreadable_images(data: bytes, code: str) -> None:
@@ -65,13 +65,13 @@ def test_oversized_image_is_refused_before_decoding() -> None:
     # A 1-bit PNG of 10000 x 10000 pixels compresses to a few kilobytes.
     with pytest.raises(PictureError) as info:
         qr.decode(_png(Image.new("1", (10_000, 10_000), 1)))
-    assert info.value.code == "qr.image_too_large"
+    assert info.value.code == "picture.image_too_large"
 
 
 def test_missing_file() -> None:
     with pytest.raises(PictureError) as info:
         qr.decode(Path("/nonexistent/code.png"))
-    assert info.value.code == "qr.unreadable_file"
+    assert info.value.code == "picture.unreadable_file"
 
 
 @given(st.binary(max_size=4096))
@@ -116,7 +116,7 @@ def test_svg_and_pdf_are_refused_with_a_sentence(make: object, words: tuple[str,
     assert callable(make)
     with pytest.raises(PictureError) as info:
         qr.decode(make())
-    assert info.value.code == "qr.unsupported_format"
+    assert info.value.code == "picture.unsupported_format"
     assert all(word in info.value.message for word in words)
     assert "object at 0x" not in info.value.message
 

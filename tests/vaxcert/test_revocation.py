@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 
 from vaxcert import PemSigner, Policy, TrustStore, issue, revocation, verify
 from vaxcert import base45 as b45
+from vaxcert import cose as vaxcert_cose
+from vaxcert import cwt as vaxcert_cwt
 from vaxcert.pki import create_csca
 from vaxcert.revocation import HashType, RevocationListError
 
@@ -188,3 +190,23 @@ def test_a_high_s_copy_verifies_and_has_the_same_revocation_hashes(
         listed = revocation.verify(signed, [anchor.certificate])
         report = verify(copy, trust, at=NOW, policy=Policy(revocations=listed))
         assert report.outcome("revocation").code == "revocation.revoked", hash_type
+
+
+def test_revoked_agrees_with_revoked_by_on_precomputed_hashes(
+    signer: PemSigner, vaccination_payload: dict[str, Any]
+) -> None:
+    text = issue(vaccination_payload, signer).text
+    kid, hashes = revocation.hashes_for_code(text)
+    message = vaxcert_cose.decode(zlib.decompress(b45.decode(text[4:])))
+    claims = vaxcert_cwt.decode(message.payload)
+    assert kid == message.kid
+    for hash_type in HashType:
+        listed = revocation.build(
+            [(signer.certificate.kid, hash_type, hashes[hash_type])],
+            sequence=1,
+            issued_at=datetime(2026, 1, 1, tzinfo=UTC),
+            next_update=datetime(2026, 2, 1, tzinfo=UTC),
+        )
+        assert listed.revoked(claims, message) == listed.revoked_by(kid, hashes) == hash_type
+        assert listed.revoked_by(b"otherkid", hashes) is None
+        assert listed.revoked_by(kid, {}) is None

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -104,3 +105,13 @@ def test_a_critical_eku_without_hcert_purposes_allows_no_type() -> None:
     # HCERT purposes restrict to their types, critical or not.
     tests_only = _dsc_with_eku(["1.3.6.1.4.1.0.1847.2021.1.1", ICAO_DOCUMENT_SIGNER], critical=True)
     assert tests_only.allowed_types == frozenset("t")
+
+
+def test_validity_window_with_and_without_skew(signer: PemSigner) -> None:
+    dsc = signer.certificate
+    assert dsc.not_before is not None and dsc.not_after is not None
+    second = timedelta(seconds=1)
+    assert dsc.is_valid_at(dsc.not_before) and dsc.is_valid_at(dsc.not_after)
+    assert not dsc.is_valid_at(dsc.not_before - second) and not dsc.is_valid_at(dsc.not_after + second)
+    assert dsc.is_valid_at(dsc.not_before - second, skew=second) and dsc.is_valid_at(dsc.not_after + second, second)
+    assert not dsc.is_valid_at(dsc.not_after + 2 * second, skew=second)

@@ -120,7 +120,7 @@ def test_stale_list_fails_closed_by_default(
     code = issue(vaccination_payload, signer, issued_at=ISSUED).text
     late = due + timedelta(hours=1)
     closed = verify(code, checked.trust_store(), at=late)
-    assert not closed.valid and closed.outcome("signature").code == "trust.list_stale"
+    assert not closed.valid and closed.outcome("signature").code == "signature.list_stale"
     warned = verify(code, checked.trust_store(fail_when_stale=False), at=late)
     assert warned.valid and "stale" in warned.notes[0]
 
@@ -316,3 +316,12 @@ def test_signed_real_lists_with_one_field_replaced_are_refused_or_read_cleanly(
             assert all(batch.packed[i : i + 16] in batch for i in range(0, len(batch.packed), 16))
     else:
         checked.trust_store().candidates(signer.certificate.kid)
+
+
+def test_an_entry_made_from_a_parsed_certificate_equals_one_made_from_its_der(signer: PemSigner) -> None:
+    parsed = TrustListEntry.for_certificate("VN", signer.certificate, frozenset({"v"}))
+    from_der = TrustListEntry("VN", signer.certificate.der, frozenset({"v"}))
+    assert parsed == from_der and hash(parsed) == hash(from_der) and repr(parsed) == repr(from_der)
+    assert parsed.certificate is signer.certificate  # reused, not parsed again
+    assert from_der.certificate == signer.certificate and from_der.certificate is from_der.certificate
+    assert parsed.trusted_certificate().allowed_types == frozenset({"v"})

@@ -202,21 +202,21 @@ def test_the_services_own_svg_and_pdf_are_refused_in_plain_words(
         path.write_bytes(bytes(pdf.output()))
     trust = ("--trust-cert", str(pki_dir / "dsc-all.pem"))
     status, out = run("verify", *trust, "--image", str(path))
-    assert status == 1 and "INVALID" in out and "[qr.unsupported_format]" in out
+    assert status == 1 and "INVALID" in out and "[picture.unsupported_format]" in out
     assert suffix[1:].upper() in out and "PNG/JPEG" in out
     assert "object at 0x" not in out and "BytesIO" not in out
     status, out = run("verify", "--json", *trust, "--image", str(path))
-    assert status == 1 and json.loads(out)["errors"]["picture"]["code"] == "qr.unsupported_format"
+    assert status == 1 and json.loads(out)["errors"]["picture"]["code"] == "picture.unsupported_format"
 
 
 def test_a_text_file_given_as_image_names_no_python_object(tmp_path: Path) -> None:
     path = tmp_path / "code.png"
     path.write_text("HC1:not a picture", encoding="utf-8")
     status, out = run("verify", "--image", str(path))
-    assert status == 1 and "[qr.not_an_image]" in out and "object at" not in out
+    assert status == 1 and "[picture.not_an_image]" in out and "object at" not in out
 
 
-@pytest.mark.parametrize(("keep", "expected"), [(0, "zlib.truncated"), (1, "base45.bad_length")])
+@pytest.mark.parametrize(("keep", "expected"), [(0, "decompress.truncated"), (1, "base45.bad_length")])
 def test_a_truncated_scan_asks_for_a_new_scan(code: str, pki_dir: Path, keep: int, expected: str) -> None:
     body = code[len("HC1:") :]
     cut = "HC1:" + body[: (len(body) // 2) // 3 * 3 + keep]  # half the code, ending on or just after a group

@@ -101,7 +101,7 @@ def test_pin_update_show_verify_offline(
     # after next_update: stale, fail-closed unless allowed
     late = "2026-05-04T00:00:00Z"
     status, out = run("verify", "--json", "--trust-list", "cached", "--cache-dir", cache, "--at", late, "--", code)
-    assert status == 1 and json.loads(out)["errors"]["signature"]["code"] == "trust.list_stale"
+    assert status == 1 and json.loads(out)["errors"]["signature"]["code"] == "signature.list_stale"
     status, out = run(
         "verify", "--json", "--trust-list", "cached", "--cache-dir", cache, "--at", late, "--allow-stale", "--", code
     )
