@@ -133,7 +133,7 @@ def _refused(exc: StartupRefused) -> int:
     return EXIT_FAILED
 
 
-def _run(settings: Settings, sessions: db.sessionmaker[db.Session], args: argparse.Namespace, out: TextIO) -> int:
+def _run(settings: Settings, sessions: sessionmaker[Session], args: argparse.Namespace, out: TextIO) -> int:
     if args.command == "migrate":
         out.write("database schema is up to date\n")
         return EXIT_OK
@@ -224,7 +224,7 @@ def _org(settings: Settings, sessions: sessionmaker[Session], args: argparse.Nam
     return EXIT_OK
 
 
-def _audit(sessions: db.sessionmaker[db.Session], args: argparse.Namespace, out: TextIO) -> int:
+def _audit(sessions: sessionmaker[Session], args: argparse.Namespace, out: TextIO) -> int:
     if args.audit == "seal":
         out.write(f"{audit.seal_all(sessions)} audit events chained\n")
         return EXIT_OK
@@ -242,7 +242,7 @@ def _audit(sessions: db.sessionmaker[db.Session], args: argparse.Namespace, out:
     return EXIT_FAILED
 
 
-def _seal_before_exit(sessions: db.sessionmaker[db.Session]) -> None:
+def _seal_before_exit(sessions: sessionmaker[Session]) -> None:
     """Chain this command's audit events now rather than leaving them to a running service."""
     try:
         audit.seal_all(sessions)
@@ -250,7 +250,7 @@ def _seal_before_exit(sessions: db.sessionmaker[db.Session]) -> None:
         print(f"vaxcert-issuer: audit events left in the outbox ({exc.orig or exc})", file=sys.stderr)
 
 
-def _organisation(sessions: db.sessionmaker[db.Session], name: str) -> Organisation:
+def _organisation(sessions: sessionmaker[Session], name: str) -> Organisation:
     with sessions() as session:
         organisation = session.scalar(select(Organisation).where(Organisation.name == name))
     if organisation is None:
@@ -258,7 +258,7 @@ def _organisation(sessions: db.sessionmaker[db.Session], name: str) -> Organisat
     return organisation
 
 
-def _key(sessions: db.sessionmaker[db.Session], args: argparse.Namespace, out: TextIO) -> int:
+def _key(sessions: sessionmaker[Session], args: argparse.Namespace, out: TextIO) -> int:
     if args.key == "create":
         organisation = _organisation(sessions, args.org)
         scopes = {part.strip() for part in args.scopes.split(",") if part.strip()}
@@ -280,7 +280,7 @@ def _key(sessions: db.sessionmaker[db.Session], args: argparse.Namespace, out: T
     return EXIT_OK if revoked else EXIT_FAILED
 
 
-def _bulk(settings: Settings, sessions: db.sessionmaker[db.Session], args: argparse.Namespace, out: TextIO) -> int:
+def _bulk(settings: Settings, sessions: sessionmaker[Session], args: argparse.Namespace, out: TextIO) -> int:
     organisation = _organisation(sessions, args.org)
     caller = Caller(organisation.id, organisation.name, "cli", frozenset({"issue"}), organisation.uvci_prefix)
     digest = FileDigest()

@@ -271,7 +271,8 @@ class IssuerService:
             )
             if since is not None:
                 query = query.where(Certificate.revoked_at > since)
-            return [(u, h, _utc(r)) for u, h, r in session.execute(query)]
+            # The query already excludes NULL revoked_at; the filter only narrows the type.
+            return [(u, h, _utc(r)) for u, h, r in session.execute(query) if r is not None]
 
     # ------------------------------------------------------------------ bulk
     #
