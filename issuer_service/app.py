@@ -234,6 +234,9 @@ class RecentCallers:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    # fpdf2's font subsetting logs ~40 INFO lines per PDF through fontTools; whatever level the
+    # host (uvicorn, vaxcert-issuer serve, tests) configures, only its warnings are worth keeping.
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
     state: dict[str, Any] = {}
 
     @asynccontextmanager
