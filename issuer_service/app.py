@@ -39,6 +39,7 @@ from .documents import render_pdf
 from .issuing import IssuedRecord, IssuerService, ServiceError
 from .metrics import Metrics
 from .models import BulkJob
+from .problems import describe, json_position, one_line
 from .settings import Settings
 from .signers import load_signers
 
@@ -350,12 +351,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = [
-            {"field": ".".join(str(part) for part in error["loc"] if part != "body"), "message": error["msg"]}
-            for error in exc.errors()
-        ]
-        message = "; ".join(f"{p['field'] or '(body)'}: {p['message']}" for p in problems)
-        return JSONResponse({"error": {"code": "invalid_request", "message": message, "fields": problems}}, 422)
+        errors = exc.errors()
+        unreadable = next((error for error in errors if error.get("type") == "json_invalid"), None)
+        if unreadable is not None:
+            # FastAPI reports the character offset as if it were a field; callers need line and column.
+            text = (await request.body()).decode("utf-8", errors="replace")
+            offset = unreadable["loc"][-1] if isinstance(unreadable["loc"][-1], int) else 0
+            line, column = json_position(text, offset)
+            reason = (unreadable.get("ctx") or {}).get("error") or "JSON decode error"
+            error = {
+                "code": "invalid_request",
+                "message": f"the body is not valid JSON: {reason} (line {line}, column {column})",
+                "fields": [],
+                "position": {"line": line, "column": column},
+            }
+            return JSONResponse({"error": error}, 422)
+        found = describe(errors, source="body")
+        body = {"code": "invalid_request", "message": one_line(found), "fields": found}
+        return JSONResponse({"error": body}, 422)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

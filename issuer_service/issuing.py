@@ -30,13 +30,13 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from vaxcert import DigitalCovidCertificate, KeyProviderError, VaxcertError, issue, uvci
-from vaxcert.pipeline import describe_validation_error
 
 from . import audit, db
 from .auth import Caller
 from .bulk_files import CSV_COLUMNS, parse_rows, personal_values, scrub
 from .metrics import Metrics
 from .models import BulkJob, BulkRow, BulkUpload, Certificate, IdempotencyRecord, Organisation
+from .problems import describe, one_line
 from .settings import Settings
 from .signers import SignerSet
 
@@ -734,7 +734,7 @@ def _validate(payload: dict[str, Any]) -> DigitalCovidCertificate:
     try:
         return DigitalCovidCertificate.model_validate(payload)
     except ValidationError as exc:
-        raise ServiceError(422, "schema.invalid", describe_validation_error(exc)) from None
+        raise ServiceError(422, "schema.invalid", one_line(describe(exc.errors()), whole="(root)")) from None
 
 
 def _dead_local_owner(owner: str) -> bool:
