@@ -28,12 +28,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from . import db, lists
 from .auth import KeyStates
 from .bulk_runner import BulkRunner
-from .issuing import IssuerService, ServiceError
+from .errors import Conflict, Exhausted, Forbidden, Invalid, NotFound, ServiceError, Unavailable
+from .issuing import IssuerService
 from .metrics import Metrics
 from .problems import describe, json_position, one_line
 from .routes import bulk, certificates, health
 from .routes import lists as list_routes
-from .routes.context import STATE_ATTRIBUTE, AppState, RecentCallers
+from .routes.context import STATE_ATTRIBUTE, AppState, HttpError, RecentCallers
 from .settings import Settings
 from .signers import load_signers
 
@@ -110,6 +111,26 @@ class RequestCounter:
 
 class _BodyTooLarge(Exception):
     pass
+
+
+# The one place a domain error becomes an HTTP status.
+_STATUS_OF: dict[type[ServiceError], int] = {
+    Invalid: 422,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    Unavailable: 503,
+    Exhausted: 500,
+}
+
+
+def http_status(error: ServiceError) -> int:
+    """The HTTP status for a domain error (its kind's, or 500 for a kind without one)."""
+    for kind in type(error).__mro__:
+        status = _STATUS_OF.get(kind)
+        if status is not None:
+            return status
+    return 500
 
 
 _HTTP_ERROR_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}
@@ -212,6 +233,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(ServiceError)
     async def service_error(request: Request, exc: ServiceError) -> JSONResponse:
+        return JSONResponse({"error": {"code": exc.code, "message": exc.message}}, status_code=http_status(exc))
+
+    @app.exception_handler(HttpError)
+    async def http_only_error(request: Request, exc: HttpError) -> JSONResponse:
         return JSONResponse({"error": {"code": exc.code, "message": exc.message}}, status_code=exc.status)
 
     @app.exception_handler(RequestValidationError)

@@ -22,18 +22,20 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from types import TracebackType
 from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
-from vaxcert import DigitalCovidCertificate, KeyProviderError, VaxcertError, issue, uvci
+from vaxcert import DigitalCovidCertificate, IssuedCertificate, KeyProviderError, VaxcertError, issue, uvci
 
 from . import audit, db
 from .auth import Caller
 from .bulk_files import CSV_COLUMNS, parse_rows, personal_values, scrub
+from .errors import Conflict, Exhausted, Forbidden, Invalid, NotFound, ServiceError, Unavailable
 from .metrics import Metrics
 from .models import BulkJob, BulkRow, BulkUpload, Certificate, IdempotencyRecord, Organisation
 from .problems import describe, one_line
@@ -44,15 +46,9 @@ __all__ = ["CSV_COLUMNS", "IssuedRecord", "IssuerService", "LeaseLost", "Service
 
 log = logging.getLogger("vaxcert.issuer")
 
-
-class ServiceError(Exception):
-    """An error with an HTTP status and a stable code, raised by the service logic."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
+# A bulk row once signed (the certificate, and the row's personal values to scrub from any later
+# message), or why it was rejected.
+RowOutcome = tuple[IssuedCertificate, list[str]] | ServiceError
 
 
 class LeaseLost(Exception):
@@ -112,7 +108,7 @@ class IssuerService:
 
     # ------------------------------------------------------------------ single issuance
 
-    def _sign(self, caller: Caller, payload: DigitalCovidCertificate | dict[str, Any]) -> Any:
+    def _sign(self, caller: Caller, payload: DigitalCovidCertificate | dict[str, Any]) -> IssuedCertificate:
         model = payload if isinstance(payload, DigitalCovidCertificate) else _validate(payload)
         model = self._in_namespace(caller, model)
         signer = self.signers.for_type(model.certificate_type)
@@ -126,10 +122,10 @@ class IssuerService:
             )
         except KeyProviderError as exc:
             self.metrics.errors.labels(stage="keys").inc()
-            raise ServiceError(503, "hsm_unavailable", f"the signing key is unavailable: {exc.message}") from None
+            raise Unavailable("hsm_unavailable", f"the signing key is unavailable: {exc.message}") from None
         except VaxcertError as exc:
             self.metrics.errors.labels(stage=exc.stage).inc()
-            raise ServiceError(422, exc.code, exc.message) from None
+            raise Invalid(exc.code, exc.message) from None
         finally:
             self.metrics.signing_seconds.observe(time.perf_counter() - started)
         return issued
@@ -147,8 +143,7 @@ class IssuerService:
         namespace = uvci_namespace(self.settings, prefix)
         if not model.uvci.startswith(namespace):
             self.metrics.errors.labels(stage="issue").inc()
-            raise ServiceError(
-                422,
+            raise Invalid(
                 "uvci_outside_namespace",
                 f"{model.certificate_type}.0.ci: a UVCI this organisation supplies must start with {namespace} "
                 "(its namespace); leave ci out to have one generated",
@@ -166,7 +161,7 @@ class IssuerService:
                     select(Organisation.uvci_prefix).where(Organisation.id == caller.organisation_id)
                 )
             if not prefix:
-                raise ServiceError(403, "forbidden", "the organisation of this key no longer exists")
+                raise Forbidden("forbidden", "the organisation of this key no longer exists")
             self._prefixes[caller.organisation_id] = prefix
         return prefix
 
@@ -205,15 +200,14 @@ class IssuerService:
                     if existing is not None:  # a concurrent retry with the same key won the race
                         return existing
                 if supplied:  # inside the caller's own namespace: only its own certificates can collide
-                    raise ServiceError(
-                        409,
+                    raise Conflict(
                         "uvci_exists",
                         f"{issued.certificate_type}.0.ci: a certificate with this UVCI exists; each needs its own",
                     ) from None
                 continue
             self.metrics.issued.labels(type=row.certificate_type, organisation=caller.organisation_name).inc()
             return IssuedRecord.of(row)
-        raise ServiceError(500, "uvci_collision", "could not allocate a unique UVCI")
+        raise Exhausted("uvci_collision", "could not allocate a unique UVCI")
 
     def _replay(self, caller: Caller, key: str, digest: str) -> IssuedRecord | None:
         with self._transaction() as session:
@@ -225,14 +219,12 @@ class IssuerService:
             if record is None:
                 return None
             if record.request_sha256 != digest:
-                raise ServiceError(
-                    409, "idempotency_key_reused", "this Idempotency-Key was used for a different request"
-                )
+                raise Conflict("idempotency_key_reused", "this Idempotency-Key was used for a different request")
             row = session.get(Certificate, record.uvci)
             assert row is not None
             return IssuedRecord.of(row, replayed=True)
 
-    def _store(self, session: Session, caller: Caller, issued: Any) -> Certificate:
+    def _store(self, session: Session, caller: Caller, issued: IssuedCertificate) -> Certificate:
         values = _certificate_values(caller, issued)
         # A Core INSERT, not session.add(): the ORM's unit of work costs more than
         # the signature, and this runs while holding the (SQLite) write lock.
@@ -248,7 +240,7 @@ class IssuerService:
         with self._transaction() as session:
             row = session.get(Certificate, uvci)
             if row is None or row.organisation_id != caller.organisation_id:
-                raise ServiceError(404, "not_found", "no such certificate for this organisation")
+                raise NotFound("not_found", "no such certificate for this organisation")
             audit.append(session, caller.organisation_id, audit_as, uvci)
             return IssuedRecord.of(row)
 
@@ -256,7 +248,7 @@ class IssuerService:
         with self._transaction() as session:
             row = session.get(Certificate, uvci)
             if row is None or row.organisation_id != caller.organisation_id:
-                raise ServiceError(404, "not_found", "no such certificate for this organisation")
+                raise NotFound("not_found", "no such certificate for this organisation")
             if row.revoked_at is None:
                 row.revoked_at = datetime.now(UTC)
                 row.revocation_reason = reason
@@ -411,7 +403,7 @@ class IssuerService:
     def run_job(self, job: BulkJob, *, batch_size: int = 200, stop: threading.Event | None = None) -> BulkJob:
         """Run a claimed job from its stored upload (any instance can: the upload is in the database)."""
         if job.upload_id is None:
-            raise ServiceError(409, "bulk_no_upload", "this job's rows are not stored; run its file again")
+            raise Conflict("bulk_no_upload", "this job's rows are not stored; run its file again")
         with self.read_sessions() as session:
             organisation = session.get(Organisation, job.organisation_id)
             assert organisation is not None
@@ -450,9 +442,7 @@ class IssuerService:
             return job
         claimed = self.claim_job(job.id)
         if claimed is None:
-            raise ServiceError(
-                409, "bulk_job_busy", f"job {job.id} is being run by another process; its lease expires soon"
-            )
+            raise Conflict("bulk_job_busy", f"job {job.id} is being run by another process; its lease expires soon")
         return self._guarded_run(caller, job.id, rows, batch_size=batch_size, progress=progress, stop=None)
 
     def _guarded_run(
@@ -497,7 +487,7 @@ class IssuerService:
             current = session.get(BulkJob, job_id)
             assert current is not None
         job = current
-        batch: list[tuple[int, Any]] = []
+        batch: list[tuple[int, RowOutcome]] = []
         renewed = time.monotonic()
 
         def flush() -> None:
@@ -520,15 +510,15 @@ class IssuerService:
                     renewed = time.monotonic()
                 continue
             if isinstance(row, str):
-                batch.append((number, ServiceError(422, "bad_row", row)))
+                batch.append((number, Invalid("bad_row", row)))
             else:
                 try:
                     batch.append((number, (self._sign(caller, row), personal_values(row))))
                 except ServiceError as exc:
-                    if exc.status == 503:
+                    if isinstance(exc, Unavailable):
                         flush()
                         raise
-                    batch.append((number, ServiceError(exc.status, exc.code, scrub(exc.message, personal_values(row)))))
+                    batch.append((number, type(exc)(exc.code, scrub(exc.message, personal_values(row)))))
             if len(batch) >= batch_size:
                 flush()
         flush()
@@ -580,15 +570,15 @@ class IssuerService:
         with self._transaction() as session:
             self._fence(session, job_id)
 
-    def _commit_batch(self, caller: Caller, job_id: int, batch: list[tuple[int, Any]]) -> BulkJob:
+    def _commit_batch(self, caller: Caller, job_id: int, batch: list[tuple[int, RowOutcome]]) -> BulkJob:
         for _ in range(3):  # a UVCI inserted concurrently by someone else: check again and retry
             try:
                 return self._try_commit_batch(caller, job_id, batch)
             except IntegrityError:
                 continue
-        raise ServiceError(503, "database_conflict", "a batch kept conflicting with concurrent writes; resume later")
+        raise Unavailable("database_conflict", "a batch kept conflicting with concurrent writes; resume later")
 
-    def _try_commit_batch(self, caller: Caller, job_id: int, batch: list[tuple[int, Any]]) -> BulkJob:
+    def _try_commit_batch(self, caller: Caller, job_id: int, batch: list[tuple[int, RowOutcome]]) -> BulkJob:
         with self._transaction() as session:
             # The job row first: on PostgreSQL this locks it, so a claim by another runner waits
             # for this commit, then finds the lease renewed.
@@ -605,7 +595,7 @@ class IssuerService:
                     issued, _ = outcome
                     if issued.uvci in taken:
                         # A 'ci' given twice in the file, or already issued: this row's failure only.
-                        outcome = ServiceError(409, "uvci_taken", "ci: a certificate with this UVCI already exists")
+                        outcome = Conflict("uvci_taken", "ci: a certificate with this UVCI already exists")
                     else:
                         taken.add(issued.uvci)
                 if isinstance(outcome, ServiceError):
@@ -649,7 +639,7 @@ class IssuerService:
         with self.read_sessions() as session:
             job = session.get(BulkJob, job_id)
             if job is None or job.organisation_id != caller.organisation_id:
-                raise ServiceError(404, "not_found", "no such bulk job for this organisation")
+                raise NotFound("not_found", "no such bulk job for this organisation")
             rows = list(session.scalars(select(BulkRow).where(BulkRow.job_id == job_id).order_by(BulkRow.row_number)))
             return job, rows
 
@@ -673,11 +663,11 @@ class IssuerService:
 
 
 class _Transaction:
-    """A write transaction; database outages become a clear 503."""
+    """A write transaction; database outages become :class:`Unavailable`."""
 
     def __init__(self, sessions: sessionmaker[Session], gate: db.WriteGate) -> None:
         self._session = sessions()
-        self._context: Any = None
+        self._context: SessionTransaction | None = None
         self._gate = gate
 
     def __enter__(self) -> Session:
@@ -688,22 +678,23 @@ class _Transaction:
         except OperationalError as exc:
             self._session.close()
             self._gate.__exit__()
-            raise ServiceError(503, "database_unavailable", f"the database is unavailable ({exc.orig})") from None
+            raise Unavailable("database_unavailable", f"the database is unavailable ({exc.orig})") from None
         return self._session
 
-    def __exit__(self, kind: Any, value: Any, tb: Any) -> None:
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None) -> None:
+        assert self._context is not None  # set by __enter__
         try:
             self._context.__exit__(kind, value, tb)
         except OperationalError as exc:
-            raise ServiceError(503, "database_unavailable", f"the database is unavailable ({exc.orig})") from None
+            raise Unavailable("database_unavailable", f"the database is unavailable ({exc.orig})") from None
         finally:
             self._session.close()
             self._gate.__exit__()
         if isinstance(value, OperationalError):
-            raise ServiceError(503, "database_unavailable", f"the database is unavailable ({value.orig})") from None
+            raise Unavailable("database_unavailable", f"the database is unavailable ({value.orig})") from None
 
 
-def _certificate_values(caller: Caller, issued: Any) -> dict[str, Any]:
+def _certificate_values(caller: Caller, issued: IssuedCertificate) -> dict[str, Any]:
     """The ``certificates`` row for a freshly issued certificate (vaxcert.IssuedCertificate)."""
     return {
         "uvci": issued.uvci,
@@ -722,7 +713,7 @@ def uvci_namespace(settings: Settings, uvci_prefix: str) -> str:
     return namespace
 
 
-def _supplied_uvci(payload: dict[str, Any]) -> Any:
+def _supplied_uvci(payload: dict[str, Any]) -> object:
     for group in ("v", "t", "r"):
         entries = payload.get(group)
         if isinstance(entries, list) and entries and isinstance(entries[0], dict):
@@ -734,7 +725,7 @@ def _validate(payload: dict[str, Any]) -> DigitalCovidCertificate:
     try:
         return DigitalCovidCertificate.model_validate(payload)
     except ValidationError as exc:
-        raise ServiceError(422, "schema.invalid", one_line(describe(exc.errors()), whole="(root)")) from None
+        raise Invalid("schema.invalid", one_line(describe(exc.errors()), whole="(root)")) from None
 
 
 def _dead_local_owner(owner: str) -> bool:

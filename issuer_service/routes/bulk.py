@@ -14,9 +14,10 @@ from starlette.requests import ClientDisconnect
 
 from ..auth import Caller
 from ..bulk_files import FileDigest, MultipartError, MultipartFile
-from ..issuing import IssuerService, ServiceError
+from ..errors import Invalid
+from ..issuing import IssuerService
 from ..models import BulkJob
-from .context import ERRORS, State, caller_with
+from .context import ERRORS, HttpError, State, caller_with
 
 log = logging.getLogger("vaxcert.issuer")
 router = APIRouter()
@@ -56,7 +57,7 @@ async def bulk(
     try:
         form = MultipartFile(content_type) if content_type.lower().startswith("multipart/form-data") else None
     except MultipartError as exc:
-        raise ServiceError(422, "bulk.bad_multipart", str(exc)) from None
+        raise Invalid("bulk.bad_multipart", str(exc)) from None
     upload_id = str(uuid.uuid4())
     digest = FileDigest()
     pending = bytearray()
@@ -91,9 +92,9 @@ async def bulk(
         # the body was too large, the database failed).
         await asyncio.shield(asyncio.to_thread(_discard_quietly, issuer, upload_id))
         if isinstance(exc, MultipartError):
-            raise ServiceError(422, "bulk.bad_multipart", str(exc)) from None
+            raise Invalid("bulk.bad_multipart", str(exc)) from None
         if isinstance(exc, ClientDisconnect):
-            raise ServiceError(400, "client_disconnected", "the upload was interrupted") from None
+            raise HttpError(400, "client_disconnected", "the upload was interrupted") from None
         raise
     state.bulk_runner.wake()
     return _job_response(job)

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 
 from ..auth import Caller, KeyStates, authenticate
 from ..bulk_runner import BulkRunner
-from ..issuing import IssuerService, ServiceError
+from ..issuing import IssuerService
 from ..lists import CachedList
 from ..metrics import Metrics
 from ..settings import Settings
@@ -34,6 +34,16 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     },
     503: {"description": "HSM or database unavailable; nothing was stored"},
 }
+
+
+class HttpError(Exception):
+    """An answer only HTTP has (no or a wrong API key, an interrupted upload); domain errors are not this."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
 
 
 class ErrorBody(BaseModel):
@@ -127,7 +137,7 @@ def caller_with(scope: str) -> Callable[..., Caller]:
         if authorization and authorization.lower().startswith("bearer "):
             presented = authorization[7:].strip()
         if not presented:
-            raise ServiceError(401, "unauthenticated", "send an API key: Authorization: Bearer vx_…")
+            raise HttpError(401, "unauthenticated", "send an API key: Authorization: Bearer vx_…")
         recent = state.recent_callers
         caller = recent.get(presented)
         if caller is not None:
@@ -140,9 +150,9 @@ def caller_with(scope: str) -> Callable[..., Caller]:
             if caller is not None:
                 recent.put(presented, caller)
         if caller is None:
-            raise ServiceError(401, "unauthenticated", "unknown or revoked API key")
+            raise HttpError(401, "unauthenticated", "unknown or revoked API key")
         if not caller.may(scope):
-            raise ServiceError(403, "forbidden", f"this key lacks the '{scope}' scope")
+            raise HttpError(403, "forbidden", f"this key lacks the '{scope}' scope")
         return caller
 
     return dependency

@@ -8,7 +8,7 @@ import anyio
 from fastapi import APIRouter, Header
 from fastapi.responses import Response
 
-from ..issuing import ServiceError
+from ..errors import Unavailable
 from ..lists import CachedList
 from .context import AppState, State
 
@@ -22,7 +22,7 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 
 async def _serve(state: AppState, cached: CachedList | None, if_none_match: str | None) -> Response:
     if cached is None:
-        raise ServiceError(503, "no_list_signer", "no list signer is configured")
+        raise Unavailable("no_list_signer", "no list signer is configured")
     signed = await anyio.to_thread.run_sync(cached.get, limiter=state.list_threads)
     headers = {"ETag": signed.etag, "Cache-Control": "no-cache"}  # clients revalidate: 304 is cheap
     if signed.matches(if_none_match):
