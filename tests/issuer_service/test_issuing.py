@@ -60,3 +60,17 @@ def test_a_lost_database_is_unavailable(
     with pytest.raises(Unavailable) as down:
         issuer.issue(caller, vaccination_payload)
     assert isinstance(down.value, ServiceError) and down.value.code == "database_unavailable"
+
+
+def test_revocation_is_its_own_part_over_the_same_store(
+    service: tuple[IssuerService, Caller], vaccination_payload: dict[str, Any]
+) -> None:
+    issuer, caller = service
+    record = issuer.issuance.issue(caller, vaccination_payload)
+    stranger = Caller(caller.organisation_id + 1, "Someone else", "test", frozenset({"revoke"}), "ZZ")
+    with pytest.raises(NotFound):
+        issuer.revocations.revoke(stranger, record.uvci, "not theirs")
+    revoked = issuer.revocations.revoke(caller, record.uvci, "issued in error")
+    assert revoked.revoked_at is not None and revoked.revocation_reason == "issued in error"
+    assert issuer.issuance.get(caller, record.uvci).revoked_at == revoked.revoked_at
+    assert [uvci for uvci, _, _ in issuer.revocations.revoked_since()] == [record.uvci]
