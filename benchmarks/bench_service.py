@@ -146,7 +146,9 @@ def main() -> None:
     args.label = "SQLite (WAL)"
     run(None, args.label, args)
     if args.postgres == "auto":
-        from issuer_service.throwaway_postgres import available, throwaway_postgres
+        # Test support, not shipped: importable from the checkout only.
+        sys.path.insert(0, str(ROOT))
+        from tests.support.throwaway_postgres import available, throwaway_postgres
 
         if available():
             with throwaway_postgres() as url:

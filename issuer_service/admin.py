@@ -5,6 +5,7 @@ vaxcert-issuer migrate
 vaxcert-issuer org create NAME           (prints its UVCI namespace)
 vaxcert-issuer org list
 vaxcert-issuer key create --org NAME --scopes issue,read   (prints the key once)
+vaxcert-issuer key list [--org NAME]     (prefix, organisation, scopes, created, revoked; never the secret)
 vaxcert-issuer key revoke PREFIX
 vaxcert-issuer bulk FILE --org NAME [--rejects PATH]   (resumable: re-run the same file after a crash;
                                          rejected rows go to FILE.rejects.csv)
@@ -22,6 +23,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -48,22 +50,28 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vaxcert-issuer", description="The vaxcert issuing service.")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the HTTP service (uvicorn)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="TCP port to listen on (default 8000)")
+    serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default 1)")
     commands.add_parser("migrate", help="create or upgrade the database schema")
     org = commands.add_parser("org", help="organisations").add_subparsers(dest="org", required=True)
-    org.add_parser("create", help="a new organisation, with its own UVCI namespace").add_argument("name")
+    org.add_parser("create", help="a new organisation, with its own UVCI namespace").add_argument(
+        "name", help="the organisation's name, unique (e.g. 'Bach Mai Hospital')"
+    )
     org.add_parser("list", help="organisations, their UVCI namespaces and active keys")
     key = commands.add_parser("key", help="API keys").add_subparsers(dest="key", required=True)
-    create = key.add_parser("create")
-    create.add_argument("--org", required=True)
+    create = key.add_parser("create", help="a new API key for an organisation (printed once)")
+    create.add_argument("--org", required=True, metavar="NAME", help="organisation the key acts for")
     create.add_argument("--scopes", required=True, help=f"comma-separated: {', '.join(SCOPES)}")
-    key.add_parser("revoke").add_argument("prefix")
+    listing = key.add_parser("list", help="API keys: prefix, organisation, scopes, created, revoked (never secrets)")
+    listing.add_argument("--org", metavar="NAME", help="only this organisation's keys")
+    key.add_parser("revoke", help="refuse an API key from now on").add_argument(
+        "prefix", help="the key's prefix (the part after vx_, as key list shows it)"
+    )
     bulk = commands.add_parser("bulk", help="issue a CSV or NDJSON file of records (resumable)")
-    bulk.add_argument("file", type=Path)
-    bulk.add_argument("--org", required=True)
-    bulk.add_argument("--batch-size", type=int, default=200)
+    bulk.add_argument("file", type=Path, help="CSV (with header) or NDJSON file, one certificate per row")
+    bulk.add_argument("--org", required=True, metavar="NAME", help="organisation the certificates are issued for")
+    bulk.add_argument("--batch-size", type=int, default=200, help="rows per committed batch (default 200)")
     bulk.add_argument(
         "--rejects",
         type=Path,
@@ -80,7 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     rotate_cmd.add_argument("--label", help="HSM key label, provisioned with its certificate beforehand")
     rotate_cmd.add_argument("--types", default="vtr", help="certificate types it signs from now on (default vtr)")
     rotate_cmd.add_argument("--list-signer", action="store_true", help="rotate the trust/revocation list signer")
-    keys_cmd.add_parser("retire", help="stop signing with a DSC (it stays published)").add_argument("kid")
+    keys_cmd.add_parser("retire", help="stop signing with a DSC (it stays published)").add_argument(
+        "kid", help="key identifier, as keys list shows it"
+    )
     return parser
 
 
@@ -133,7 +143,7 @@ def _refused(exc: StartupRefused) -> int:
     return EXIT_FAILED
 
 
-def _run(settings: Settings, sessions: db.sessionmaker[db.Session], args: argparse.Namespace, out: TextIO) -> int:
+def _run(settings: Settings, sessions: sessionmaker[Session], args: argparse.Namespace, out: TextIO) -> int:
     if args.command == "migrate":
         out.write("database schema is up to date\n")
         return EXIT_OK
@@ -224,7 +234,7 @@ def _org(settings: Settings, sessions: sessionmaker[Session], args: argparse.Nam
     return EXIT_OK
 
 
-def _audit(sessions: db.sessionmaker[db.Session], args: argparse.Namespace, out: TextIO) -> int:
+def _audit(sessions: sessionmaker[Session], args: argparse.Namespace, out: TextIO) -> int:
     if args.audit == "seal":
         out.write(f"{audit.seal_all(sessions)} audit events chained\n")
         return EXIT_OK
@@ -242,7 +252,7 @@ def _audit(sessions: db.sessionmaker[db.Session], args: argparse.Namespace, out:
     return EXIT_FAILED
 
 
-def _seal_before_exit(sessions: db.sessionmaker[db.Session]) -> None:
+def _seal_before_exit(sessions: sessionmaker[Session]) -> None:
     """Chain this command's audit events now rather than leaving them to a running service."""
     try:
         audit.seal_all(sessions)
@@ -250,7 +260,7 @@ def _seal_before_exit(sessions: db.sessionmaker[db.Session]) -> None:
         print(f"vaxcert-issuer: audit events left in the outbox ({exc.orig or exc})", file=sys.stderr)
 
 
-def _organisation(sessions: db.sessionmaker[db.Session], name: str) -> Organisation:
+def _organisation(sessions: sessionmaker[Session], name: str) -> Organisation:
     with sessions() as session:
         organisation = session.scalar(select(Organisation).where(Organisation.name == name))
     if organisation is None:
@@ -258,7 +268,7 @@ def _organisation(sessions: db.sessionmaker[db.Session], name: str) -> Organisat
     return organisation
 
 
-def _key(sessions: db.sessionmaker[db.Session], args: argparse.Namespace, out: TextIO) -> int:
+def _key(sessions: sessionmaker[Session], args: argparse.Namespace, out: TextIO) -> int:
     if args.key == "create":
         organisation = _organisation(sessions, args.org)
         scopes = {part.strip() for part in args.scopes.split(",") if part.strip()}
@@ -272,6 +282,8 @@ def _key(sessions: db.sessionmaker[db.Session], args: argparse.Namespace, out: T
         out.write(key + "\n")
         print("store this key now: it is not shown again", file=sys.stderr)
         return EXIT_OK
+    if args.key == "list":
+        return _list_keys(sessions, args.org, out)
     with db.transaction(sessions) as session:
         revoked = revoke_key(session, args.prefix)
         if revoked:
@@ -280,7 +292,36 @@ def _key(sessions: db.sessionmaker[db.Session], args: argparse.Namespace, out: T
     return EXIT_OK if revoked else EXIT_FAILED
 
 
-def _bulk(settings: Settings, sessions: db.sessionmaker[db.Session], args: argparse.Namespace, out: TextIO) -> int:
+def _list_keys(sessions: sessionmaker[Session], organisation_name: str | None, out: TextIO) -> int:
+    # Only what the database holds about a key in the clear: the secret exists solely as a digest,
+    # and even that is left out so a pasted listing gives an attacker nothing to grind on.
+    query = (
+        select(ApiKey.prefix, Organisation.name, ApiKey.scopes, ApiKey.created_at, ApiKey.revoked_at)
+        .join(Organisation, Organisation.id == ApiKey.organisation_id)
+        .order_by(Organisation.name, ApiKey.created_at, ApiKey.prefix)
+    )
+    if organisation_name is not None:
+        query = query.where(ApiKey.organisation_id == _organisation(sessions, organisation_name).id)
+    with sessions() as session:
+        rows = session.execute(query).all()
+    if not rows:
+        out.write("no API keys (vaxcert-issuer key create --org NAME --scopes ...)\n")
+        return EXIT_OK
+    table = [("prefix", "organisation", "scopes", "created (UTC)", "revoked (UTC)")]
+    table += [
+        (prefix, name, scopes, _minute(created), _minute(revoked)) for prefix, name, scopes, created, revoked in rows
+    ]
+    widths = [max(len(row[column]) for row in table) for column in range(4)]
+    for row in table:
+        out.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + f"  {row[4]}\n")
+    return EXIT_OK
+
+
+def _minute(moment: datetime | None) -> str:
+    return "-" if moment is None else f"{moment:%Y-%m-%d %H:%M}"
+
+
+def _bulk(settings: Settings, sessions: sessionmaker[Session], args: argparse.Namespace, out: TextIO) -> int:
     organisation = _organisation(sessions, args.org)
     caller = Caller(organisation.id, organisation.name, "cli", frozenset({"issue"}), organisation.uvci_prefix)
     digest = FileDigest()

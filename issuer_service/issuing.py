@@ -1,286 +1,84 @@
 """The issuing service's logic, shared by the HTTP API and the admin CLI (no web framework here).
 
-Order of work for one certificate: validate, sign (outside any database
-transaction, so a slow or failing HSM holds no locks), then write the
-certificate, its idempotency record and its audit entry in ONE transaction.
-Either everything is stored or nothing is; a certificate is acknowledged to
-the caller only after that commit.
+:class:`IssuerService` is the one object both hold; it composes the three parts, each in its
+own module: :class:`~.issuance.Issuance` (sign, store, read back), :class:`~.revocation.Revocations`
+and :class:`~.bulk_jobs.BulkJobs`.  Failures are domain errors (:mod:`.errors`); only the HTTP
+layer gives them statuses.
 """
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
-import json
-import logging
-import os
-import secrets
-import socket
 import threading
-import time
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import ValidationError
-from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from vaxcert import DigitalCovidCertificate, KeyProviderError, VaxcertError, issue, uvci
-from vaxcert.pipeline import describe_validation_error
+from vaxcert import DigitalCovidCertificate
 
-from . import audit, db
+from . import audit
 from .auth import Caller
-from .bulk_files import CSV_COLUMNS, parse_rows, personal_values, scrub
+from .bulk_files import CSV_COLUMNS, parse_rows
+from .bulk_jobs import BulkJobs, LeaseLost
+from .errors import ServiceError
+from .issuance import Issuance, uvci_namespace
 from .metrics import Metrics
-from .models import BulkJob, BulkRow, BulkUpload, Certificate, IdempotencyRecord, Organisation
+from .models import BulkJob, BulkRow, Certificate
+from .revocation import Revocations
 from .settings import Settings
 from .signers import SignerSet
+from .store import IssuedRecord, Store
 
-__all__ = ["CSV_COLUMNS", "IssuedRecord", "IssuerService", "LeaseLost", "ServiceError", "parse_rows"]
-
-log = logging.getLogger("vaxcert.issuer")
-
-
-class ServiceError(Exception):
-    """An error with an HTTP status and a stable code, raised by the service logic."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-
-
-class LeaseLost(Exception):
-    """Another runner took this bulk job over (our lease expired); it carries on, we stop."""
-
-    def __init__(self, job_id: int) -> None:
-        super().__init__(f"bulk job {job_id}: lease lost")
-        self.job_id = job_id
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
-
-
-@dataclass(frozen=True)
-class IssuedRecord:
-    uvci: str
-    hc1: str
-    certificate_type: str
-    issued_at: datetime
-    expires_at: datetime
-    revoked_at: datetime | None = None
-    revocation_reason: str | None = None
-    replayed: bool = False
-
-    @classmethod
-    def of(cls, row: Certificate, replayed: bool = False) -> IssuedRecord:
-        return cls(
-            row.uvci,
-            row.hc1,
-            row.certificate_type,
-            _utc(row.issued_at),
-            _utc(row.expires_at),
-            _utc(row.revoked_at) if row.revoked_at else None,
-            row.revocation_reason,
-            replayed,
-        )
-
-
-def request_digest(payload: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+__all__ = [
+    "CSV_COLUMNS",
+    "IssuedRecord",
+    "IssuerService",
+    "LeaseLost",
+    "ServiceError",
+    "parse_rows",
+    "uvci_namespace",
+]
 
 
 class IssuerService:
+    """Issuance, revocation and bulk jobs over one database and one set of signers."""
+
     def __init__(self, settings: Settings, sessions: sessionmaker[Session], signers: SignerSet, metrics: Metrics):
         self.settings = settings
-        self.sessions = sessions
         self.signers = signers
         self.metrics = metrics
-        bind = sessions.kw.get("bind")
-        self.write_gate = db.WriteGate(bind)
-        self.read_sessions = db.read_only_factory(bind) if bind is not None else sessions
-        self._prefixes: dict[int, str] = {}
-        # Names this runner in bulk job leases: host and process, to tell a dead local runner's lease.
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
-        self.lease = timedelta(seconds=settings.bulk_lease_seconds)
+        self.store = Store(sessions)
+        self.issuance = Issuance(settings, self.store, signers, metrics)
+        self.revocations = Revocations(self.store)
+        self.bulk_jobs = BulkJobs(settings, self.store, self.issuance, metrics)
 
-    # ------------------------------------------------------------------ single issuance
+    @property
+    def sessions(self) -> sessionmaker[Session]:
+        return self.store.sessions
 
-    def _sign(self, caller: Caller, payload: DigitalCovidCertificate | dict[str, Any]) -> Any:
-        model = payload if isinstance(payload, DigitalCovidCertificate) else _validate(payload)
-        model = self._in_namespace(caller, model)
-        signer = self.signers.for_type(model.certificate_type)
-        started = time.perf_counter()
-        try:
-            issued = issue(
-                model,
-                signer,
-                issuer_country=self.settings.issuer_country,
-                validity=timedelta(days=self.settings.validity_days),
-            )
-        except KeyProviderError as exc:
-            self.metrics.errors.labels(stage="keys").inc()
-            raise ServiceError(503, "hsm_unavailable", f"the signing key is unavailable: {exc.message}") from None
-        except VaxcertError as exc:
-            self.metrics.errors.labels(stage=exc.stage).inc()
-            raise ServiceError(422, exc.code, exc.message) from None
-        finally:
-            self.metrics.signing_seconds.observe(time.perf_counter() - started)
-        return issued
+    @sessions.setter
+    def sessions(self, sessions: sessionmaker[Session]) -> None:
+        self.store.sessions = sessions
 
-    def _in_namespace(self, caller: Caller, model: DigitalCovidCertificate) -> DigitalCovidCertificate:
-        """The model with a fresh UVCI of the caller's namespace, or its own UVCI if that lies inside it.
-
-        A UVCI outside the namespace is refused before the database is asked
-        about it, so no answer tells a caller whether another organisation's
-        UVCI exists.
-        """
-        prefix = self._uvci_prefix(caller)
-        if model.uvci is None:
-            return model.with_uvci(uvci.generate(self.settings.issuer_country, prefix))
-        namespace = uvci_namespace(self.settings, prefix)
-        if not model.uvci.startswith(namespace):
-            self.metrics.errors.labels(stage="issue").inc()
-            raise ServiceError(
-                422,
-                "uvci_outside_namespace",
-                f"{model.certificate_type}.0.ci: a UVCI this organisation supplies must start with {namespace} "
-                "(its namespace); leave ci out to have one generated",
-            )
-        return model
-
-    def _uvci_prefix(self, caller: Caller) -> str:
-        if caller.uvci_prefix:
-            return caller.uvci_prefix
-        # Callers built without a prefix (the admin CLI's bulk command): the organisation row has it.
-        prefix = self._prefixes.get(caller.organisation_id)
-        if prefix is None:
-            with self.read_sessions() as session:
-                prefix = session.scalar(
-                    select(Organisation.uvci_prefix).where(Organisation.id == caller.organisation_id)
-                )
-            if not prefix:
-                raise ServiceError(403, "forbidden", "the organisation of this key no longer exists")
-            self._prefixes[caller.organisation_id] = prefix
-        return prefix
+    @property
+    def read_sessions(self) -> sessionmaker[Session]:
+        return self.store.read_sessions
 
     def issue(
         self, caller: Caller, payload: DigitalCovidCertificate | dict[str, Any], idempotency_key: str | None = None
     ) -> IssuedRecord:
-        if isinstance(payload, DigitalCovidCertificate):
-            digest = request_digest(payload.model_dump(mode="json", by_alias=True, exclude_none=True))
-        else:
-            digest = request_digest(payload)
-        if idempotency_key:
-            existing = self._replay(caller, idempotency_key, digest)
-            if existing is not None:
-                return existing
-        supplied = (
-            payload.uvci if isinstance(payload, DigitalCovidCertificate) else _supplied_uvci(payload)
-        ) is not None
-        for _ in range(3):  # a generated UVCI colliding is astronomically rare; retry anyway
-            issued = self._sign(caller, payload)
-            try:
-                with self._transaction() as session:
-                    row = self._store(session, caller, issued)
-                    if idempotency_key:
-                        session.add(
-                            IdempotencyRecord(
-                                organisation_id=caller.organisation_id,
-                                key=idempotency_key,
-                                request_sha256=digest,
-                                uvci=row.uvci,
-                            )
-                        )
-                    audit.append(session, caller.organisation_id, "issue", row.uvci, f"type={row.certificate_type}")
-            except IntegrityError:
-                if idempotency_key:
-                    existing = self._replay(caller, idempotency_key, digest)
-                    if existing is not None:  # a concurrent retry with the same key won the race
-                        return existing
-                if supplied:  # inside the caller's own namespace: only its own certificates can collide
-                    raise ServiceError(
-                        409,
-                        "uvci_exists",
-                        f"{issued.certificate_type}.0.ci: a certificate with this UVCI exists; each needs its own",
-                    ) from None
-                continue
-            self.metrics.issued.labels(type=row.certificate_type, organisation=caller.organisation_name).inc()
-            return IssuedRecord.of(row)
-        raise ServiceError(500, "uvci_collision", "could not allocate a unique UVCI")
-
-    def _replay(self, caller: Caller, key: str, digest: str) -> IssuedRecord | None:
-        with self._transaction() as session:
-            record = session.scalar(
-                select(IdempotencyRecord).where(
-                    IdempotencyRecord.organisation_id == caller.organisation_id, IdempotencyRecord.key == key
-                )
-            )
-            if record is None:
-                return None
-            if record.request_sha256 != digest:
-                raise ServiceError(
-                    409, "idempotency_key_reused", "this Idempotency-Key was used for a different request"
-                )
-            row = session.get(Certificate, record.uvci)
-            assert row is not None
-            return IssuedRecord.of(row, replayed=True)
-
-    def _store(self, session: Session, caller: Caller, issued: Any) -> Certificate:
-        values = _certificate_values(caller, issued)
-        # A Core INSERT, not session.add(): the ORM's unit of work costs more than
-        # the signature, and this runs while holding the (SQLite) write lock.
-        session.execute(insert(Certificate).values(**values))
-        return Certificate(**values)
-
-    def _transaction(self) -> _Transaction:
-        return _Transaction(self.sessions, self.write_gate)
-
-    # ------------------------------------------------------------------ reads and revocation
+        return self.issuance.issue(caller, payload, idempotency_key)
 
     def get(self, caller: Caller, uvci: str, *, audit_as: str = "read") -> IssuedRecord:
-        with self._transaction() as session:
-            row = session.get(Certificate, uvci)
-            if row is None or row.organisation_id != caller.organisation_id:
-                raise ServiceError(404, "not_found", "no such certificate for this organisation")
-            audit.append(session, caller.organisation_id, audit_as, uvci)
-            return IssuedRecord.of(row)
+        return self.issuance.get(caller, uvci, audit_as=audit_as)
 
     def revoke(self, caller: Caller, uvci: str, reason: str) -> IssuedRecord:
-        with self._transaction() as session:
-            row = session.get(Certificate, uvci)
-            if row is None or row.organisation_id != caller.organisation_id:
-                raise ServiceError(404, "not_found", "no such certificate for this organisation")
-            if row.revoked_at is None:
-                row.revoked_at = datetime.now(UTC)
-                row.revocation_reason = reason
-                audit.append(session, caller.organisation_id, "revoke", uvci, reason)
-            return IssuedRecord.of(row)
+        return self.revocations.revoke(caller, uvci, reason)
 
     def revoked_since(self, since: datetime | None = None) -> list[tuple[str, str, datetime]]:
-        """(uvci, hc1, revoked_at) of revoked certificates, for the revocation-list publisher."""
-        with self.sessions() as session:
-            query = select(Certificate.uvci, Certificate.hc1, Certificate.revoked_at).where(
-                Certificate.revoked_at.is_not(None)
-            )
-            if since is not None:
-                query = query.where(Certificate.revoked_at > since)
-            return [(u, h, _utc(r)) for u, h, r in session.execute(query)]
-
-    # ------------------------------------------------------------------ bulk
-    #
-    # A bulk job is a file of rows, identified by the organisation and the digest of the
-    # file's normalised form.  Whoever runs it (a service instance's runner, or the CLI)
-    # holds its lease: lease_owner and lease_expires_at in bulk_jobs.  Every batch commits
-    # only while its runner still holds the lease (the commit's UPDATE checks the owner and
-    # renews the lease), so a runner that lost its lease can never add rows, and a job
-    # taken over after a crash resumes from the rows committed so far: no loss, no duplicate.
+        return self.revocations.revoked_since(since)
 
     def create_job(
         self,
@@ -292,137 +90,27 @@ class IssuerService:
         rows_total: int | None = None,
         upload_id: str | None = None,
     ) -> BulkJob:
-        """Find or create the job for a file; attach ``upload_id`` (stored chunks) if the job needs it.
-
-        An upload the job does not need (it has one, or it is finished) is deleted.
-        """
-        digests = {data_sha256, raw_sha256 or data_sha256}
-        with self._transaction() as session:
-            job = session.scalar(
-                select(BulkJob)
-                .where(BulkJob.organisation_id == caller.organisation_id, BulkJob.file_sha256.in_(digests))
-                .order_by(BulkJob.id)
-                .limit(1)
-            )
-            unused = upload_id
-            if job is None:
-                job = BulkJob(
-                    organisation_id=caller.organisation_id,
-                    file_name=file_name[:300],
-                    file_sha256=data_sha256,
-                    status="running",
-                    rows_done=0,
-                    rows_issued=0,
-                    rows_rejected=0,
-                    rows_total=rows_total,
-                    upload_id=upload_id,
-                    created_at=datetime.now(UTC),
-                )
-                session.add(job)
-                session.flush()
-                unused = None
-                audit.append(session, caller.organisation_id, "bulk_started", f"job {job.id}", file_name[:200])
-            elif job.status != "finished":
-                if job.status == "failed":  # sent again: try again (the reason may have been fixed)
-                    job.status, job.failure, job.finished_at = "running", None, None
-                    audit.append(session, caller.organisation_id, "bulk_restarted", f"job {job.id}")
-                if job.rows_total is None:
-                    job.rows_total = rows_total
-                if upload_id is not None and job.upload_id is None:
-                    job.upload_id, unused = upload_id, None
-            if unused is not None:
-                session.execute(delete(BulkUpload).where(BulkUpload.upload_id == unused))
-            return job
+        return self.bulk_jobs.create_job(
+            caller, file_name, data_sha256, raw_sha256=raw_sha256, rows_total=rows_total, upload_id=upload_id
+        )
 
     def store_upload_chunk(self, upload_id: str, seq: int, data: bytes) -> None:
-        with self._transaction() as session:
-            session.execute(
-                insert(BulkUpload).values(upload_id=upload_id, seq=seq, data=data, created_at=datetime.now(UTC))
-            )
+        self.bulk_jobs.store_upload_chunk(upload_id, seq, data)
 
     def discard_upload(self, upload_id: str) -> None:
-        with self._transaction() as session:
-            session.execute(delete(BulkUpload).where(BulkUpload.upload_id == upload_id))
+        self.bulk_jobs.discard_upload(upload_id)
 
     def sweep_uploads(self, older_than: timedelta = timedelta(hours=1)) -> int:
-        """Delete stored uploads no unfinished job needs, once nothing was added to them for a while.
-
-        Uploads whose client went away, and those of jobs that ended while their
-        runner crashed before deleting them.  An upload still arriving (on any
-        instance) got a chunk recently and is left alone.
-        """
-        cutoff = datetime.now(UTC) - older_than
-        needed = select(BulkJob.upload_id).where(BulkJob.status == "running", BulkJob.upload_id.is_not(None))
-        stale = (
-            select(BulkUpload.upload_id).group_by(BulkUpload.upload_id).having(func.max(BulkUpload.created_at) < cutoff)
-        )
-        with self._transaction() as session:
-            result = session.execute(
-                delete(BulkUpload).where(BulkUpload.upload_id.in_(stale), BulkUpload.upload_id.not_in(needed))
-            )
-            return int(getattr(result, "rowcount", 0) or 0)
+        return self.bulk_jobs.sweep_uploads(older_than)
 
     def claim_job(self, job_id: int | None = None) -> BulkJob | None:
-        """Take the lease of an unfinished job (the oldest one, or ``job_id``); None if none is free.
-
-        PostgreSQL: candidates are read with ``FOR UPDATE SKIP LOCKED`` so
-        instances do not queue on each other's rows; the claim itself is a
-        conditional UPDATE (free, expired, ours or a dead local process's
-        lease), which is also what makes it safe on SQLite.
-        """
-        now = datetime.now(UTC)
-        with self._transaction() as session:
-            query = select(BulkJob.id, BulkJob.lease_owner, BulkJob.lease_expires_at).where(BulkJob.status == "running")
-            query = (
-                query.where(BulkJob.id == job_id) if job_id is not None else query.where(BulkJob.upload_id.is_not(None))
-            )
-            candidates = session.execute(query.order_by(BulkJob.id).limit(20).with_for_update(skip_locked=True)).all()
-            for candidate, owner, expires in candidates:
-                if not self._lease_free(owner, expires, now):
-                    continue
-                condition = BulkJob.lease_owner.is_(None) if owner is None else BulkJob.lease_owner == owner
-                claimed = session.execute(
-                    update(BulkJob)
-                    .where(BulkJob.id == candidate, BulkJob.status == "running", condition)
-                    .values(lease_owner=self.owner, lease_expires_at=now + self.lease)
-                )
-                if getattr(claimed, "rowcount", 0) == 1:
-                    job = session.get(BulkJob, candidate)
-                    assert job is not None
-                    session.refresh(job)
-                    return job
-        return None
-
-    def _lease_free(self, owner: str | None, expires: datetime | None, now: datetime) -> bool:
-        if owner is None or owner == self.owner or expires is None or _utc(expires) < now:
-            return True
-        return _dead_local_owner(owner)
+        return self.bulk_jobs.claim_job(job_id)
 
     def release_job(self, job_id: int) -> None:
-        """Give the lease back (shutting down): another instance may take the job at once."""
-        with self._transaction() as session:
-            session.execute(
-                update(BulkJob)
-                .where(BulkJob.id == job_id, BulkJob.lease_owner == self.owner)
-                .values(lease_owner=None, lease_expires_at=None)
-            )
+        self.bulk_jobs.release_job(job_id)
 
     def run_job(self, job: BulkJob, *, batch_size: int = 200, stop: threading.Event | None = None) -> BulkJob:
-        """Run a claimed job from its stored upload (any instance can: the upload is in the database)."""
-        if job.upload_id is None:
-            raise ServiceError(409, "bulk_no_upload", "this job's rows are not stored; run its file again")
-        with self.read_sessions() as session:
-            organisation = session.get(Organisation, job.organisation_id)
-            assert organisation is not None
-        caller = Caller(organisation.id, organisation.name, "bulk", frozenset({"issue"}))
-        upload_id = job.upload_id
-
-        def rows() -> Iterator[tuple[int, dict[str, Any] | str]]:
-            raw = io.BufferedReader(_UploadReader(self.read_sessions, upload_id), buffer_size=1 << 20)
-            with io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline="") as text:
-                yield from parse_rows(iter(text), job.file_name)
-
-        return self._guarded_run(caller, job.id, rows(), batch_size=batch_size, progress=None, stop=stop)
+        return self.bulk_jobs.run_job(job, batch_size=batch_size, stop=stop)
 
     def bulk(
         self,
@@ -436,359 +124,27 @@ class IssuerService:
         batch_size: int = 200,
         progress: Callable[[BulkJob], None] | None = None,
     ) -> BulkJob:
-        """Issue every row of a local file; re-running the same file resumes where the last run stopped.
-
-        Each batch of rows is one transaction: certificates, per-row results and
-        audit entries commit together, so a crash loses only unacknowledged
-        work, which the next run redoes, and never duplicates a certificate.
-        Rows given as text are errors found while parsing (reported, not issued).
-        A job some other live runner holds is refused (409 ``bulk_job_busy``).
-        """
-        job = self.create_job(caller, file_name, data_sha256, raw_sha256=raw_sha256, rows_total=rows_total)
-        if job.status == "finished":
-            return job
-        claimed = self.claim_job(job.id)
-        if claimed is None:
-            raise ServiceError(
-                409, "bulk_job_busy", f"job {job.id} is being run by another process; its lease expires soon"
-            )
-        return self._guarded_run(caller, job.id, rows, batch_size=batch_size, progress=progress, stop=None)
-
-    def _guarded_run(
-        self,
-        caller: Caller,
-        job_id: int,
-        rows: Iterable[tuple[int, dict[str, Any] | str]],
-        *,
-        batch_size: int,
-        progress: Callable[[BulkJob], None] | None,
-        stop: threading.Event | None,
-    ) -> BulkJob:
-        """Run a job whose lease we hold; whatever goes wrong, the job does not stay 'running' for ever.
-
-        An outage (HSM or database: 503) leaves it running, to be resumed; a lost
-        lease means another runner has it; anything else fails the job with a
-        reason.  Only the exception's type is logged: its text may quote a row.
-        """
-        try:
-            return self._run(caller, job_id, rows, batch_size=batch_size, progress=progress, stop=stop)
-        except (LeaseLost, ServiceError):
-            raise
-        except csv.Error as exc:
-            reason = f"bulk.unreadable_file: the file cannot be read as CSV ({exc})"
-        except Exception as exc:  # any bug or surprise must end the job, not leave it running
-            log.error("bulk job %d failed: %s", job_id, type(exc).__name__)
-            reason = f"bulk.internal_error: the job stopped on an internal error ({type(exc).__name__})"
-        return self._fail(caller, job_id, reason)
-
-    def _run(
-        self,
-        caller: Caller,
-        job_id: int,
-        rows: Iterable[tuple[int, dict[str, Any] | str]],
-        *,
-        batch_size: int,
-        progress: Callable[[BulkJob], None] | None,
-        stop: threading.Event | None,
-    ) -> BulkJob:
-        with self.read_sessions() as session:
-            done = set(session.scalars(select(BulkRow.row_number).where(BulkRow.job_id == job_id)))
-            current = session.get(BulkJob, job_id)
-            assert current is not None
-        job = current
-        batch: list[tuple[int, Any]] = []
-        renewed = time.monotonic()
-
-        def flush() -> None:
-            nonlocal job, renewed
-            if batch:
-                job = self._commit_batch(caller, job_id, batch)
-                renewed = time.monotonic()
-                batch.clear()
-                if progress:
-                    progress(job)
-
-        for number, row in rows:
-            if stop is not None and stop.is_set():
-                flush()
-                self.release_job(job_id)
-                return job
-            if number in done:
-                if time.monotonic() - renewed > self.lease.total_seconds() / 3:
-                    self._renew(job_id)
-                    renewed = time.monotonic()
-                continue
-            if isinstance(row, str):
-                batch.append((number, ServiceError(422, "bad_row", row)))
-            else:
-                try:
-                    batch.append((number, (self._sign(caller, row), personal_values(row))))
-                except ServiceError as exc:
-                    if exc.status == 503:
-                        flush()
-                        raise
-                    batch.append((number, ServiceError(exc.status, exc.code, scrub(exc.message, personal_values(row)))))
-            if len(batch) >= batch_size:
-                flush()
-        flush()
-        with self._transaction() as session:
-            self._fence(session, job_id)
-            stored = session.get(BulkJob, job_id)
-            assert stored is not None
-            stored.status = "finished"
-            stored.finished_at = datetime.now(UTC)
-            stored.lease_owner = stored.lease_expires_at = None
-            if stored.upload_id is not None:
-                session.execute(delete(BulkUpload).where(BulkUpload.upload_id == stored.upload_id))
-                stored.upload_id = None
-            audit.append(
-                session,
-                caller.organisation_id,
-                "bulk_finished",
-                f"job {job_id}",
-                f"issued={stored.rows_issued} rejected={stored.rows_rejected}",
-            )
-            return stored
-
-    def _fail(self, caller: Caller, job_id: int, reason: str) -> BulkJob:
-        with self._transaction() as session:
-            self._fence(session, job_id)
-            stored = session.get(BulkJob, job_id)
-            assert stored is not None
-            stored.status = "failed"
-            stored.failure = reason
-            stored.finished_at = datetime.now(UTC)
-            stored.lease_owner = stored.lease_expires_at = None
-            if stored.upload_id is not None:  # the upload's lifetime is the job's
-                session.execute(delete(BulkUpload).where(BulkUpload.upload_id == stored.upload_id))
-                stored.upload_id = None
-            audit.append(session, caller.organisation_id, "bulk_failed", f"job {job_id}", reason[:200])
-            return stored
-
-    def _fence(self, session: Session, job_id: int, **values: Any) -> None:
-        """Renew our lease inside the caller's transaction, or abort it: the lease went to another runner."""
-        result = session.execute(
-            update(BulkJob)
-            .where(BulkJob.id == job_id, BulkJob.lease_owner == self.owner, BulkJob.status == "running")
-            .values(lease_expires_at=datetime.now(UTC) + self.lease, **values)
+        return self.bulk_jobs.bulk(
+            caller,
+            file_name,
+            data_sha256,
+            rows,
+            raw_sha256=raw_sha256,
+            rows_total=rows_total,
+            batch_size=batch_size,
+            progress=progress,
         )
-        if getattr(result, "rowcount", 0) != 1:
-            raise LeaseLost(job_id)
-
-    def _renew(self, job_id: int) -> None:
-        with self._transaction() as session:
-            self._fence(session, job_id)
-
-    def _commit_batch(self, caller: Caller, job_id: int, batch: list[tuple[int, Any]]) -> BulkJob:
-        for _ in range(3):  # a UVCI inserted concurrently by someone else: check again and retry
-            try:
-                return self._try_commit_batch(caller, job_id, batch)
-            except IntegrityError:
-                continue
-        raise ServiceError(503, "database_conflict", "a batch kept conflicting with concurrent writes; resume later")
-
-    def _try_commit_batch(self, caller: Caller, job_id: int, batch: list[tuple[int, Any]]) -> BulkJob:
-        with self._transaction() as session:
-            # The job row first: on PostgreSQL this locks it, so a claim by another runner waits
-            # for this commit, then finds the lease renewed.
-            self._fence(session, job_id)
-            wanted = [outcome[0].uvci for _, outcome in batch if not isinstance(outcome, ServiceError)]
-            taken = (
-                set(session.scalars(select(Certificate.uvci).where(Certificate.uvci.in_(wanted)))) if wanted else set()
-            )
-            certificates: list[dict[str, Any]] = []
-            results: list[dict[str, Any]] = []
-            events: list[tuple[str, str, str]] = []
-            for number, outcome in batch:
-                if not isinstance(outcome, ServiceError):
-                    issued, _ = outcome
-                    if issued.uvci in taken:
-                        # A 'ci' given twice in the file, or already issued: this row's failure only.
-                        outcome = ServiceError(409, "uvci_taken", "ci: a certificate with this UVCI already exists")
-                    else:
-                        taken.add(issued.uvci)
-                if isinstance(outcome, ServiceError):
-                    results.append(
-                        {
-                            "job_id": job_id,
-                            "row_number": number,
-                            "uvci": None,
-                            "error": f"{outcome.code}: {outcome.message}",
-                        }
-                    )
-                    continue
-                certificates.append(_certificate_values(caller, issued))
-                results.append({"job_id": job_id, "row_number": number, "uvci": issued.uvci, "error": None})
-                events.append(("issue", issued.uvci, f"type={issued.certificate_type} bulk job {job_id} row {number}"))
-            # One multi-row INSERT per table: a batch of certificates, their row results and
-            # their audit entries commit together, or not at all.
-            if certificates:
-                session.execute(insert(Certificate), certificates)
-            session.execute(insert(BulkRow), results)
-            audit.append_many(session, caller.organisation_id, events)
-            session.execute(
-                update(BulkJob)
-                .where(BulkJob.id == job_id)
-                .values(
-                    rows_done=BulkJob.rows_done + len(batch),
-                    rows_issued=BulkJob.rows_issued + len(certificates),
-                    rows_rejected=BulkJob.rows_rejected + len(batch) - len(certificates),
-                )
-            )
-            job = session.get(BulkJob, job_id)
-            assert job is not None
-            session.refresh(job)
-        for certificate in certificates:
-            self.metrics.issued.labels(
-                type=certificate["certificate_type"], organisation=caller.organisation_name
-            ).inc()
-        return job
 
     def job(self, caller: Caller, job_id: int) -> tuple[BulkJob, list[BulkRow]]:
-        with self.read_sessions() as session:
-            job = session.get(BulkJob, job_id)
-            if job is None or job.organisation_id != caller.organisation_id:
-                raise ServiceError(404, "not_found", "no such bulk job for this organisation")
-            rows = list(session.scalars(select(BulkRow).where(BulkRow.job_id == job_id).order_by(BulkRow.row_number)))
-            return job, rows
+        return self.bulk_jobs.job(caller, job_id)
 
     def rejected_rows(self, job_id: int) -> list[tuple[int, str]]:
-        """(row number, error) of a job's rejected rows, in file order."""
-        with self.read_sessions() as session:
-            found = session.execute(
-                select(BulkRow.row_number, BulkRow.error)
-                .where(BulkRow.job_id == job_id, BulkRow.error.is_not(None))
-                .order_by(BulkRow.row_number)
-            )
-            return [(number, error or "") for number, error in found]
+        return self.bulk_jobs.rejected_rows(job_id)
 
     def seal_audit(self) -> int:
         """Chain waiting audit events into the log (PostgreSQL; a no-op on SQLite)."""
-        return audit.seal_all(self.sessions)
+        return audit.seal_all(self.store.sessions)
 
     def certificate_count(self) -> int:
-        with self.sessions() as session:
+        with self.store.sessions() as session:
             return int(session.scalar(select(func.count()).select_from(Certificate)) or 0)
-
-
-class _Transaction:
-    """A write transaction; database outages become a clear 503."""
-
-    def __init__(self, sessions: sessionmaker[Session], gate: db.WriteGate) -> None:
-        self._session = sessions()
-        self._context: Any = None
-        self._gate = gate
-
-    def __enter__(self) -> Session:
-        self._gate.__enter__()
-        try:
-            self._context = self._session.begin()
-            self._context.__enter__()
-        except OperationalError as exc:
-            self._session.close()
-            self._gate.__exit__()
-            raise ServiceError(503, "database_unavailable", f"the database is unavailable ({exc.orig})") from None
-        return self._session
-
-    def __exit__(self, kind: Any, value: Any, tb: Any) -> None:
-        try:
-            self._context.__exit__(kind, value, tb)
-        except OperationalError as exc:
-            raise ServiceError(503, "database_unavailable", f"the database is unavailable ({exc.orig})") from None
-        finally:
-            self._session.close()
-            self._gate.__exit__()
-        if isinstance(value, OperationalError):
-            raise ServiceError(503, "database_unavailable", f"the database is unavailable ({value.orig})") from None
-
-
-def _certificate_values(caller: Caller, issued: Any) -> dict[str, Any]:
-    """The ``certificates`` row for a freshly issued certificate (vaxcert.IssuedCertificate)."""
-    return {
-        "uvci": issued.uvci,
-        "organisation_id": caller.organisation_id,
-        "certificate_type": issued.certificate_type,
-        "hc1": issued.text,
-        "kid": issued.kid.hex(),
-        "issued_at": issued.issued_at,
-        "expires_at": issued.expires_at,
-    }
-
-
-def uvci_namespace(settings: Settings, uvci_prefix: str) -> str:
-    """What every UVCI of the organisation with ``uvci_prefix`` starts with."""
-    namespace: str = uvci.namespace(settings.issuer_country, uvci_prefix)
-    return namespace
-
-
-def _supplied_uvci(payload: dict[str, Any]) -> Any:
-    for group in ("v", "t", "r"):
-        entries = payload.get(group)
-        if isinstance(entries, list) and entries and isinstance(entries[0], dict):
-            return entries[0].get("ci")
-    return None
-
-
-def _validate(payload: dict[str, Any]) -> DigitalCovidCertificate:
-    try:
-        return DigitalCovidCertificate.model_validate(payload)
-    except ValidationError as exc:
-        raise ServiceError(422, "schema.invalid", describe_validation_error(exc)) from None
-
-
-def _dead_local_owner(owner: str) -> bool:
-    """Whether a lease belongs to a process of this host that no longer runs (killed, crashed).
-
-    Its lease need not run out: taking it over at once is safe, since a runner
-    that is in fact alive loses its next commit to the lease check.
-    """
-    host, _, rest = owner.partition(":")
-    pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit():
-        return False
-    pid = int(pid_text)
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    try:  # a killed child its parent has not reaped yet is a zombie: dead too
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
-            return stat.read().rpartition(")")[2].split()[0] == "Z"
-    except (OSError, IndexError):
-        return False
-
-
-class _UploadReader(io.RawIOBase):
-    """A stored upload's chunks as one readable stream, fetched one chunk at a time."""
-
-    def __init__(self, sessions: sessionmaker[Session], upload_id: str) -> None:
-        self._sessions = sessions
-        self._upload_id = upload_id
-        self._seq = 0
-        self._chunk = b""
-        self._offset = 0
-        self._ended = False
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        while self._offset >= len(self._chunk):
-            if self._ended:
-                return 0
-            with self._sessions() as session:
-                data = session.scalar(
-                    select(BulkUpload.data).where(BulkUpload.upload_id == self._upload_id, BulkUpload.seq == self._seq)
-                )
-            if data is None:
-                self._ended = True
-                return 0
-            self._chunk, self._offset, self._seq = bytes(data), 0, self._seq + 1
-        size = min(len(buffer), len(self._chunk) - self._offset)
-        buffer[:size] = self._chunk[self._offset : self._offset + size]
-        self._offset += size
-        return size

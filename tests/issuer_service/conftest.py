@@ -13,11 +13,12 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from fastapi.testclient import TestClient
 
-from issuer_service import db, throwaway_postgres
+from issuer_service import db
 from issuer_service.app import create_app
 from issuer_service.auth import create_key, create_organisation
 from issuer_service.settings import Settings
 from tests.conftest import HSM_PIN, PKI_START, PKI_VALIDITY
+from tests.support import throwaway_postgres
 from vaxcert import DocumentSignerCertificate
 from vaxcert.hsm import HsmConfig, HsmSession
 from vaxcert.pki import IssuedKeyPair, csr_for_hsm_key, sign_csr

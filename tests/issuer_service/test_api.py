@@ -248,12 +248,8 @@ def test_bulk_upload_over_http(client: TestClient, settings: Settings) -> None:
 
 def _state(client: TestClient) -> dict[str, Any]:
     """The app's runtime state (engine, service, signers), for fault injection."""
-    for route in client.app.routes:  # type: ignore[attr-defined]
-        endpoint = getattr(route, "endpoint", None)
-        if endpoint is not None and endpoint.__name__ == "readyz":
-            cells = dict(zip(endpoint.__code__.co_freevars, endpoint.__closure__ or (), strict=True))
-            return cells["state"].cell_contents  # type: ignore[no-any-return]
-    raise AssertionError("app state not found")
+    state = client.app.state.vaxcert  # type: ignore[attr-defined]
+    return {"engine": state.engine, "service": state.service, "signers": state.signers}
 
 
 def test_uvcis_with_slashes_are_addressable(client: TestClient, settings: Settings, vaccination_payload: Any) -> None:
@@ -300,3 +296,39 @@ def test_framework_errors_use_the_service_error_shape(client: TestClient) -> Non
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
     wrong_method = client.delete("/healthz")
     assert wrong_method.status_code == 405 and wrong_method.json()["error"]["code"] == "method_not_allowed"
+
+
+@pytest.mark.parametrize(
+    ("dob", "reason"), [("1990-02-30", "no such day"), ("1990-13", "no such month"), ("1990-13-01", "no such month")]
+)
+def test_impossible_date_of_birth_names_the_field(
+    client: TestClient, settings: Settings, vaccination_payload: Any, dob: str, reason: str
+) -> None:
+    key = make_key(settings, "Bach Mai Hospital", {"issue"})
+    response = client.post("/v1/certificates", json={**vaccination_payload, "dob": dob}, headers=auth(key))
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["fields"] == [{"field": "dob", "message": f"the date of birth has {reason}"}]
+    assert error["message"] == f"dob: the date of birth has {reason}"
+    assert dob not in response.text  # the date itself is personal data: never echoed
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "column"),
+    [
+        (b"{not json", 1, 2),
+        (b'{\n  "ver": "1.3.0",\n  "nam": }', 3, 10),
+        ('{"nam": {"fn": "Nguyễn"},\n "dob" "1990"}'.encode(), 2, 8),  # columns count characters, not bytes
+    ],
+)
+def test_malformed_json_reports_line_and_column(
+    client: TestClient, settings: Settings, body: bytes, line: int, column: int
+) -> None:
+    key = make_key(settings, "Bach Mai Hospital", {"issue"})
+    response = client.post("/v1/certificates", content=body, headers={**auth(key), "Content-Type": "application/json"})
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "invalid_request" and error["fields"] == []
+    assert error["position"] == {"line": line, "column": column}
+    assert error["message"].startswith("the body is not valid JSON: ")
+    assert error["message"].endswith(f"(line {line}, column {column})")

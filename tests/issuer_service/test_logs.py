@@ -7,6 +7,7 @@ import secrets
 import time
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -80,3 +81,16 @@ def test_the_session_log_check_sees_every_logger() -> None:
     assert not leaked_log_lines(needle)
     logging.getLogger("vaxcert.issuer").warning("a test line with %s", needle)
     assert leaked_log_lines(needle)
+
+
+def test_pdf_request_logs_no_font_subsetting_chatter(
+    client: TestClient, settings: Settings, vaccination_payload: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    key = make_key(settings, "Ministry", {"issue", "read"})
+    created = client.post("/v1/certificates", json=vaccination_payload, headers=auth(key))
+    assert created.status_code == 201, created.text
+    caplog.set_level(logging.DEBUG)
+    pdf = client.get(f"/v1/certificates/{quote(created.json()['uvci'], safe='')}/pdf", headers=auth(key))
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    chatter = [r for r in caplog.records if r.name.startswith("fontTools") and r.levelno < logging.WARNING]
+    assert chatter == [], f"{len(chatter)} fontTools lines below WARNING, e.g. {chatter[0].getMessage()!r}"

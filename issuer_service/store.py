@@ -1,0 +1,105 @@
+"""The service's storage access: write transactions through one gate, read-only sessions, stored records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+
+from vaxcert import IssuedCertificate
+
+from . import db
+from .auth import Caller
+from .errors import Unavailable
+from .models import Certificate
+
+
+class Store:
+    """Sessions for the service's work: writes pass :class:`db.WriteGate`, reads use read-only sessions."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.sessions = sessions
+        bind = sessions.kw.get("bind")
+        self.write_gate = db.WriteGate(bind)
+        self.read_sessions = db.read_only_factory(bind) if bind is not None else sessions
+
+    def transaction(self) -> Transaction:
+        return Transaction(self.sessions, self.write_gate)
+
+
+def as_utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+@dataclass(frozen=True)
+class IssuedRecord:
+    uvci: str
+    hc1: str
+    certificate_type: str
+    issued_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None = None
+    revocation_reason: str | None = None
+    replayed: bool = False
+
+    @classmethod
+    def of(cls, row: Certificate, replayed: bool = False) -> IssuedRecord:
+        return cls(
+            row.uvci,
+            row.hc1,
+            row.certificate_type,
+            as_utc(row.issued_at),
+            as_utc(row.expires_at),
+            as_utc(row.revoked_at) if row.revoked_at else None,
+            row.revocation_reason,
+            replayed,
+        )
+
+
+class Transaction:
+    """A write transaction; database outages become :class:`Unavailable`."""
+
+    def __init__(self, sessions: sessionmaker[Session], gate: db.WriteGate) -> None:
+        self._session = sessions()
+        self._context: SessionTransaction | None = None
+        self._gate = gate
+
+    def __enter__(self) -> Session:
+        self._gate.__enter__()
+        try:
+            self._context = self._session.begin()
+            self._context.__enter__()
+        except OperationalError as exc:
+            self._session.close()
+            self._gate.__exit__()
+            raise Unavailable("database_unavailable", f"the database is unavailable ({exc.orig})") from None
+        return self._session
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None) -> None:
+        assert self._context is not None  # set by __enter__
+        try:
+            self._context.__exit__(kind, value, tb)
+        except OperationalError as exc:
+            raise Unavailable("database_unavailable", f"the database is unavailable ({exc.orig})") from None
+        finally:
+            self._session.close()
+            self._gate.__exit__()
+        if isinstance(value, OperationalError):
+            raise Unavailable("database_unavailable", f"the database is unavailable ({value.orig})") from None
+
+
+def certificate_values(caller: Caller, issued: IssuedCertificate) -> dict[str, Any]:
+    """The ``certificates`` row for a freshly issued certificate (vaxcert.IssuedCertificate)."""
+    return {
+        "uvci": issued.uvci,
+        "organisation_id": caller.organisation_id,
+        "certificate_type": issued.certificate_type,
+        "hc1": issued.text,
+        "kid": issued.kid.hex(),
+        "issued_at": issued.issued_at,
+        "expires_at": issued.expires_at,
+    }

@@ -1,0 +1,1 @@
+"""Test support that is not part of any shipped package (also used by benchmarks/)."""
