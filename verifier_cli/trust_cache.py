@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -187,9 +186,6 @@ class TrustCache:
 
     def _write_meta(self, kind: str, meta: dict[str, Any]) -> None:
         write_atomically(self.folder / _KINDS[kind].meta_file, json.dumps(meta, indent=2).encode("utf-8"))
-
-    def clear_anchors(self) -> None:
-        shutil.rmtree(self.anchor_dir, ignore_errors=True)
 
 
 @dataclass(frozen=True)
