@@ -21,6 +21,7 @@ import vaxcert.signed
 import vaxcert.trustlist
 from tests.conftest import QUIET_HEALTH_CHECKS, VECTORS, load_vector_file
 from tests.mutations import paths, replace_at
+from tests.strategies import CBOR_VALUES, GARBAGE_CLAIMS, signed_code
 from vaxcert import (
     IssuanceError,
     PemSigner,
@@ -366,50 +367,15 @@ def test_whole_chain_round_trip(
     assert dcc["v"][0]["dn"] == dose and dcc["v"][0]["dt"] == day.isoformat() and dcc["dob"] == dob.isoformat()
 
 
-_CBOR_LEAVES = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(min_value=-(2**64), max_value=2**64),
-    st.integers(min_value=-(2**200), max_value=2**200),  # bignums (tags 2 and 3)
-    st.floats(allow_nan=True, allow_infinity=True),
-    st.binary(max_size=12),
-    st.text(max_size=12),
-    st.sampled_from(["1.3.0", "1.0.0", "2021-06-01", "URN:UVCI:01:VN:X#Y", "EU/1/20/1528", "VN"]),
-    st.builds(
-        cbor2.CBORTag,
-        st.sampled_from([0, 1, 2, 3, 18, 61, 1000]),
-        st.one_of(st.binary(max_size=4), st.text(max_size=4), st.integers(-5, 5)),
-    ),
-    st.just(cbor2.undefined),
-)
-_CBOR_KEYS = st.one_of(
-    st.sampled_from(["v", "t", "r", "nam", "dob", "ver", "ci", "dn", "sd", "dt", "fnt"]), st.integers(-300, 300)
-)
-_CBOR_VALUES = st.recursive(
-    _CBOR_LEAVES,
-    lambda children: st.one_of(st.lists(children, max_size=3), st.dictionaries(_CBOR_KEYS, children, max_size=4)),
-    max_leaves=12,
-)
-
-
-@given(
-    claims=st.dictionaries(
-        st.sampled_from([1, 4, 6, -260, 99]),
-        st.one_of(_CBOR_VALUES, st.dictionaries(st.sampled_from([1, 2]), _CBOR_VALUES, max_size=2)),
-        max_size=5,
-    )
-)
+@given(claims=GARBAGE_CLAIMS)
 @settings(max_examples=int(os.environ.get("VAXCERT_FUZZ_EXAMPLES", "300")), deadline=None)
 def test_fuzz_signed_garbage_claims_reach_every_stage(
     claims: dict[Any, Any], signer: PemSigner, trust: TrustStore
 ) -> None:
     """Genuinely signed CWTs holding any CBOR: the report, its JSON and its human form never fail."""
-    try:
-        payload = cbor2.dumps(claims)
-    except (cbor2.CBOREncodeError, ValueError, TypeError):
-        return  # cbor2 itself cannot write it, so no issuer can either
-    message = vaxcert.cose.sign(payload, signer, signer.certificate.kid)
-    text = "HC1:" + b45.encode(zlib.compress(message))
+    text = signed_code(claims, signer)
+    if text is None:
+        return
     policy = vaxcert.Policy(rules=_VN_RULES, arrival_country="VN")
     report = verify(text, trust, at=NOW, policy=policy)
     _assert_report_shape(report, valid=None)
@@ -430,12 +396,10 @@ def test_fuzz_signed_real_payload_with_one_field_replaced(
     """A real DCC, signed, with any one field (or container) swapped for any CBOR value."""
     claims: dict[Any, Any] = {1: "VN", 4: int(NOW.timestamp()) + 86400, 6: int(ISSUED.timestamp())}
     claims[-260] = {1: json.loads(json.dumps(vaccination_payload))}
-    replace_at(claims, data.draw(st.sampled_from(paths(claims)[1:])), data.draw(_CBOR_VALUES))
-    try:
-        payload = cbor2.dumps(claims)
-    except (cbor2.CBOREncodeError, ValueError, TypeError):
+    replace_at(claims, data.draw(st.sampled_from(paths(claims)[1:])), data.draw(CBOR_VALUES))
+    text = signed_code(claims, signer)
+    if text is None:
         return
-    text = "HC1:" + b45.encode(zlib.compress(vaxcert.cose.sign(payload, signer, signer.certificate.kid)))
     report = verify(text, trust, at=NOW, policy=vaxcert.Policy(rules=_VN_RULES, arrival_country="VN"))
     _assert_report_shape(report, valid=None)
     json.dumps(report.to_json())
