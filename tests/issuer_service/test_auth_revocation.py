@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import io
-import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,8 +19,9 @@ from issuer_service.admin import main as admin
 from issuer_service.app import create_app
 from issuer_service.auth import KeyStates, revoke_key
 from issuer_service.settings import Settings
-from tests.conftest import HSM_PIN
-from tests.issuer_service.conftest import SERVICE_KEY, _free_port, auth, make_key
+from tests.conftest import record_process_output
+from tests.issuer_service.conftest import _free_port, auth, make_key
+from tests.issuer_service.services import service_env, start_service, wait_ready
 
 CACHE_SECONDS = 600  # far longer than any test: only the per-request check can refuse the key
 
@@ -46,50 +46,29 @@ def test_revoked_key_is_refused_by_the_next_request(
         assert client.post("/v1/certificates", json=vaccination_payload, headers=auth(key)).status_code == 401
 
 
-def _env(settings: Settings) -> dict[str, str]:
-    return {
-        **os.environ,
-        "VAXCERT_DATA_DIR": str(settings.data_dir),
-        "VAXCERT_DATABASE_URL": settings.resolved_database_url,
-        "VAXCERT_HSM_TOKEN": settings.hsm_token or "",
-        "VAXCERT_DSC_KEY_LABELS": SERVICE_KEY,
-        "VAXCERT_HSM_PIN": HSM_PIN,
-        "VAXCERT_AUTH_CACHE_SECONDS": str(CACHE_SECONDS),
-    }
-
-
 @pytest.fixture
-def two_workers(settings: Settings) -> Iterator[list[str]]:
+def two_workers(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]:
     """Two service processes on one database, each with its own auth cache."""
     ports = [_free_port(), _free_port()]
     servers: list[subprocess.Popen[bytes]] = []
+    logs: list[Path] = []
     try:
-        # One after the other: two services starting together on a fresh data directory race to create
-        # the development PKI there (a startup issue of its own, outside what this test is about).
+        # One after the other, so a failure to start names the service that failed
+        # (test_processes.py starts two at once on a fresh folder).
         for port in ports:
-            server = subprocess.Popen(
-                [sys.executable, "-m", "issuer_service.admin", "serve", "--port", str(port)],
-                env=_env(settings),
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-            )
+            log = tmp_path_factory.mktemp("service") / "stderr.log"
+            server = start_service(service_env(settings, VAXCERT_AUTH_CACHE_SECONDS=str(CACHE_SECONDS)), port, log)
             servers.append(server)
-            deadline = time.monotonic() + 90
-            while True:
-                try:
-                    if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert server.poll() is None, server.stderr.read().decode() if server.stderr else "exited"
-                assert time.monotonic() < deadline, "service did not start"
-                time.sleep(0.2)
+            logs.append(log)
+            wait_ready(port, server, log)
         yield [f"http://127.0.0.1:{port}" for port in ports]
     finally:
         for server in servers:
             server.send_signal(signal.SIGTERM)
         for server in servers:
             server.wait(timeout=30)
+        for log in logs:
+            record_process_output(log.read_bytes())
 
 
 def test_revocation_reaches_every_worker_at_once(
@@ -102,7 +81,7 @@ def test_revocation_reaches_every_worker_at_once(
             assert answer.status_code == 201, answer.text
     revoked = subprocess.run(
         [sys.executable, "-m", "issuer_service.admin", "key", "revoke", _key_prefix(key)],
-        env=_env(settings),
+        env=service_env(settings, VAXCERT_AUTH_CACHE_SECONDS=str(CACHE_SECONDS)),
         capture_output=True,
         text=True,
         timeout=60,

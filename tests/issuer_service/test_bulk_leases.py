@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -20,31 +19,9 @@ from issuer_service.models import AuditEntry, BulkJob, BulkRow, BulkUpload, Cert
 from issuer_service.settings import Settings
 from tests.conftest import SENTINEL, record_process_output
 from tests.issuer_service.conftest import _free_port, auth, make_key
-from tests.issuer_service.test_processes import _env
+from tests.issuer_service.services import service_env, start_service, wait_ready
 
 ROWS = 4000
-
-
-def _start(settings: Settings, port: int, log: Path) -> subprocess.Popen[bytes]:
-    env = {**_env(settings), "VAXCERT_BULK_LEASE_SECONDS": "5", "VAXCERT_BULK_POLL_SECONDS": "0.2"}
-    return subprocess.Popen(
-        [sys.executable, "-m", "issuer_service.admin", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=log.open("wb"),
-    )
-
-
-def _ready(port: int, log: Path) -> None:
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        assert time.monotonic() < deadline, "service did not start: " + log.read_text()
-        time.sleep(0.2)
 
 
 def _job(settings: Settings, job_id: int) -> tuple[str | None, int]:
@@ -98,11 +75,12 @@ def test_another_instance_finishes_a_job_whose_runner_failed(
     logs = [tmp_path / f"server-{port}.log" for port in ports]
     servers: dict[int, subprocess.Popen[bytes]] = {}
     try:
-        # One after the other: two services starting together on a fresh data folder race to
-        # create the development PKI's trust-list anchor (signers.py), a problem of its own.
+        # One after the other, so a failure to start names the service that failed
+        # (test_processes.py starts two at once on a fresh folder).
         for port, log in zip(ports, logs, strict=True):
-            servers[port] = _start(settings, port, log)
-            _ready(port, log)
+            env = service_env(settings, VAXCERT_BULK_LEASE_SECONDS="5", VAXCERT_BULK_POLL_SECONDS="0.2")
+            servers[port] = start_service(env, port, log)
+            wait_ready(port, servers[port], log)
         accepted = httpx.post(
             f"http://127.0.0.1:{ports[0]}/v1/bulk?name=records.ndjson",
             content=body,

@@ -20,19 +20,9 @@ from issuer_service import db
 from issuer_service.audit import verify_chain
 from issuer_service.models import BulkRow, Certificate
 from issuer_service.settings import Settings
-from tests.conftest import HSM_PIN, record_process_output
-from tests.issuer_service.conftest import SERVICE_KEY, _free_port, auth, make_key
-
-
-def _env(settings: Settings) -> dict[str, str]:
-    return {
-        **os.environ,
-        "VAXCERT_DATA_DIR": str(settings.data_dir),
-        "VAXCERT_DATABASE_URL": settings.resolved_database_url,
-        "VAXCERT_HSM_TOKEN": settings.hsm_token or "",
-        "VAXCERT_DSC_KEY_LABELS": SERVICE_KEY,
-        "VAXCERT_HSM_PIN": HSM_PIN,
-    }
+from tests.conftest import record_process_output
+from tests.issuer_service.conftest import _free_port, auth, make_key
+from tests.issuer_service.services import service_env, start_service, wait_ready
 
 
 def _counts(settings: Settings) -> tuple[int, int, int]:
@@ -73,7 +63,7 @@ def test_kill_9_during_bulk_then_resume(
         "--batch-size",
         "50",
     ]
-    process = subprocess.Popen(command, env=_env(settings), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen(command, env=service_env(settings), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
     while _counts(settings)[1] < 400 and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -83,13 +73,13 @@ def test_kill_9_during_bulk_then_resume(
     certificates, done, issued = _counts(settings)
     assert 0 < done < rows and certificates == issued  # every acknowledged row has its certificate, no orphans
     record_process_output(process.stderr.read() if process.stderr else b"")
-    resumed = subprocess.run(command, env=_env(settings), capture_output=True, text=True, timeout=600)
+    resumed = subprocess.run(command, env=service_env(settings), capture_output=True, text=True, timeout=600)
     record_process_output(resumed.stderr)
     assert resumed.returncode == 1, resumed.stderr  # 1: some rows were rejected (the Nanocovax rows)
     certificates, done, issued = _counts(settings)
     rejected = len([i for i in range(rows) if i % 500 == 7])
     assert done == rows and issued == rows - rejected and certificates == issued
-    again = subprocess.run(command, env=_env(settings), capture_output=True, text=True, timeout=600)
+    again = subprocess.run(command, env=service_env(settings), capture_output=True, text=True, timeout=600)
     assert _counts(settings) == (certificates, done, issued), again.stderr  # re-running duplicates nothing
     engine = db.make_engine(settings.resolved_database_url)
     with db.session_factory(engine)() as session:
@@ -105,26 +95,10 @@ def test_two_service_processes_share_one_postgresql(
     key = make_key(settings, "Bach Mai Hospital", {"issue", "read"})
     ports = [_free_port(), _free_port()]
     logs = [tmp_path / f"server-{port}.log" for port in ports]
-    servers = [
-        subprocess.Popen(
-            [sys.executable, "-m", "issuer_service.admin", "serve", "--port", str(port)],
-            env=_env(settings),
-            stdout=subprocess.DEVNULL,
-            stderr=log.open("wb"),
-        )
-        for port, log in zip(ports, logs, strict=True)
-    ]
+    servers = [start_service(service_env(settings), port, log) for port, log in zip(ports, logs, strict=True)]
     try:
-        for port in ports:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert time.monotonic() < deadline, "service did not start: " + "".join(map(Path.read_text, logs))
-                time.sleep(0.2)
+        for port, server, log in zip(ports, servers, logs, strict=True):
+            wait_ready(port, server, log)
 
         def post(index: int) -> str:
             port = ports[index % 2]
