@@ -25,7 +25,7 @@ class FileDigest:
     A file that is already normal hashes to its plain SHA-256, which keeps the
     identity of jobs recorded before normalisation existed.  It works on
     bytes and never holds more than the current chunk plus the whitespace
-    run at its end, so an upload without any newline costs no extra memory.
+    run at its end.
     """
 
     def __init__(self) -> None:
@@ -49,8 +49,9 @@ class FileDigest:
     def _segment(self, piece: bytes) -> None:
         content = piece.rstrip(_TRAILING)
         if not content:
-            if self._started:
-                self._pending_space += piece
+            # Whitespace the next piece decides about: a line's indentation cut off by a chunk
+            # boundary (kept when content follows), or its trailing blanks (dropped at the line end).
+            self._pending_space += piece
             return
         if not self._started:
             if self._blank_lines:
@@ -60,7 +61,7 @@ class FileDigest:
             self.lines += 1
             if not self.first_byte:
                 self.first_byte = content.lstrip()[:1]
-        elif self._pending_space:
+        if self._pending_space:
             self._normal.update(bytes(self._pending_space))
         self._normal.update(content)
         self._pending_space = bytearray(piece[len(content) :])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from issuer_service.bulk_files import FileDigest, MultipartError, MultipartFile
@@ -31,6 +31,8 @@ def _digest(data: bytes, cuts: list[int]) -> tuple[str, str]:
     st.lists(st.integers(0, 600), max_size=8),
     st.integers(0, 3),
 )
+# A chunk boundary inside a line's indentation (found by CI): the indentation must survive.
+@example(lines=["x", "   0", "ab"], spaces=[""] * 12, cuts=[3], blank_lines_at_end=0)
 def test_line_ends_and_trailing_blanks_keep_the_identity(
     lines: list[str], spaces: list[str], cuts: list[int], blank_lines_at_end: int
 ) -> None:
