@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import httpx
 
 from issuer_service.settings import Settings
-from tests.conftest import HSM_PIN
+from tests.conftest import HSM_PIN, record_process_output
 from tests.issuer_service.conftest import SERVICE_KEY
 
 
@@ -51,3 +53,16 @@ def wait_ready(port: int, server: subprocess.Popen[bytes], log: Path, seconds: f
         assert server.poll() is None, "service exited: " + log.read_text(errors="replace")
         assert time.monotonic() < deadline, "service did not start: " + log.read_text(errors="replace")
         time.sleep(0.2)
+
+
+def stop_services(servers: Iterable[subprocess.Popen[bytes]], logs: Iterable[Path]) -> None:
+    """Stop every service still running (SIGTERM, so it seals its audit outbox) and hand its log to the
+    personal-data check."""
+    servers = list(servers)
+    for server in servers:
+        if server.poll() is None:  # a test may have killed one already
+            server.send_signal(signal.SIGTERM)
+    for server in servers:
+        server.wait(timeout=30)
+    for log in logs:
+        record_process_output(log.read_bytes())

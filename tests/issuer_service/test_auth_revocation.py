@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -19,9 +18,8 @@ from issuer_service.admin import main as admin
 from issuer_service.app import create_app
 from issuer_service.auth import KeyStates, revoke_key
 from issuer_service.settings import Settings
-from tests.conftest import record_process_output
 from tests.issuer_service.conftest import _free_port, auth, make_key
-from tests.issuer_service.services import service_env, start_service, wait_ready
+from tests.issuer_service.services import service_env, start_service, stop_services, wait_ready
 
 CACHE_SECONDS = 600  # far longer than any test: only the per-request check can refuse the key
 
@@ -63,12 +61,7 @@ def two_workers(settings: Settings, tmp_path_factory: pytest.TempPathFactory) ->
             wait_ready(port, server, log)
         yield [f"http://127.0.0.1:{port}" for port in ports]
     finally:
-        for server in servers:
-            server.send_signal(signal.SIGTERM)
-        for server in servers:
-            server.wait(timeout=30)
-        for log in logs:
-            record_process_output(log.read_bytes())
+        stop_services(servers, logs)
 
 
 def test_revocation_reaches_every_worker_at_once(

@@ -17,9 +17,9 @@ from issuer_service import db
 from issuer_service.audit import seal_all, verify_chain
 from issuer_service.models import AuditEntry, BulkJob, BulkRow, BulkUpload, Certificate
 from issuer_service.settings import Settings
-from tests.conftest import SENTINEL, record_process_output
+from tests.conftest import SENTINEL
 from tests.issuer_service.conftest import _free_port, auth, make_key
-from tests.issuer_service.services import service_env, start_service, wait_ready
+from tests.issuer_service.services import service_env, start_service, stop_services, wait_ready
 
 ROWS = 4000
 
@@ -121,13 +121,7 @@ def test_another_instance_finishes_a_job_whose_runner_failed(
         owner, _ = _job(settings, job_id)
         assert owner is None
     finally:
-        for server in servers.values():
-            if server.poll() is None:
-                server.send_signal(signal.SIGTERM)
-        for server in servers.values():
-            server.wait(timeout=30)
-        for log in logs:
-            record_process_output(log.read_bytes())
+        stop_services(servers.values(), logs)
     engine = db.make_engine(settings.resolved_database_url)
     sessions = db.session_factory(engine)
     seal_all(sessions)

@@ -22,7 +22,7 @@ from issuer_service.models import BulkRow, Certificate
 from issuer_service.settings import Settings
 from tests.conftest import record_process_output
 from tests.issuer_service.conftest import _free_port, auth, make_key
-from tests.issuer_service.services import service_env, start_service, wait_ready
+from tests.issuer_service.services import service_env, start_service, stop_services, wait_ready
 
 
 def _counts(settings: Settings) -> tuple[int, int, int]:
@@ -121,12 +121,7 @@ def test_two_service_processes_share_one_postgresql(
             assert verify_chain(session).intact  # both services seal the outbox while running
         engine.dispose()
     finally:
-        for server in servers:
-            server.send_signal(signal.SIGTERM)
-        for server in servers:
-            server.wait(timeout=30)
-    for log in logs:
-        record_process_output(log.read_bytes())
+        stop_services(servers, logs)
     engine = db.make_engine(settings.resolved_database_url)
     with db.session_factory(engine)() as session:
         check = verify_chain(session)
