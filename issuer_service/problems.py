@@ -5,9 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, TypedDict
 
-# vaxcert.dcc checks the calendar of a partial date of birth in a model validator, which pydantic
-# reports without a location; these message fragments tell which field such a check was about.
-_MODEL_CHECK_FIELDS = (("date of birth", "dob"),)
 _VALUE_ERROR_PREFIX = "Value error, "
 
 
@@ -27,8 +24,6 @@ def describe(errors: Iterable[Mapping[str, Any]], *, source: str | None = None) 
         message = str(error["msg"])
         if error.get("type") == "value_error" and message.startswith(_VALUE_ERROR_PREFIX):
             message = message[len(_VALUE_ERROR_PREFIX) :]
-        if not field:
-            field = next((name for fragment, name in _MODEL_CHECK_FIELDS if fragment in message), "")
         found.append({"field": field, "message": message})
     return found
 

@@ -18,7 +18,7 @@ import unicodedata
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 
 from . import uvci as _uvci
@@ -168,13 +168,19 @@ class DigitalCovidCertificate(_DccModel):
     t: Annotated[list[Test], Field(min_length=1, max_length=1)] | None = None
     r: Annotated[list[Recovery], Field(min_length=1, max_length=1)] | None = None
 
+    @field_validator("dob")
+    @classmethod
+    def _real_calendar_date(cls, value: str) -> str:
+        # A field validator, so the error carries the field's location (``dob: …``).
+        if value:
+            _check_partial_date(value)
+        return value
+
     @model_validator(mode="after")
     def _exactly_one_entry(self) -> DigitalCovidCertificate:
         present = [name for name in ("v", "t", "r") if getattr(self, name) is not None]
         if len(present) != 1:
             raise ValueError(f"exactly one of v, t, r is required (got {', '.join(present) or 'none'})")
-        if self.dob:
-            _check_partial_date(self.dob)
         return self
 
     @model_validator(mode="after")
