@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import vaxcert
-from vaxcert import Policy, TrustStore, VaxcertError, VerificationReport, revocation, verify, verify_image
-from vaxcert.rules import RuleSet
-from vaxcert.valuesets import ValueSets
+from vaxcert import Policy, TrustStore, VaxcertError, VerificationReport, verify, verify_image
+from vaxcert.hcert import revocation
+from vaxcert.hcert.rules import RuleSet
+from vaxcert.hcert.valuesets import ValueSets
 from vaxcert_apps import cli
 from vaxcert_apps.cli import EXIT_FAILED as EXIT_INVALID
 from vaxcert_apps.cli import EXIT_OK as EXIT_VALID

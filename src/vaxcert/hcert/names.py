@@ -11,7 +11,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from .errors import IssuanceError
+from ..errors import IssuanceError
 
 MAX_LENGTH = 80
 

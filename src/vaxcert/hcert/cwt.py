@@ -9,8 +9,8 @@ from typing import Any
 
 import cbor2
 
-from ._cbor import HCERT_PAYLOAD, MAP_TYPES, CborFormatError, loads_strict
-from .errors import CwtError
+from .._cbor import HCERT_PAYLOAD, MAP_TYPES, CborFormatError, loads_strict
+from ..errors import CwtError
 
 CLAIM_ISS = 1
 CLAIM_EXP = 4

@@ -11,7 +11,7 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass
 
-from .errors import CompressionError
+from ..errors import CompressionError
 
 # A real DCC inflates to well under 4 KiB; anything near this cap is an
 # attack (zip bomb) or garbage, not a certificate.

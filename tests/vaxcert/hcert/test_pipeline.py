@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import vaxcert
-import vaxcert.revocation
+import vaxcert.hcert.revocation
 import vaxcert.signed
 import vaxcert.trustlist
 from tests.conftest import QUIET_HEALTH_CHECKS, VECTORS, load_vector_file
@@ -34,11 +34,11 @@ from vaxcert import (
     issue,
     verify,
 )
-from vaxcert import base45 as b45
-from vaxcert.report import CHECKS
+from vaxcert.hcert import base45 as b45
+from vaxcert.hcert.report import CHECKS
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
-_VN_RULES = vaxcert.rules.RuleSet.load(VECTORS.parent / "rules-vn.json")
+_VN_RULES = vaxcert.hcert.rules.RuleSet.load(VECTORS.parent / "rules-vn.json")
 ISSUED = NOW - timedelta(days=10)
 
 
@@ -88,7 +88,7 @@ def test_vietnamese_names_are_transliterated_and_uvci_generated(
     issued = issue(test_payload, signer, issued_at=ISSUED)
     dcc = verify(issued.text, trust, at=NOW).certificate.dcc
     assert dcc["nam"] == {"fn": "Đặng", "fnt": "DANG", "gn": "Văn Lưỡng", "gnt": "VAN<LUONG"}
-    assert vaxcert.uvci.has_valid_checksum(dcc["t"][0]["ci"])
+    assert vaxcert.hcert.uvci.has_valid_checksum(dcc["t"][0]["ci"])
     assert dcc["t"][0]["ci"].startswith("URN:UVCI:01:VN:")
 
 
@@ -104,7 +104,7 @@ def test_typical_vietnamese_certificate_fits_qr_version_25(
 
 
 def test_model_input_is_accepted(signer: PemSigner, trust: TrustStore, vaccination_payload: dict[str, Any]) -> None:
-    vaccination_payload["v"][0]["ci"] = vaxcert.uvci.generate()
+    vaccination_payload["v"][0]["ci"] = vaxcert.hcert.uvci.generate()
     model = vaxcert.DigitalCovidCertificate.model_validate(vaccination_payload)
     assert verify(issue(model, signer, issued_at=ISSUED).text, trust, at=NOW).valid
 
@@ -459,14 +459,14 @@ def test_fuzz_tagged_cbor_in_every_position_gives_typed_failures(
     signature = signer.sign(vaxcert.cose.sig_structure(protected, payload))
     message = b"\xd2\x84" + cbor2.dumps(protected) + unprotected_raw + cbor2.dumps(payload) + cbor2.dumps(signature)
 
-    for decode in (vaxcert.cose.decode, vaxcert.cwt.decode):
+    for decode in (vaxcert.cose.decode, vaxcert.hcert.cwt.decode):
         with contextlib.suppress(VaxcertError):
             decode(raw)
     with contextlib.suppress(VaxcertError):
         vaxcert.cose.decode(message)
     with contextlib.suppress(VaxcertError):
-        vaxcert.cwt.decode(payload)
-    for module in (vaxcert.trustlist, vaxcert.revocation):
+        vaxcert.hcert.cwt.decode(payload)
+    for module in (vaxcert.trustlist, vaxcert.hcert.revocation):
         with contextlib.suppress(VaxcertError):
             module.verify(vaxcert.signed.sign(raw, module.CONTENT_TYPE, signer), [signer.certificate])
     report = verify("HC1:" + b45.encode(zlib.compress(message)), trust, at=NOW)

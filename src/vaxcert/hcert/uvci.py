@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import secrets
 
-from .errors import IssuanceError
+from ..errors import IssuanceError
 
 CHARSET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/:"
 PREFIX = "URN:UVCI:"

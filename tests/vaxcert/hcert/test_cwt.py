@@ -8,7 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.conftest import load_vector_file
-from vaxcert import CwtError, cwt
+from vaxcert import CwtError
+from vaxcert.hcert import cwt
 
 STAGE_ERRORS = load_vector_file("stage-errors.json")
 

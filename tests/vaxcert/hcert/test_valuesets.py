@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 from vaxcert import SchemaError, ValueSets
-from vaxcert.valuesets import VACCINE_PRODUCT
+from vaxcert.hcert.valuesets import VACCINE_PRODUCT
 
-SHARED_VALUESETS = Path(__file__).resolve().parents[3] / "shared" / "reference" / "valuesets"
+SHARED_VALUESETS = Path(__file__).resolve().parents[4] / "shared" / "reference" / "valuesets"
 
 
 def test_bundled_sets_cover_every_coded_field() -> None:

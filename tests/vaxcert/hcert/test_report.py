@@ -30,19 +30,18 @@ from vaxcert import (
     TrustStore,
     VaxcertError,
     VerificationReport,
-    base45,
     cose,
-    cwt,
     decode_unverified,
     issue,
-    revocation,
     verify,
     verify_image,
 )
-from vaxcert.certlogic import CertLogicError
 from vaxcert.errors import LEGACY_CODES, STAGE_ERRORS
-from vaxcert.report import CHECKS, StageOutcome
-from vaxcert.rules import RuleSet
+from vaxcert.hcert import base45, cwt, revocation
+from vaxcert.hcert.certlogic import CertLogicError
+from vaxcert.hcert.report import CHECKS
+from vaxcert.hcert.rules import RuleSet
+from vaxcert.outcome import StageOutcome
 
 
 def _report(dcc: dict[str, Any]) -> VerificationReport:

@@ -9,7 +9,7 @@ of a per-character loop; the package stays in the tests as the reference oracle.
 
 from __future__ import annotations
 
-from .errors import Base45Error
+from ..errors import Base45Error
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
 

@@ -13,7 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .errors import SchemaError
+from ..errors import SchemaError
 
 DISEASE = "disease-agent-targeted"
 VACCINE_TYPE = "sct-vaccines-covid-19"
@@ -158,7 +158,7 @@ _CODES: dict[int, tuple[ValueSets, dict[str, list[str]]]] = {}
 
 
 def _load_bundled() -> ValueSets:
-    folder = resources.files("vaxcert") / "data" / "valuesets"
+    folder = resources.files("vaxcert.hcert") / "data" / "valuesets"
     sets = []
     for item in folder.iterdir():
         if item.name.endswith(".json"):

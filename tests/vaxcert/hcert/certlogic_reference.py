@@ -3,7 +3,7 @@
 Deliberately naive (re-walks every path, evaluates every operand through one
 recursive function) so that it is easy to read against the specification.
 It shares only the leaf helpers (date parsing, strict equality, truthiness)
-with vaxcert.certlogic; the code generator's structure is what it checks.
+with vaxcert.hcert.certlogic; the code generator's structure is what it checks.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from vaxcert.certlogic import (
+from vaxcert.hcert.certlogic import (
     CertLogicError,
     DateTime,
     _boolish,

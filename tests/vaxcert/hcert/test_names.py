@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import load_vector_file
 from vaxcert import IssuanceError
-from vaxcert.names import transliterate
+from vaxcert.hcert.names import transliterate
 
 NAMES: list[dict[str, Any]] = load_vector_file("names.json")
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .errors import VaxcertError
+from ..errors import VaxcertError
 
 
 class CertLogicError(VaxcertError):

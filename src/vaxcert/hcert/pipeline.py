@@ -2,7 +2,7 @@
 
 Each stage lives in its own module as a pure function; this file only
 strings them together and records every outcome in a
-:class:`~vaxcert.report.VerificationReport`.  Nothing here does I/O except
+:class:`~vaxcert.hcert.report.VerificationReport`.  Nothing here does I/O except
 reading an image the caller named.
 """
 
@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import base45, compression, cose, cwt, prefix, qr, rules, schema, uvci
-from .errors import (
+from .. import cose, qr
+from ..errors import (
     CompressionError,
     ExpiryError,
     IssuanceError,
@@ -28,11 +28,13 @@ from .errors import (
     TrustError,
     VaxcertError,
 )
-from .keys import Signer
-from .report import CHECKS, StageOutcome, VerificationReport
+from ..keys import Signer
+from ..outcome import StageOutcome
+from ..trust import DocumentSignerCertificate, TrustStore
+from . import base45, compression, cwt, prefix, rules, schema, uvci
+from .report import CHECKS, VerificationReport
 from .revocation import RevocationList
 from .rules import RuleSet
-from .trust import DocumentSignerCertificate, TrustStore
 from .valuesets import ValueSetFinding, ValueSets
 
 if TYPE_CHECKING:  # pydantic costs ~100 ms at import; verifiers never need it

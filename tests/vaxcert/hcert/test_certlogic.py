@@ -13,12 +13,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import QUIET_HEALTH_CHECKS, load_vector_file
-from tests.vaxcert.certlogic_reference import interpret
-from vaxcert.certlogic import CertLogicError, compile_expression, evaluate, to_plain, validate
-from vaxcert.rules import ExternalParameters
-from vaxcert.valuesets import ValueSets
+from tests.vaxcert.hcert.certlogic_reference import interpret
+from vaxcert.hcert.certlogic import CertLogicError, compile_expression, evaluate, to_plain, validate
+from vaxcert.hcert.rules import ExternalParameters
+from vaxcert.hcert.valuesets import ValueSets
 
-SHARED = Path(os.environ.get("VAXCERT_SHARED", Path(__file__).resolve().parents[3] / "shared"))
+SHARED = Path(os.environ.get("VAXCERT_SHARED", Path(__file__).resolve().parents[4] / "shared"))
 SUITES = SHARED / "conformance" / "certlogic"
 
 

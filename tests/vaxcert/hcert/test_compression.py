@@ -7,7 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.conftest import load_vector_file
-from vaxcert import CompressionError, compression
+from vaxcert import CompressionError
+from vaxcert.hcert import compression
 
 STAGE_ERRORS = load_vector_file("stage-errors.json")
 

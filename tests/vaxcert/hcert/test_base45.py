@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import load_vector_file
 from vaxcert import Base45Error
-from vaxcert import base45 as b45
+from vaxcert.hcert import base45 as b45
 
 STAGE_ERRORS = load_vector_file("stage-errors.json")
 

@@ -5,7 +5,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.conftest import load_vector_file
-from vaxcert import PrefixError, prefix
+from vaxcert import PrefixError
+from vaxcert.hcert import prefix
 
 STAGE_ERRORS = load_vector_file("stage-errors.json")
 

@@ -28,12 +28,12 @@ from typing import Any
 
 import cbor2
 
-from . import signed
-from ._cbor import MAP_TYPES, SIGNED_LIST, CborFormatError, loads_strict
-from .cose import CoseAlgorithm, CoseSign1
+from .. import signed
+from .._cbor import MAP_TYPES, SIGNED_LIST, CborFormatError, loads_strict
+from ..cose import CoseAlgorithm, CoseSign1
+from ..keys import Signer
+from ..trust import DocumentSignerCertificate
 from .cwt import CwtClaims
-from .keys import Signer
-from .trust import DocumentSignerCertificate
 
 CONTENT_TYPE = "application/vnd.vaxcert.revocation-list+cbor"
 FORMAT_VERSION = 1
@@ -107,7 +107,8 @@ def hashes_for_code(text: str) -> tuple[bytes | None, dict[HashType, bytes]]:
     For issuers listing their own certificates; verifiers get the hashes from
     the verified message instead.
     """
-    from . import base45, compression, cose, cwt, prefix
+    from .. import cose
+    from . import base45, compression, cwt, prefix
 
     message = cose.decode(compression.decode(base45.decode(prefix.decode(text))))
     return message.kid, certificate_hashes(cwt.decode(message.payload), message)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .errors import PrefixError
+from ..errors import PrefixError
 
 HCERT_V1 = "HC1:"
 

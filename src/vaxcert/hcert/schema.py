@@ -4,7 +4,7 @@ The official combined schemas 1.0.0 to 1.3.3 ship inside the package and are
 compiled with jsonschema-rs on first use.  On top of the schema, the HCERT
 rule that a certificate holds exactly one of ``v``, ``t`` and ``r`` is
 enforced for every version (the 1.0.x-1.2.x schemas do not express it).
-Value-set membership is reported separately (see :mod:`vaxcert.valuesets`):
+Value-set membership is reported separately (see :mod:`vaxcert.hcert.valuesets`):
 an unknown code in a foreign certificate is a finding, not a schema failure.
 """
 
@@ -21,7 +21,7 @@ from typing import Any
 
 import jsonschema_rs
 
-from .errors import SchemaError
+from ..errors import SchemaError
 from .valuesets import ValueSetFinding, ValueSets
 
 ENTRY_GROUPS = ("v", "t", "r")
@@ -43,7 +43,7 @@ class SchemaResult:
 
 @cache
 def available_versions() -> tuple[str, ...]:
-    folder = resources.files("vaxcert") / "data" / "schemas"
+    folder = resources.files("vaxcert.hcert") / "data" / "schemas"
     names = [item.name[:-5] for item in folder.iterdir() if item.name.endswith(".json")]
     return tuple(sorted(names, key=_version_key))
 
@@ -91,7 +91,7 @@ def _schema_version_for(ver: object) -> str:
 
 @cache
 def _validator(version: str) -> Any:
-    path = resources.files("vaxcert") / "data" / "schemas" / f"{version}.json"
+    path = resources.files("vaxcert.hcert") / "data" / "schemas" / f"{version}.json"
     return jsonschema_rs.validator_for(json.loads(path.read_text(encoding="utf-8")))
 
 

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from tests.conftest import VECTORS
 from vaxcert import PemSigner, Policy, TrustStore, issue, verify
-from vaxcert.rules import ExternalParameters, Rule, RulesError, RuleSet, evaluate
-from vaxcert.valuesets import ValueSets
+from vaxcert.hcert.rules import ExternalParameters, Rule, RulesError, RuleSet, evaluate
+from vaxcert.hcert.valuesets import ValueSets
 
 RULES = RuleSet.load(VECTORS.parent / "rules-vn.json")
 VN = Policy(rules=RULES, arrival_country="VN")

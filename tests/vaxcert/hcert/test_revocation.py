@@ -15,14 +15,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vaxcert import PemSigner, Policy, TrustStore, issue, revocation, verify
-from vaxcert import base45 as b45
+from vaxcert import PemSigner, Policy, TrustStore, issue, verify
 from vaxcert import cose as vaxcert_cose
-from vaxcert import cwt as vaxcert_cwt
+from vaxcert.hcert import base45 as b45
+from vaxcert.hcert import cwt as vaxcert_cwt
+from vaxcert.hcert import revocation
+from vaxcert.hcert.revocation import HashType, RevocationListError
 from vaxcert.pki import create_csca
-from vaxcert.revocation import HashType, RevocationListError
 
-SHARED = Path(os.environ.get("VAXCERT_SHARED", Path(__file__).resolve().parents[3] / "shared"))
+SHARED = Path(os.environ.get("VAXCERT_SHARED", Path(__file__).resolve().parents[4] / "shared"))
 SAMPLES = SHARED / "conformance" / "revocation" / "hash-samples.json"
 
 

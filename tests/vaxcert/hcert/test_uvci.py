@@ -7,7 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.conftest import load_vector_file
-from vaxcert import IssuanceError, uvci
+from vaxcert import IssuanceError
+from vaxcert.hcert import uvci
 
 VECTORS = load_vector_file("uvci.json")
 

@@ -5,7 +5,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import load_vector_file
-from vaxcert import SchemaError, schema
+from vaxcert import SchemaError
+from vaxcert.hcert import schema
 
 CASES: list[dict[str, Any]] = load_vector_file("schema-cases.json")
 

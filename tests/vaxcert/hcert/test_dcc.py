@@ -10,17 +10,8 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from tests.conftest import load_vector_file
-from vaxcert import (
-    DigitalCovidCertificate,
-    IssuanceError,
-    PemSigner,
-    PersonName,
-    TrustStore,
-    issue,
-    schema,
-    uvci,
-    verify,
-)
+from vaxcert import DigitalCovidCertificate, IssuanceError, PemSigner, PersonName, TrustStore, issue, verify
+from vaxcert.hcert import schema, uvci
 
 
 def test_person_name_from_native_names() -> None:

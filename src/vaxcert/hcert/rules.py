@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from ..errors import RulesError, VaxcertError
 from . import certlogic
-from .errors import RulesError, VaxcertError
 from .valuesets import ValueSets
 
 CERTIFICATE_TYPES = {"v": "Vaccination", "t": "Test", "r": "Recovery"}
