@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from vaxcert import ValueSets, VerificationReport
-from vaxcert.revocation import RevocationList
-from vaxcert.rules import RuleSet
+from vaxcert.hcert.revocation import RevocationList
+from vaxcert.hcert.rules import RuleSet
+from vaxcert.hcert.valuesets import TEST_TYPE, VACCINE_MANUFACTURER, VACCINE_PRODUCT
 from vaxcert.summary import STATUS_TEXT, CredentialReport, Status
 from vaxcert.trustlist import VerifiedTrustList
-from vaxcert.valuesets import TEST_TYPE, VACCINE_MANUFACTURER, VACCINE_PRODUCT
 
 _GREEN = "\033[1;32m"
 _RED = "\033[1;31m"

@@ -20,13 +20,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import vaxcert
-from vaxcert import Policy, TrustStore, VaxcertError, qr, revocation, verify, verify_image
+from vaxcert import Policy, TrustStore, VaxcertError, qr, verify, verify_image
 from vaxcert.dispatch import MAX_INPUT_BYTES, ZIP_SIGNATURE, detect_format, verify_credential
-from vaxcert.hcert_credential import dcc_trust_store, verify_hcert
+from vaxcert.hcert import revocation
+from vaxcert.hcert.credential import dcc_trust_store, verify_hcert
+from vaxcert.hcert.rules import RuleSet
+from vaxcert.hcert.valuesets import ValueSets
 from vaxcert.registry import TrustRegistry
-from vaxcert.rules import RuleSet
 from vaxcert.summary import CredentialReport
-from vaxcert.valuesets import ValueSets
 from vaxcert_apps import cli
 from vaxcert_apps.cli import EXIT_FAILED as EXIT_INVALID
 from vaxcert_apps.cli import EXIT_OK as EXIT_VALID

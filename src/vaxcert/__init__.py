@@ -13,6 +13,7 @@ The 30-second tour::
 
 from typing import TYPE_CHECKING, Any
 
+from . import _moved
 from .errors import (
     Base45Error,
     CompressionError,
@@ -31,16 +32,20 @@ from .errors import (
     TrustError,
     VaxcertError,
 )
+from .hcert.pipeline import IssuedCertificate, Policy, decode_unverified, issue, verify, verify_image
+from .hcert.report import VerificationReport, VerifiedCertificate
+from .hcert.valuesets import ValueSets
 from .keys import PemSigner, Signer
-from .pipeline import IssuedCertificate, Policy, decode_unverified, issue, verify, verify_image
-from .report import StageOutcome, VerificationReport, VerifiedCertificate
+from .outcome import StageOutcome
 from .trust import DocumentSignerCertificate, TrustStore
-from .valuesets import ValueSets
 
 if TYPE_CHECKING:
-    from .dcc import DigitalCovidCertificate, PersonName, Recovery, Test, Vaccination
+    from .hcert.dcc import DigitalCovidCertificate, PersonName, Recovery, Test, Vaccination
 
 __version__ = "0.1.0"
+
+# The HCERT stage modules moved to vaxcert.hcert; their old paths (vaxcert.report, ...) still import.
+_moved.install()
 
 _LAZY_FROM_DCC = {"DigitalCovidCertificate", "PersonName", "Recovery", "Test", "Vaccination"}
 
@@ -49,9 +54,12 @@ def __getattr__(name: str) -> Any:
     # The pydantic models are for issuers; importing them lazily keeps the
     # verifier's cold start (one process per scan in some integrations) short.
     if name in _LAZY_FROM_DCC:
-        from . import dcc
+        from .hcert import dcc
 
         return getattr(dcc, name)
+    moved = _moved.resolve(name)
+    if moved is not None:
+        return moved
     raise AttributeError(f"module 'vaxcert' has no attribute {name!r}")
 
 

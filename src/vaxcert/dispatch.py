@@ -21,13 +21,13 @@ from datetime import UTC, datetime
 
 from ._json import CREDENTIAL, JsonFormatError, loads_bounded
 from .errors import PrefixError
-from .hcert_credential import verify_hcert
-from .pipeline import Policy
+from .hcert.credential import verify_hcert
+from .hcert.pipeline import Policy
+from .hcert.valuesets import ValueSets
+from .outcome import StageOutcome
 from .registry import TrustRegistry
-from .report import StageOutcome
 from .summary import CredentialReport, Format, Status, report_from_outcomes
 from .trust import TrustStore
-from .valuesets import ValueSets
 
 ZIP_SIGNATURE = b"PK\x03\x04"
 MAX_INPUT_BYTES = 1 << 20  # far above any QR code (a version-40 code holds under 3 KB)

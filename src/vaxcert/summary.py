@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
 
-from .report import StageOutcome
+from .outcome import StageOutcome
 
 Format = Literal["hcert", "shc", "icao-vds-nc", "divoc", "unknown"]
 FORMATS: tuple[Format, ...] = ("hcert", "shc", "icao-vds-nc", "divoc", "unknown")

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from vaxcert.errors import SignatureError
-from vaxcert.report import StageOutcome
+from vaxcert.outcome import StageOutcome
 from vaxcert.summary import STATUS_PRECEDENCE, STATUS_TEXT, Holder, Status, first_status, report_from_outcomes
 
 
