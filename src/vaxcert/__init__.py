@@ -1,4 +1,5 @@
-"""vaxcert: issue and verify EU-DCC-format (HCERT, ``HC1:``) vaccination certificates.
+"""vaxcert: issue and verify vaccination certificates: EU DCC (HCERT, ``HC1:``), and verify
+SMART Health Cards, ICAO VDS-NC seals and DIVOC credentials too.
 
 The 30-second tour::
 
@@ -9,11 +10,17 @@ The 30-second tour::
     report = verify(issued.text, TrustStore.of([signer.certificate]))
     report.valid, report.checks                      # every stage's outcome
     report.certificate.dcc                           # raises unless every check passed
+
+    # Any format a traveller carries, one verdict:
+    registry = TrustRegistry.load(registries=["registry_normalized.json"])
+    credential = verify_credential(scanned_text_or_bytes, registry)
+    credential.status, credential.holder, credential.events
 """
 
 from typing import TYPE_CHECKING, Any
 
 from . import _moved
+from .dispatch import detect_format, verify_credential
 from .errors import (
     Base45Error,
     CompressionError,
@@ -37,6 +44,8 @@ from .hcert.report import VerificationReport, VerifiedCertificate
 from .hcert.valuesets import ValueSets
 from .keys import PemSigner, Signer
 from .outcome import StageOutcome
+from .registry import TrustRegistry
+from .summary import CredentialReport, HealthEvent, Holder, Status
 from .trust import DocumentSignerCertificate, TrustStore
 
 if TYPE_CHECKING:
@@ -67,10 +76,13 @@ __all__ = [
     "Base45Error",
     "CompressionError",
     "CoseError",
+    "CredentialReport",
     "CwtError",
     "DigitalCovidCertificate",
     "DocumentSignerCertificate",
     "ExpiryError",
+    "HealthEvent",
+    "Holder",
     "IssuanceError",
     "IssuedCertificate",
     "KeyProviderError",
@@ -87,8 +99,10 @@ __all__ = [
     "SignatureError",
     "Signer",
     "StageOutcome",
+    "Status",
     "Test",
     "TrustError",
+    "TrustRegistry",
     "TrustStore",
     "Vaccination",
     "ValueSets",
@@ -96,7 +110,9 @@ __all__ = [
     "VerificationReport",
     "VerifiedCertificate",
     "decode_unverified",
+    "detect_format",
     "issue",
     "verify",
+    "verify_credential",
     "verify_image",
 ]
