@@ -1,0 +1,172 @@
+"""JSON-LD to URDNA2015 canonical N-Quads, offline and bounded, and the LD-signature signing input.
+
+The Linked Data Signatures 2018 procedure (``RsaSignature2018``,
+``Ed25519Signature2018``) signs ``SHA-256(canonical proof options) ‖ SHA-256(canonical
+credential without its proof)``, where the proof options are the proof without
+``jws``/``signatureValue``/``proofValue`` under the ``https://w3id.org/security/v2``
+context.  pyld does the JSON-LD processing and URDNA2015; this module adds what a
+verifier of untrusted input needs around it:
+
+- contexts come only from :mod:`.contexts` (nothing is fetched), and pyld's context
+  cache is a private, bounded one per thread: the process-wide cache pyld uses by
+  default could hold a context another loader in the same process fetched;
+- the RDF dataset is bounded (quads, blank nodes) before canonicalisation, and the
+  exponential part of URDNA2015 (Hash N-Degree Quads over permutations of blank
+  nodes, the "poison graph" problem) runs under a work budget.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pyld import jsonld
+from pyld.canon import URDNA2015
+from pyld.context_resolver import ContextResolver
+
+from .contexts import UnknownContextError, load_document
+from .errors import CanonicalError
+
+SECURITY_V2 = "https://w3id.org/security/v2"
+PROOF_VALUE_MEMBERS = frozenset({"jws", "signatureValue", "proofValue"})
+MAX_QUADS = 1024
+MAX_BLANK_NODES = 64
+# A DIVOC credential canonicalises with no N-degree hashing at all (its blank nodes have
+# distinct first-degree hashes); a budget of a few hundred still covers odd but honest graphs.
+MAX_N_DEGREE_CALLS = 256
+MAX_RELATED_GROUP = 6  # 6! = 720 permutations per group at most
+_RESOLVED_CONTEXTS_PER_THREAD = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Canonical:
+    """One document's canonical N-Quads and the literal values it signs."""
+
+    nquads: str
+    literals: frozenset[str]
+
+    @property
+    def digest(self) -> bytes:
+        return hashlib.sha256(self.nquads.encode("utf-8")).digest()
+
+
+class _Budget(Exception):
+    pass
+
+
+class _BoundedURDNA2015(URDNA2015):  # type: ignore[misc]  # pyld is untyped
+    """pyld's URDNA2015 with a limit on the Hash N-Degree Quads work."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._n_degree_calls = 0
+
+    def create_hash_to_related(self, id_: str, issuer: Any) -> dict[str, list[str]]:
+        # Called once per Hash N-Degree Quads run: the place to count runs and to bound
+        # the permutations the caller is about to walk.
+        self._n_degree_calls += 1
+        if self._n_degree_calls > MAX_N_DEGREE_CALLS:
+            raise _Budget("too many Hash N-Degree Quads runs")
+        related: dict[str, list[str]] = super().create_hash_to_related(id_, issuer)
+        if any(len(group) > MAX_RELATED_GROUP for group in related.values()):
+            raise _Budget("too many indistinguishable blank nodes")
+        return related
+
+
+class _BoundedCache(dict[str, Any]):
+    """pyld's resolved-context cache (it only uses ``get`` and item assignment), emptied when full.
+
+    Shipped contexts are few and are cached for good; inline contexts in a credential
+    are cached too, and a stream of hostile credentials must not grow it without end.
+    """
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if key not in self and len(self) >= _RESOLVED_CONTEXTS_PER_THREAD:
+            self.clear()
+        super().__setitem__(key, value)
+
+
+_local = threading.local()
+
+
+def _resolver() -> ContextResolver:
+    # One cache per thread: pyld's caches are not safe to share between threads.
+    cache = getattr(_local, "cache", None)
+    if cache is None:
+        cache = _local.cache = _BoundedCache()
+    return ContextResolver(cache, load_document)
+
+
+def canonicalize(document: Mapping[str, Any]) -> Canonical:
+    """URDNA2015 N-Quads of ``document``; raises :class:`CanonicalError` on any failure or bound."""
+    options = {
+        "documentLoader": load_document,
+        "contextResolver": _resolver(),
+        "base": "",
+        "produceGeneralizedRdf": False,
+        "extractAllScripts": True,
+        "processingMode": "json-ld-1.1",
+    }
+    try:
+        dataset = jsonld.JsonLdProcessor().to_rdf(copy.deepcopy(dict(document)), options)
+    except jsonld.JsonLdError as exc:
+        unknown = _unknown_context(exc)
+        if unknown is not None:
+            raise CanonicalError("canonical.unknown_context", str(unknown)) from None
+        raise CanonicalError("canonical.bad_jsonld", f"not valid JSON-LD ({_reason(exc)})") from None
+    except UnknownContextError as exc:
+        raise CanonicalError("canonical.unknown_context", str(exc)) from None
+    except (RecursionError, TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
+        # pyld assumes well-formed JSON-LD in places; a hostile document reaches those.
+        raise CanonicalError("canonical.bad_jsonld", f"not valid JSON-LD ({type(exc).__name__})") from None
+    quads = [quad for graph in dataset.values() for quad in graph]
+    if len(quads) > MAX_QUADS:
+        raise CanonicalError("canonical.too_large", f"the credential makes {len(quads)} RDF quads, over {MAX_QUADS}")
+    blank = {part["value"] for quad in quads for part in quad.values() if part.get("type") == "blank node"} | {
+        name for name in dataset if name.startswith("_:")
+    }
+    if len(blank) > MAX_BLANK_NODES:
+        raise CanonicalError(
+            "canonical.too_large", f"the credential has {len(blank)} blank nodes, over {MAX_BLANK_NODES}"
+        )
+    literals = frozenset(quad["object"]["value"] for quad in quads if quad["object"].get("type") == "literal")
+    try:
+        nquads = _BoundedURDNA2015().main(dataset, {"format": "application/n-quads"})
+    except _Budget as exc:
+        raise CanonicalError("canonical.too_complex", f"URDNA2015 work bound reached ({exc})") from None
+    return Canonical(nquads=str(nquads), literals=literals)
+
+
+def proof_options(proof: Mapping[str, Any], context: Any = SECURITY_V2) -> dict[str, Any]:
+    """The proof without its signature value, under ``context`` (security v2 for the 2018 suites)."""
+    options = {key: value for key, value in proof.items() if key not in PROOF_VALUE_MEMBERS}
+    options["@context"] = context
+    return options
+
+
+def unsigned_document(credential: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in credential.items() if key != "proof"}
+
+
+def signing_digests(credential: Mapping[str, Any], proof: Mapping[str, Any], context: Any = SECURITY_V2) -> bytes:
+    """``SHA-256(canonical proof options) ‖ SHA-256(canonical credential)``: what the detached JWS signs."""
+    return canonicalize(proof_options(proof, context)).digest + canonicalize(unsigned_document(credential)).digest
+
+
+def _unknown_context(exc: BaseException) -> UnknownContextError | None:
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, UnknownContextError):
+            return cause
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
+def _reason(exc: Any) -> str:
+    return str(getattr(exc, "code", None) or getattr(exc, "type", None) or type(exc).__name__)[:80]
