@@ -36,9 +36,9 @@ PROOF_VALUE_MEMBERS = frozenset({"jws", "signatureValue", "proofValue"})
 MAX_QUADS = 1024
 MAX_BLANK_NODES = 64
 # A DIVOC credential canonicalises with no N-degree hashing at all (its blank nodes have
-# distinct first-degree hashes); a budget of a few hundred still covers odd but honest graphs.
-MAX_N_DEGREE_CALLS = 256
-MAX_RELATED_GROUP = 6  # 6! = 720 permutations per group at most
+# distinct first-degree hashes); a budget of 128 runs still covers odd but honest graphs.
+MAX_N_DEGREE_CALLS = 128
+MAX_RELATED_GROUP = 5  # 5! = 120 permutations per group at most
 _RESOLVED_CONTEXTS_PER_THREAD = 64
 
 

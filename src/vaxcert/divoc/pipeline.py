@@ -57,9 +57,9 @@ def verify(payload: bytes, registry: TrustRegistry, *, at: datetime | None = Non
         pairs.append((StageOutcome.failed(name, error), status))
 
     def finish(**found: object) -> CredentialReport:
-        done = {outcome.name for outcome, _ in pairs}
-        pairs.extend((StageOutcome(name, None), None) for name in STAGES if name not in done)
-        return _report(pairs, **found)  # type: ignore[arg-type]
+        done = {outcome.name: (outcome, status) for outcome, status in pairs}
+        ordered = [done.get(name, (StageOutcome(name, None), None)) for name in STAGES]
+        return _report(ordered, **found)  # type: ignore[arg-type]
 
     try:
         raw = envelope.decode(payload)
