@@ -10,8 +10,9 @@ could be edited freely.  :func:`read` therefore takes the literal values the can
 form holds and shows a value only when it is one of them.  The DIVOC contexts also
 map several members to one property (``date``, ``effectiveStart`` and
 ``effectiveUntil`` are all ``schema:date``; ``dose`` and ``totalDoses`` both
-``schema:doseValue``), so the signature cannot tell those members apart: see
-``spec/divoc.md``.
+``schema:doseValue``), so the signature cannot tell those members apart: a dose
+above ``totalDoses`` is not shown (it may be a signed "1 of 2" swapped into "2 of 1"),
+and event dates are as written (see ``spec/divoc.md``).
 """
 
 from __future__ import annotations
@@ -33,12 +34,14 @@ MAX_EVENTS = 16
 class Content:
     holder: Holder | None
     events: tuple[HealthEvent, ...]
-    unsigned: tuple[str, ...] = ()  # members shown elsewhere but left out here: not covered by the signature
+    unsigned: tuple[str, ...] = ()  # members left out here: the signature does not cover them
+    ambiguous: tuple[str, ...] = ()  # members left out here: the signature cannot tell them from a sibling
 
 
 def read(document: Mapping[str, Any], signed: frozenset[str] | None = None) -> Content:
     """Holder and vaccinations; with ``signed`` (the canonical form's literals), only values it covers."""
     dropped: list[str] = []
+    ambiguous: list[str] = []
 
     def covered(path: str, value: Any) -> Any:
         if value is None or signed is None or _literal(value) in signed:
@@ -66,19 +69,24 @@ def read(document: Mapping[str, Any], signed: frozenset[str] | None = None) -> C
         raw_date = covered(f"{where}.date", _text(entry.get("date")))
         if raw_date is None:
             raw_date = covered(f"{where}.effectiveStart", _text(entry.get("effectiveStart")))
-        dose = covered(f"{where}.dose", entry.get("dose"))
+        dose = _dose(covered(f"{where}.dose", entry.get("dose")))
+        total = _dose(entry.get("totalDoses"))
+        if dose is not None and total is not None and dose > total:
+            # dose and totalDoses are one RDF property: "2 of 1" may be a signed "1 of 2" swapped.
+            ambiguous.append(f"{where}.dose")
+            dose = None
         country = covered(f"{where}.facility.address.addressCountry", _country(entry))
         product = covered(f"{where}.vaccine", _text(entry.get("vaccine")))
         events.append(
             HealthEvent(
                 type="vaccination",
                 date=_date(raw_date, partial=False) if raw_date else None,
-                dose=_dose(dose),
+                dose=dose,
                 country=country,
                 product=product,
             )
         )
-    return Content(holder=holder, events=tuple(events), unsigned=tuple(dropped))
+    return Content(holder=holder, events=tuple(events), unsigned=tuple(dropped), ambiguous=tuple(ambiguous))
 
 
 def _is_vaccination(entry: Mapping[str, Any]) -> bool:

@@ -44,6 +44,7 @@ class DivocDetail:
     key_name: str | None = None  # the registry's display name for the DID
     expires: datetime | None = None
     unsigned_fields: tuple[str, ...] = ()  # members left out of holder/events: the signature does not cover them
+    ambiguous_fields: tuple[str, ...] = ()  # members left out: the signature cannot tell them from a sibling member
 
 
 def verify(payload: bytes, registry: TrustRegistry, *, at: datetime | None = None) -> CredentialReport:
@@ -133,6 +134,7 @@ def verify(payload: bytes, registry: TrustRegistry, *, at: datetime | None = Non
         key=key.name,
         expires=expires,
         unsigned=shown.unsigned,
+        ambiguous=shown.ambiguous,
     )
     return finish(content=shown, detail=detail, issuer=issuer)
 
@@ -162,6 +164,7 @@ def _detail(
     key: str | None = None,
     expires: datetime | None = None,
     unsigned: tuple[str, ...] = (),
+    ambiguous: tuple[str, ...] = (),
 ) -> DivocDetail:
     issuer = document.get("issuer")
     if isinstance(issuer, dict):
@@ -179,4 +182,5 @@ def _detail(
         key_name=key,
         expires=expires,
         unsigned_fields=unsigned,
+        ambiguous_fields=ambiguous,
     )

@@ -78,6 +78,7 @@ def test_event_date(date: Any, effective_start: Any, expected: str | None) -> No
 def test_dose(dose: Any, expected: int | None) -> None:
     credential = template()
     credential["evidence"][0]["dose"] = dose
+    credential["evidence"][0]["totalDoses"] = 9
     assert read(credential).events[0].dose == expected
 
 
@@ -114,3 +115,16 @@ def test_only_signed_values_are_shown() -> None:
     assert content.unsigned == ("credentialSubject.dob",)
     full = read(template(), canonicalize(template()).literals)
     assert full.unsigned == () and full.holder is not None and full.holder.birth_date == "1985-07-14"
+
+
+@pytest.mark.parametrize(
+    ("dose", "total", "shown"), [(1, 2, 1), (2, 2, 2), (2, 1, None), ("3", "2", None), (3, None, 3)]
+)
+def test_a_dose_above_total_doses_is_ambiguous(dose: Any, total: Any, shown: int | None) -> None:
+    """dose and totalDoses sign as one property, so "2 of 1" could be a signed "1 of 2" with the two swapped."""
+    credential = template()
+    credential["evidence"][0]["dose"] = dose
+    credential["evidence"][0]["totalDoses"] = total
+    content = read(credential)
+    assert content.events[0].dose == shown
+    assert content.ambiguous == (() if shown is not None else ("evidence[0].dose",))

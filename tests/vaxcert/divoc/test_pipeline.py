@@ -288,3 +288,12 @@ def test_a_poison_graph_hits_the_canonicalisation_bound() -> None:
     report = _verify(credential)
     assert report.status is Status.INVALID_SIGNATURE
     assert report.code in ("canonical.too_complex", "canonical.too_large")
+
+
+def test_swapping_dose_and_total_doses_keeps_the_signature_but_shows_no_dose() -> None:
+    credential = _signed()  # dose 1 of 2
+    evidence = credential["evidence"][0]
+    evidence["dose"], evidence["totalDoses"] = evidence["totalDoses"], evidence["dose"]
+    report = _verify(credential)
+    assert report.valid  # the RDF is the same: the limit of what DIVOC's contexts sign
+    assert report.events[0].dose is None and report.detail.ambiguous_fields == ("evidence[0].dose",)
