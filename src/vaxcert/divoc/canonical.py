@@ -17,7 +17,6 @@ verifier of untrusted input needs around it:
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import threading
 from collections.abc import Mapping
@@ -112,7 +111,8 @@ def canonicalize(document: Mapping[str, Any]) -> Canonical:
         "processingMode": "json-ld-1.1",
     }
     try:
-        dataset = jsonld.JsonLdProcessor().to_rdf(copy.deepcopy(dict(document)), options)
+        # pyld's expansion deep-copies its input, so ``document`` is never changed.
+        dataset = jsonld.JsonLdProcessor().to_rdf(dict(document), options)
     except jsonld.JsonLdError as exc:
         unknown = _unknown_context(exc)
         if unknown is not None:
