@@ -47,8 +47,12 @@ class DivocDetail:
     ambiguous_fields: tuple[str, ...] = ()  # members left out: the signature cannot tell them from a sibling member
 
 
-def verify(payload: bytes, registry: TrustRegistry, *, at: datetime | None = None) -> CredentialReport:
-    """Verify the binary DIVOC QR payload (a ZIP holding ``certificate.json``) against ``registry``."""
+def verify(payload: bytes | str, registry: TrustRegistry, *, at: datetime | None = None) -> CredentialReport:
+    """Verify the binary DIVOC QR payload (a ZIP holding ``certificate.json``) against ``registry``.
+
+    QR readers that return text decode a binary code byte for byte as ISO 8859-1, so a
+    ``str`` is taken back to those bytes (text that cannot be is no ZIP).
+    """
     moment = at or datetime.now(UTC)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
@@ -63,7 +67,7 @@ def verify(payload: bytes, registry: TrustRegistry, *, at: datetime | None = Non
         return _report(ordered, **found)  # type: ignore[arg-type]
 
     try:
-        raw = envelope.decode(payload)
+        raw = envelope.decode(_as_bytes(payload))
     except EnvelopeError as exc:
         failed("envelope", exc, Status.INVALID_COMPRESSION)
         return finish()
@@ -137,6 +141,15 @@ def verify(payload: bytes, registry: TrustRegistry, *, at: datetime | None = Non
         ambiguous=shown.ambiguous,
     )
     return finish(content=shown, detail=detail, issuer=issuer)
+
+
+def _as_bytes(payload: bytes | str) -> bytes:
+    if isinstance(payload, str):
+        try:
+            return payload.encode("latin-1")
+        except UnicodeEncodeError:
+            raise EnvelopeError("envelope.not_zip", "the text holds characters a binary QR code cannot") from None
+    return bytes(payload)
 
 
 def _report(

@@ -297,3 +297,10 @@ def test_swapping_dose_and_total_doses_keeps_the_signature_but_shows_no_dose() -
     report = _verify(credential)
     assert report.valid  # the RDF is the same: the limit of what DIVOC's contexts sign
     assert report.events[0].dose is None and report.detail.ambiguous_fields == ("evidence[0].dose",)
+
+
+def test_a_binary_code_read_as_latin_1_text_verifies_like_its_bytes() -> None:
+    zipped = encode_envelope(json.dumps(_signed()).encode())
+    assert verify_divoc(zipped.decode("latin-1"), registry(), at=AT).valid
+    report = verify_divoc("PK\x03\x04 ☃", registry(), at=AT)
+    assert report.status is Status.INVALID_COMPRESSION and report.code == "envelope.not_zip"
