@@ -32,6 +32,7 @@ from .errors import CanonicalError
 
 SECURITY_V2 = "https://w3id.org/security/v2"
 PROOF_VALUE_MEMBERS = frozenset({"jws", "signatureValue", "proofValue"})
+MAX_OBJECTS = 64  # a DIVOC credential has about 8 (subject, addresses, evidence, verifier, facility, proof)
 MAX_QUADS = 1024
 MAX_BLANK_NODES = 64
 # A DIVOC credential canonicalises with no N-degree hashing at all (its blank nodes have
@@ -102,6 +103,11 @@ def _resolver() -> ContextResolver:
 
 def canonicalize(document: Mapping[str, Any]) -> Canonical:
     """URDNA2015 N-Quads of ``document``; raises :class:`CanonicalError` on any failure or bound."""
+    objects = _count_objects(document)
+    if objects > MAX_OBJECTS:
+        # Expansion costs about a millisecond per node object (type-scoped contexts are
+        # processed again for each): bounded before pyld starts, not after.
+        raise CanonicalError("canonical.too_large", f"the credential has {objects} JSON objects, over {MAX_OBJECTS}")
     options = {
         "documentLoader": load_document,
         "contextResolver": _resolver(),
@@ -155,6 +161,18 @@ def unsigned_document(credential: Mapping[str, Any]) -> dict[str, Any]:
 def signing_digests(credential: Mapping[str, Any], proof: Mapping[str, Any], context: Any = SECURITY_V2) -> bytes:
     """``SHA-256(canonical proof options) ‖ SHA-256(canonical credential)``: what the detached JWS signs."""
     return canonicalize(proof_options(proof, context)).digest + canonicalize(unsigned_document(credential)).digest
+
+
+def _count_objects(value: Any) -> int:
+    count, stack = 0, [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Mapping):
+            count += 1
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return count
 
 
 def _unknown_context(exc: BaseException) -> UnknownContextError | None:

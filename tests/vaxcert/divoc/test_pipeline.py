@@ -279,7 +279,7 @@ def test_a_poison_graph_hits_the_canonicalisation_bound() -> None:
     """Blank nodes nobody can tell apart (the URDNA2015 worst case): refused, quickly, not hung."""
     credential = _signed()
     # A clique of identical anonymous nodes, each pointing at every other one through @id blank node labels.
-    labels = [f"_:n{i}" for i in range(10)]
+    labels = [f"_:n{i}" for i in range(6)]
     # Absolute IRIs: a term the contexts do not define would be dropped before it reached the graph.
     credential["credentialSubject"]["https://schema.org/knows"] = [
         {"@id": label, "https://schema.org/knows": [{"@id": other} for other in labels if other != label]}
