@@ -20,7 +20,7 @@ from common import interleaved_per_call_seconds, per_call_seconds, pin_to_one_co
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
-from vaxcert.divoc import canonical, credential, decode_envelope, verify_divoc
+from vaxcert.divoc import _urdna, canonical, credential, decode_envelope, verify_divoc
 from vaxcert.registry import TrustRegistry
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -104,9 +104,9 @@ def _cold_seconds(payload: bytes, registry: TrustRegistry, at: datetime) -> floa
 
 
 def _uncached_canonical(options: dict[str, object], document: dict[str, object]) -> None:
-    canonical._local.cache = None  # a fresh resolver cache: every context is processed again
+    _urdna._local.cache = None  # a fresh resolver cache: every context is processed again
     canonical.canonicalize(options)
-    canonical._local.cache = None
+    _urdna._local.cache = None
     canonical.canonicalize(document)
 
 

@@ -18,14 +18,9 @@ verifier of untrusted input needs around it:
 from __future__ import annotations
 
 import hashlib
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-
-from pyld import jsonld
-from pyld.canon import URDNA2015
-from pyld.context_resolver import ContextResolver
 
 from .contexts import UnknownContextError, load_document
 from .errors import CanonicalError
@@ -39,7 +34,6 @@ MAX_BLANK_NODES = 64
 # distinct first-degree hashes); a budget of 128 runs still covers odd but honest graphs.
 MAX_N_DEGREE_CALLS = 128
 MAX_RELATED_GROUP = 5  # 5! = 120 permutations per group at most
-_RESOLVED_CONTEXTS_PER_THREAD = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,53 +48,6 @@ class Canonical:
         return hashlib.sha256(self.nquads.encode("utf-8")).digest()
 
 
-class _Budget(Exception):
-    pass
-
-
-class _BoundedURDNA2015(URDNA2015):  # type: ignore[misc]  # pyld is untyped
-    """pyld's URDNA2015 with a limit on the Hash N-Degree Quads work."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._n_degree_calls = 0
-
-    def create_hash_to_related(self, id_: str, issuer: Any) -> dict[str, list[str]]:
-        # Called once per Hash N-Degree Quads run: the place to count runs and to bound
-        # the permutations the caller is about to walk.
-        self._n_degree_calls += 1
-        if self._n_degree_calls > MAX_N_DEGREE_CALLS:
-            raise _Budget("too many Hash N-Degree Quads runs")
-        related: dict[str, list[str]] = super().create_hash_to_related(id_, issuer)
-        if any(len(group) > MAX_RELATED_GROUP for group in related.values()):
-            raise _Budget("too many indistinguishable blank nodes")
-        return related
-
-
-class _BoundedCache(dict[str, Any]):
-    """pyld's resolved-context cache (it only uses ``get`` and item assignment), emptied when full.
-
-    Shipped contexts are few and are cached for good; inline contexts in a credential
-    are cached too, and a stream of hostile credentials must not grow it without end.
-    """
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        if key not in self and len(self) >= _RESOLVED_CONTEXTS_PER_THREAD:
-            self.clear()
-        super().__setitem__(key, value)
-
-
-_local = threading.local()
-
-
-def _resolver() -> ContextResolver:
-    # One cache per thread: pyld's caches are not safe to share between threads.
-    cache = getattr(_local, "cache", None)
-    if cache is None:
-        cache = _local.cache = _BoundedCache()
-    return ContextResolver(cache, load_document)
-
-
 def canonicalize(document: Mapping[str, Any]) -> Canonical:
     """URDNA2015 N-Quads of ``document``; raises :class:`CanonicalError` on any failure or bound."""
     objects = _count_objects(document)
@@ -108,9 +55,14 @@ def canonicalize(document: Mapping[str, Any]) -> Canonical:
         # Expansion costs about a millisecond per node object (type-scoped contexts are
         # processed again for each): bounded before pyld starts, not after.
         raise CanonicalError("canonical.too_large", f"the credential has {objects} JSON objects, over {MAX_OBJECTS}")
+    # pyld (and lxml under it) load on first use: a process that never meets a DIVOC
+    # code, like a verifier started for one HC1 code, does not pay the ~0.1 s import.
+    from . import _urdna
+
+    jsonld = _urdna.jsonld
     options = {
         "documentLoader": load_document,
-        "contextResolver": _resolver(),
+        "contextResolver": _urdna.resolver(),
         "base": "",
         "produceGeneralizedRdf": False,
         "extractAllScripts": True,
@@ -141,8 +93,8 @@ def canonicalize(document: Mapping[str, Any]) -> Canonical:
         )
     literals = frozenset(quad["object"]["value"] for quad in quads if quad["object"].get("type") == "literal")
     try:
-        nquads = _BoundedURDNA2015().main(dataset, {"format": "application/n-quads"})
-    except _Budget as exc:
+        nquads = _urdna.BoundedURDNA2015().main(dataset, {"format": "application/n-quads"})
+    except _urdna.Budget as exc:
         raise CanonicalError("canonical.too_complex", f"URDNA2015 work bound reached ({exc})") from None
     return Canonical(nquads=str(nquads), literals=literals)
 

@@ -174,3 +174,12 @@ def test_too_many_json_objects_are_refused_before_expansion() -> None:
         canonicalize(credential)
     assert raised.value.code == "canonical.too_large" and "JSON objects" in raised.value.message
     assert time.perf_counter() - started < 0.5
+
+
+def test_pyld_loads_only_when_a_credential_is_canonicalised() -> None:
+    import subprocess
+    import sys
+
+    probe = "import sys, vaxcert.divoc; print('pyld' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
