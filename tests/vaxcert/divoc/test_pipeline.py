@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.support.multiformat_corpus import corpus_cases
-from vaxcert.divoc import STAGES, DivocDetail, encode_envelope, sign_divoc, verify_divoc
+from vaxcert.divoc import STAGES, DivocDetail, DivocError, encode_envelope, sign_divoc, verify_divoc
 from vaxcert.registry import TrustRegistry
 from vaxcert.summary import CredentialReport, Status
 
@@ -37,6 +37,11 @@ def _assert_shape(report: CredentialReport) -> None:
     assert isinstance(report.detail, DivocDetail)
     assert report.valid == (report.status is Status.VERIFIED)
     assert (report.code is None) == report.valid or report.status is Status.VERIFIED
+    for outcome in report.outcomes:
+        if outcome.passed is False:  # every code is <stage>.<reason>, raised as that stage's error class
+            assert outcome.code is not None and outcome.code.startswith(f"{outcome.name}.")
+            error = outcome.error()
+            assert isinstance(error, DivocError) and isinstance(error, ValueError) and error.stage == outcome.name
     json.dumps(report.to_json())
 
 
