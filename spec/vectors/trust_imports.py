@@ -21,6 +21,14 @@ from vaxcert.trust import DocumentSignerCertificate
 HERE = Path(__file__).parent
 KEYS = HERE / "keys"
 ISSUER = "https://shc.vaxcert-vectors.example"
+# A brainpoolP256r1 key written with explicit curve parameters, as some ICAO CSCA keys in
+# published registries are: well-formed, but not a key `cryptography` can use.
+EXPLICIT_CURVE_KEY = (
+    "MIIBMzCB7AYHKoZIzj0CATCB4AIBATAsBgcqhkjOPQEBAiEAqftX26Huqbw+ZgqQnYONcm479iPVJiAoIBNIHR9uU3cwRAQgfVoJdfwsMFfu9nUw"
+    "QXr/5/uAVcEm3Fxs6UpLRPMwtdkEICbcXGzpSktE8zC12bvXfL+VhBYpXPfhzmvM3Bj/jAe2BEEEi9Kuuct+V8ssS0gv/IG3r7neJ+HjvSPCOkRT"
+    "vZrOMmJUfvg1w9rE/Zf4RhoUYR3JwndFEy3tjlRcHVTHLwRplwIhAKn7V9uh7qm8PmYKkJ2DjXGMOXqjtWGm95AeDoKXSFanAgEBA0IABEJLmld5"
+    "qgzcwbAp4PJAUAafHfpnKDaZEC8EqGoXBAYsSZ83JDcHfv66sT6WFEYV4cdGVULJEY5VgUG6/BV9cTQ="
+)
 
 
 def spki(name: str) -> bytes:
@@ -53,7 +61,11 @@ def main() -> None:
             f"{ISSUER}#vector-kid-1": entry(spki("dsc-es256-vaccination")),
             f"{ISSUER}#vector-kid-terminated": entry(spki("dsc-es256-vaccination"), status="terminated"),
         },
-        "ICAO": {"VN#vector-ski": entry(spki("csca")), "VN#not-a-key": entry(b"\x30\x03\x02\x01\x00")},
+        "ICAO": {
+            "VN#vector-ski": entry(spki("csca")),
+            "VN#not-a-key": entry(b"\x30\x03\x02\x01\x00"),
+            "LV#explicit-curve": entry(base64.b64decode(EXPLICIT_CURVE_KEY)),
+        },
         "DIVOC": {"did:vaxcert:vectors": entry(spki("dsc-ps256-all")), "did:vaxcert:no-key": entry(None)},
         "CRED": {"ignored": entry(spki("csca"))},
     }
@@ -88,7 +100,13 @@ def main() -> None:
                 ]
             ),
             "rejected": sorted(
-                ["ICAO VN#not-a-key", "DIVOC did:vaxcert:no-key", f"SHC {ISSUER}#bad-status", "DCC badDate"]
+                [
+                    "ICAO VN#not-a-key",
+                    "ICAO LV#explicit-curve",
+                    "DIVOC did:vaxcert:no-key",
+                    f"SHC {ISSUER}#bad-status",
+                    "DCC badDate",
+                ]
             ),
         },
         "jwks": {"keys": [["SHC", f"{ISSUER}#jwks-kid-1", 2]], "rejected": ["JWK jwks-off-curve"]},
