@@ -207,21 +207,16 @@ class VerifiedTrustList:
     def registry(self) -> TrustRegistry:
         """The multi-framework view: every key of the list, ICAO certificates as anchors, the CRLs.
 
-        The list's DSCs become DCC keys by kid with the list's validity window; their
-        certificate-type restrictions (v/t/r) are enforced only by :meth:`trust_store`.
-        A key the list carries explicitly wins over a DSC with the same kid.  Staleness
+        The list's DSCs become DCC keys by kid with the list's validity window, each
+        certificate parsed on first lookup; their certificate-type restrictions (v/t/r)
+        are enforced only by :meth:`trust_store`.  A key the list carries explicitly
+        wins over a DSC with the same kid.  Staleness
         is the caller's check (:meth:`is_stale`): a registry has no expiry of its own.
         """
-        keys: dict[tuple[Framework, str], TrustedKey] = {}
-        for entry in self.content.entries:
-            key = _dsc_key(entry)
-            if key is not None:
-                keys.setdefault(("DCC", key.key_id), key)
-        anchors: list[bytes] = []
-        for key in self.content.keys:
-            keys[(key.framework, key.key_id)] = key
-            if key.framework == "ICAO" and key.certificate_chain:
-                anchors.append(key.certificate_chain[0])
+        anchors = [
+            key.certificate_chain[0] for key in self.content.keys if key.framework == "ICAO" and key.certificate_chain
+        ]
+        keys = _LazyKeys(self.content.entries, self.content.keys)
         return TrustRegistry(
             keys=keys,
             anchors=tuple(dict.fromkeys(anchors)),
@@ -480,22 +475,57 @@ def _spki_of(certificate: x509.Certificate) -> bytes:
     )
 
 
-def _dsc_key(entry: TrustListEntry) -> TrustedKey | None:
-    """A DSC entry as a DCC key by kid (None when its certificate cannot be used)."""
+class _LazyKeys(Mapping[tuple[Framework, str], TrustedKey]):
+    """The list's keys, plus its DSCs as DCC keys whose certificates are parsed on first lookup.
+
+    Parsing every DSC up front would cost ~30 µs each (a third of a second for 10,000)
+    at every start of a checkpoint that may never meet a DCC code by this route.
+    """
+
+    def __init__(self, entries: Iterable[TrustListEntry], keys: Iterable[TrustedKey]) -> None:
+        self._listed: dict[tuple[Framework, str], TrustedKey] = {(key.framework, key.key_id): key for key in keys}
+        self._dscs: dict[tuple[Framework, str], TrustListEntry] = {}
+        for entry in entries:
+            name: tuple[Framework, str] = ("DCC", base64.b64encode(entry.kid).decode("ascii"))
+            if name not in self._listed:
+                self._dscs.setdefault(name, entry)
+        self._parsed: dict[tuple[Framework, str], TrustedKey] = {}
+
+    def __getitem__(self, name: tuple[Framework, str]) -> TrustedKey:
+        found = self._listed.get(name) or self._parsed.get(name)
+        if found is None:
+            found = self._parsed[name] = _dsc_key(name[1], self._dscs[name])
+        return found
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._listed or name in self._dscs
+
+    def __iter__(self) -> Iterator[tuple[Framework, str]]:
+        yield from self._listed
+        yield from self._dscs
+
+    def __len__(self) -> int:
+        return len(self._listed) + len(self._dscs)
+
+
+def _dsc_key(key_id: str, entry: TrustListEntry) -> TrustedKey:
+    """A DSC entry as a DCC key; a certificate that cannot be read gives a key that fails on use."""
     try:
-        certificate = entry.trusted_certificate()
-        spki = certificate.public_key.public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-    except (VaxcertError, ValueError):
-        return None
+        certificate = x509.load_der_x509_certificate(entry.der)
+        spki = _spki_of(certificate)
+        not_before, not_after = certificate.not_valid_before_utc, certificate.not_valid_after_utc
+    except (ValueError, UnsupportedAlgorithm):
+        # An empty SPKI makes TrustedKey.public_key raise trust.bad_key, as for a registry's bad key.
+        return TrustedKey(framework="DCC", key_id=key_id, spki=b"", valid_from=entry.valid_from)
+    names = certificate.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+    name = names[0].value if names else None
     return TrustedKey(
         framework="DCC",
-        key_id=base64.b64encode(entry.kid).decode("ascii"),
+        key_id=key_id,
         spki=spki,
-        valid_from=certificate.not_before,
-        valid_until=certificate.not_after,
-        name=certificate.subject[:MAX_NAME_CHARS],
+        valid_from=_later(not_before, entry.valid_from),
+        valid_until=_earlier(not_after, entry.valid_until),
+        name=name[:MAX_NAME_CHARS] if isinstance(name, str) else None,
     )
 
 

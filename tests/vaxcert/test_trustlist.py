@@ -18,10 +18,11 @@ from hypothesis import strategies as st
 from tests.conftest import PKI_START, PKI_VALIDITY, QUIET_HEALTH_CHECKS, VECTORS, load_vector_file
 from tests.mutations import paths, replace_at
 from vaxcert import PemSigner, TrustStore, issue, trustlist, verify
+from vaxcert.errors import TrustError
 from vaxcert.pki import IssuedKeyPair, create_csca, create_dsc
 from vaxcert.registry import FRAMEWORKS, KeyStatus, ShcRevocationList, TrustedKey
 from vaxcert.summary import Status
-from vaxcert.trust import DocumentSignerCertificate
+from vaxcert.trust import DocumentSignerCertificate, kid_for
 from vaxcert.trustlist import TrustListEntry, TrustListError
 
 ISSUED = datetime(2026, 5, 1, tzinfo=UTC)
@@ -612,3 +613,18 @@ def test_crl_import(csca: IssuedKeyPair) -> None:
     assert imported.x509_crls == (crl.public_bytes(serialization.Encoding.DER),)
     assert [c.kid for c in imported.shc_revocations] == [IMPORTS["shc_crl"]["kid"]]
     assert [item.description for item in imported.rejected] == ["junk"]
+
+
+def test_an_unreadable_dsc_is_a_dcc_key_that_fails_on_use(anchors: tuple[PemSigner, PemSigner]) -> None:
+    content = trustlist.build(
+        [TrustListEntry("VN", b"not a certificate")], sequence=1, issued_at=ISSUED, next_update=NOW
+    )
+    checked = trustlist.verify(trustlist.sign(content, anchors[0]), [anchors[0].certificate])
+    registry = checked.registry()
+    kid = base64.b64encode(kid_for(b"not a certificate")).decode()
+    assert ("DCC", kid) in registry.keys and len(registry.keys) == 1
+    key = registry.key("DCC", kid)
+    assert key is not None
+    with pytest.raises(TrustError) as info:
+        key.public_key  # noqa: B018 - the property decodes the key
+    assert info.value.code == "trust.bad_key"
