@@ -384,8 +384,8 @@ def _read(path: str | Path) -> bytes:
             size = os.fstat(handle.fileno()).st_size
             limit = MAX_TRUST_FILE_BYTES + 1
             data = handle.read(min(size + 1, limit)) if size else _read_chunks(handle, limit)
-            if len(data) == size + 1 and len(data) < limit:
-                data += handle.read(limit - len(data))
+            if len(data) == size + 1 and len(data) < limit:  # it grew since fstat
+                data += _read_chunks(handle, limit - len(data))
     except OSError as exc:
         raise TrustError("trust.unreadable", f"cannot read trust file {path}: {exc.strerror}") from None
     if len(data) > MAX_TRUST_FILE_BYTES:
