@@ -22,6 +22,7 @@ _CODE_START = re.compile(r"^[a-z][a-z0-9_]*\.[a-z0-9_]*$")  # the written part o
 _LOADING_AREAS = {
     "trust.py": {"trust"},
     "trustlist.py": {"trust", "trustlist"},
+    "registry.py": {"trust"},
     "revocation.py": {"revocationlist"},
     "valuesets.py": {"valueset"},
     "names.py": {"name"},
