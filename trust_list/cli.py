@@ -31,7 +31,7 @@ from vaxcert.pki import IssuedKeyPair, advise_dsc, create_csca, create_dsc, csr_
 from vaxcert_apps import cli
 from vaxcert_apps.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
 from vaxcert_apps.files import write_atomically
-from vaxcert_apps.render import print_list
+from vaxcert_apps.render import framework_counts, print_list
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "UsageError", "build_parser", "main"]
 
@@ -105,6 +105,26 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--dsc-dir", action="append", default=[], type=Path, help="a folder of DSC files")
     build.add_argument("--gateway-json", action="append", default=[], type=Path, help="EU gateway trust-list JSON")
     build.add_argument("--csca", action="append", default=[], type=Path, help="CSCA to check DSC chains against")
+    build.add_argument(
+        "--registry", action="append", default=[], type=Path, help="Path-Check registry JSON (keys of every framework)"
+    )
+    build.add_argument(
+        "--jwks", action="append", default=[], type=Path, help="SHC issuer JWK Set naming its issuer in 'iss'"
+    )
+    build.add_argument(
+        "--issuer-jwks",
+        action="append",
+        default=[],
+        nargs=2,
+        metavar=("ISSUER", "FILE"),
+        help="SHC issuer JWK Set, for the issuer URL given (the set's 'iss' is not used)",
+    )
+    build.add_argument(
+        "--icao-csca", action="append", default=[], type=Path, help="ICAO CSCA certificate (PEM or DER); repeatable"
+    )
+    build.add_argument(
+        "--crl", action="append", default=[], type=Path, help="X.509 CRL of a CSCA (PEM/DER) or SHC revocation list"
+    )
     build.add_argument("--signer-key", type=Path, help="trust-list signer key (PEM)")
     build.add_argument("--signer-cert", type=Path, required=True, help="trust-list signer certificate")
     build.add_argument("--signer-hsm-label", help="sign with this HSM key instead of --signer-key")
@@ -262,6 +282,13 @@ def _build(args: argparse.Namespace, out: TextIO) -> int:
         entries.extend(imported.entries)
         cscas.extend(imported.cscas)
         rejected.extend(imported.rejected)
+    imports = [trustlist.keys_from_registry(_read(path)) for path in args.registry]
+    imports += [trustlist.keys_from_jwks(_read(path)) for path in args.jwks]
+    imports += [trustlist.keys_from_jwks(_read(Path(path)), issuer) for issuer, path in args.issuer_jwks]
+    imports.append(trustlist.keys_from_icao_certificates((str(path), _read(path)) for path in args.icao_csca))
+    imports.append(trustlist.crls_from_files((str(path), _read(path)) for path in args.crl))
+    for imported in imports:
+        rejected.extend(imported.rejected)
     now = datetime.now(UTC).replace(microsecond=0)
     content = trustlist.build(
         entries,
@@ -269,6 +296,9 @@ def _build(args: argparse.Namespace, out: TextIO) -> int:
         issued_at=now,
         next_update=now + timedelta(hours=args.valid_hours),
         cscas=cscas,
+        keys=[key for imported in imports for key in imported.keys],
+        x509_crls=[crl for imported in imports for crl in imported.x509_crls],
+        shc_revocations=[crl for imported in imports for crl in imported.shc_revocations],
     )
     signer = _signer(args)
     signed = trustlist.sign(content, signer)
@@ -280,6 +310,7 @@ def _build(args: argparse.Namespace, out: TextIO) -> int:
         f"trust list #{args.sequence}: {len(checked.content.entries)} DSCs, {len(content.cscas)} CSCAs, "
         f"next update {content.next_update.isoformat()} -> {args.out}\n"
     )
+    out.write(f"{framework_counts(checked.content)}\n")
     return EXIT_OK
 
 

@@ -11,7 +11,7 @@ from vaxcert.hcert.revocation import RevocationList
 from vaxcert.hcert.rules import RuleSet
 from vaxcert.hcert.valuesets import TEST_TYPE, VACCINE_MANUFACTURER, VACCINE_PRODUCT
 from vaxcert.summary import STATUS_TEXT, CredentialReport, Status
-from vaxcert.trustlist import VerifiedTrustList
+from vaxcert.trustlist import TrustListContent, VerifiedTrustList
 
 _GREEN = "\033[1;32m"
 _RED = "\033[1;31m"
@@ -200,6 +200,15 @@ def _date(timestamp: int) -> str:
         return _text(timestamp)
 
 
+def framework_counts(content: TrustListContent) -> str:
+    """One line: keys per framework (the list's DSCs under DCC), then the revocation data it carries."""
+    counts = ", ".join(f"{framework} {count}" for framework, count in content.counts().items())
+    return (
+        f"keys: {counts}; {len(content.x509_crls)} X.509 CRLs, "
+        f"{len(content.shc_revocations)} SHC revocation lists (format {content.format_version})"
+    )
+
+
 def print_list(checked: VerifiedTrustList, at: datetime, out: TextIO) -> None:
     """A trust list for people: state, age, entries and rejected entries."""
     content = checked.content
@@ -210,6 +219,7 @@ def print_list(checked: VerifiedTrustList, at: datetime, out: TextIO) -> None:
         f"issued {content.issued_at.isoformat()} ({age.total_seconds() / 3600:.1f} h ago), "
         f"next update {content.next_update.isoformat()}: {state}\n"
         f"{len(content.entries)} DSCs, {len(content.cscas)} CSCAs\n"
+        f"{framework_counts(content)}\n"
     )
     for entry in content.entries:
         types = ",".join(sorted(entry.types))

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from vaxcert import DocumentSignerCertificate, trustlist
 from vaxcert.hcert import revocation
+from vaxcert.registry import TrustRegistry
 from vaxcert.trustlist import TrustListError
 from vaxcert_apps.files import write_atomically
 
@@ -73,6 +74,32 @@ _KINDS = {
 
 
 @dataclass(frozen=True)
+class CachedRegistry:
+    """A cached list's multi-framework trust, with what a verdict needs to know about its age."""
+
+    registry: TrustRegistry
+    sequence: int
+    next_update: datetime
+
+    @classmethod
+    def of(cls, checked: trustlist.VerifiedTrustList) -> CachedRegistry:
+        return cls(checked.registry(), checked.sequence, checked.content.next_update)
+
+    def is_stale(self, at: datetime) -> bool:
+        """After ``next_update`` the list may be out of date; the HCERT policy fails closed then."""
+        return at > self.next_update
+
+
+def cached_registry(cache_dir: Path | None = None, extra_anchors: list[Path] | None = None) -> CachedRegistry:
+    """The trust registry of the list cached in ``cache_dir`` (default: :func:`default_cache_dir`).
+
+    For ``vaxcert-verify verify`` of non-HCERT formats; the list is re-verified against
+    the pinned anchors (and ``extra_anchors``) on every call, as :meth:`TrustCache.load` does.
+    """
+    return TrustCache(cache_dir or default_cache_dir()).load_registry(extra_anchors)
+
+
+@dataclass(frozen=True)
 class UpdateResult:
     changed: bool
     sequence: int
@@ -112,6 +139,13 @@ class TrustCache:
     def load(self, extra_anchors: list[Path] | None = None) -> trustlist.VerifiedTrustList:
         """The cached trust list, re-verified (the cache folder is not trusted more than the network)."""
         return trustlist.verify(self._cached("trust"), self.anchors(extra_anchors))
+
+    def load_registry(self, extra_anchors: list[Path] | None = None) -> CachedRegistry:
+        """The cached list's keys of every framework (SHC, ICAO, DIVOC, DCC), re-verified.
+
+        Raises :class:`TrustListError` (``trust.no_cache``, ``trustlist.*``) like :meth:`load`.
+        """
+        return CachedRegistry.of(self.load(extra_anchors))
 
     def load_revocations(self, extra_anchors: list[Path] | None = None) -> revocation.RevocationList:
         """The cached revocation list, re-verified."""

@@ -22,15 +22,17 @@ from __future__ import annotations
 
 import base64
 import functools
+import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
@@ -240,7 +242,7 @@ def load_spki(der: bytes) -> RegistryPublicKey:
     """Decode a SubjectPublicKeyInfo once; later calls for the same bytes are a dictionary hit."""
     try:
         key = serialization.load_der_public_key(der)
-    except (ValueError, TypeError, NotImplementedError):
+    except (ValueError, TypeError, NotImplementedError, UnsupportedAlgorithm):
         raise TrustError("trust.bad_key", "the trusted key is not a usable public key") from None
     if not isinstance(key, ec.EllipticCurvePublicKey | rsa.RSAPublicKey | ed25519.Ed25519PublicKey):
         raise TrustError("trust.bad_key", f"unsupported key type {type(key).__name__}")
@@ -364,12 +366,27 @@ def _certificate_der(data: bytes) -> bytes:
 def _read(path: str | Path) -> bytes:
     try:
         with open(path, "rb") as handle:
-            data = handle.read(MAX_TRUST_FILE_BYTES + 1)
+            # read(n) allocates n bytes up front: ask for the file's size (plus one byte, to
+            # notice a file that grew), not the 64 MB limit; pipes report 0 and read in chunks.
+            size = os.fstat(handle.fileno()).st_size
+            limit = MAX_TRUST_FILE_BYTES + 1
+            data = handle.read(min(size + 1, limit)) if size else _read_chunks(handle, limit)
+            if len(data) == size + 1 and len(data) < limit:  # it grew since fstat
+                data += _read_chunks(handle, limit - len(data))
     except OSError as exc:
         raise TrustError("trust.unreadable", f"cannot read trust file {path}: {exc.strerror}") from None
     if len(data) > MAX_TRUST_FILE_BYTES:
         raise TrustError("trust.too_large", f"trust file {path} exceeds {MAX_TRUST_FILE_BYTES} bytes")
     return data
+
+
+def _read_chunks(handle: BinaryIO, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while size < limit and (chunk := handle.read(min(1 << 20, limit - size))):
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
 
 
 def _read_json(path: str | Path) -> Any:

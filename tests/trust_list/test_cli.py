@@ -197,3 +197,69 @@ def test_help_says_who_it_is_for(capsys: pytest.CaptureFixture[str]) -> None:
     assert stopped.value.code == 0
     text = " ".join(capsys.readouterr().out.split())
     assert "trust operators and key custodians" in text and "vaxcert-verify trust" in text
+
+
+def test_build_imports_every_framework(tmp_path: Path, csca: Any) -> None:
+    """Registry, JWK Sets (with and without their own iss), ICAO CSCAs and CRLs go into one list."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+
+    from tests.conftest import VECTORS, load_vector_file
+
+    expected = load_vector_file("trust-imports.json")
+    run("pki", "create-anchor", "--out-dir", str(tmp_path / "tl"))
+    crl = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(csca.certificate.subject)
+        .last_update(datetime(2026, 5, 1, tzinfo=UTC))
+        .next_update(datetime(2026, 6, 1, tzinfo=UTC))
+        .sign(csca.private_key, hashes.SHA256())
+    )
+    (tmp_path / "csca.crl").write_bytes(crl.public_bytes(serialization.Encoding.DER))
+    signer = (
+        "--signer-key",
+        str(tmp_path / "tl" / "anchor-key.pem"),
+        "--signer-cert",
+        str(tmp_path / "tl" / "anchor.pem"),
+    )
+    status, out = run(
+        "build",
+        "--out",
+        str(tmp_path / "list.cose"),
+        "--sequence",
+        "6",
+        "--registry",
+        str(VECTORS / "trust-registry.json"),
+        "--jwks",
+        str(VECTORS / "trust-jwks.json"),
+        "--issuer-jwks",
+        "https://other.example",
+        str(VECTORS / "trust-jwks-no-iss.json"),
+        "--icao-csca",
+        str(VECTORS / "keys" / "csca.pem"),
+        "--crl",
+        str(tmp_path / "csca.crl"),
+        "--crl",
+        str(VECTORS / "trust-shc-crl.json"),
+        *signer,
+    )
+    assert status == 0, out
+    for description in [*expected["registry"]["rejected"], *expected["jwks"]["rejected"]]:
+        assert f"rejected {description}:" in out
+    # registry: 1 DCC, 2 SHC, 1 ICAO, 1 DIVOC; JWKS: 2 SHC; the CSCA: 1 ICAO
+    counts = "keys: DCC 1, SHC 4, ICAO 2, DIVOC 1; 1 X.509 CRLs, 1 SHC revocation lists (format 2)"
+    assert counts in out
+    status, shown = run("check", str(tmp_path / "list.cose"), "--anchor", str(tmp_path / "tl" / "anchor.pem"))
+    assert status == 0 and counts in shown
+    # a JWK Set that names no issuer needs one on the command line
+    status, out = run(
+        "build",
+        "--out",
+        str(tmp_path / "bad.cose"),
+        "--sequence",
+        "7",
+        "--jwks",
+        str(VECTORS / "trust-jwks-no-iss.json"),
+        *signer,
+    )
+    assert status == 1 and not (tmp_path / "bad.cose").exists()

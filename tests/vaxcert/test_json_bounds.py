@@ -16,7 +16,7 @@ from vaxcert._json import CREDENTIAL, JsonFormatError, JsonLimits, loads_bounded
 EXAMPLES = int(os.environ.get("VAXCERT_FUZZ_EXAMPLES", "200"))
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(10**30), 10**30) | st.floats(allow_nan=False) | st.text(),
+    st.none() | st.booleans() | st.integers(-(10**30), 10**30) | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
     lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=8), children, max_size=5),
     max_leaves=30,
 )

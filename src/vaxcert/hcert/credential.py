@@ -52,9 +52,9 @@ _STATUS_BY_STAGE: Mapping[str, Status] = {
     "key_usage": Status.ISSUER_NOT_TRUSTED,
     "revocation": Status.REVOKED,
     "rules": Status.RULES_NOT_MET,
-    "content": Status.NOT_SUPPORTED,
 }
 _STATUS_BY_CODE: Mapping[str, Status] = {
+    "cwt.not_health_certificate": Status.NOT_SUPPORTED,
     "signature.no_kid": Status.INVALID_SIGNING_FORMAT,
     "signature.no_alg": Status.INVALID_SIGNING_FORMAT,
     "signature.bad_length": Status.INVALID_SIGNING_FORMAT,
@@ -140,11 +140,11 @@ def verify_hcert(
         index = outcomes.index(cwt_outcome)
         if ddcc is None:
             outcomes[index] = StageOutcome.failed(
-                "content",
-                CwtError("content.not_health_certificate", "the signed CWT holds no EU DCC and no WHO DDCC data set"),
+                "cwt",
+                CwtError("cwt.not_health_certificate", "the signed CWT holds no EU DCC and no WHO DDCC data set"),
             )
         else:
-            outcomes[index] = StageOutcome("content", True)
+            outcomes[index] = StageOutcome("cwt", True)
             outcomes[outcomes.index(report.outcome("expiry"))] = _ddcc_expiry(payload, at)
     key_status = _registry_key_status(report, registry, at)
     if key_status is not None:

@@ -101,7 +101,7 @@ def test_a_ddcc_past_its_exp_claim_is_expired_and_a_forged_one_invalid(
 
 def test_a_signed_cwt_without_a_health_data_set_is_not_supported(signer: PemSigner) -> None:
     report = verify_credential(_signed({1: "VN", -70000: {"x": 1}}, signer), _registry(signer), at=NOW)
-    assert report.status is Status.NOT_SUPPORTED and report.code == "content.not_health_certificate"
+    assert report.status is Status.NOT_SUPPORTED and report.code == "cwt.not_health_certificate"
 
 
 def _flip_signature(text: str) -> str:
