@@ -9,6 +9,7 @@ line and prints one object per line.
 from __future__ import annotations
 
 import argparse
+import base64
 import gc
 import json
 import os
@@ -198,9 +199,9 @@ def _verify_command(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int
         raise UsageError("give exactly one of: the code's text, --image FILE, --qr-file FILE, --batch FILE")
     clock = parse_clock(args.at) if args.at else datetime.now(UTC)
     trust = _load_trust(args.trust_cert)
-    if args.trust_list:
-        trust = _with_trust_list(trust, args)
     registry = _load_registry(args)
+    if args.trust_list:
+        trust, registry = _with_trust_list(trust, registry, args, clock)
     policy = _policy(args)
     value_sets = _load_value_sets(args.value_sets)
     colour = not args.no_color and not os.environ.get("NO_COLOR") and out.isatty()
@@ -363,12 +364,36 @@ def _signed_list(source: str, cache: TrustCache, kind: str, anchors: list[Path])
     return revocation.verify(data, cache.anchors(anchors))
 
 
-def _with_trust_list(direct: TrustStore, args: argparse.Namespace) -> TrustStore:
+def _with_trust_list(
+    direct: TrustStore, registry: TrustRegistry, args: argparse.Namespace, clock: datetime
+) -> tuple[TrustStore, TrustRegistry]:
+    """The signed list's DSCs join the HCERT trust, its keys of other frameworks the registry.
+
+    Options given on the command line win over the list for the same key.  A stale list
+    fails HCERT codes (unless --allow-stale); its other keys are then left out, so codes
+    of other formats fail as issuer_not_trusted instead of trusting an outdated list.
+    """
     cache = TrustCache(args.cache_dir or default_cache_dir())
     checked = _signed_list(args.trust_list, cache, "trust", args.anchor)
     listed = checked.trust_store(fail_when_stale=not args.allow_stale)
     certificates = [dsc for group in (listed, direct) for dscs in group.by_kid.values() for dsc in dscs]
-    return TrustStore.of(certificates, source=listed.source)
+    store = TrustStore.of(certificates, source=listed.source)
+    if checked.is_stale(clock) and not args.allow_stale:
+        print(
+            "vaxcert-verify: warning: the trust list is stale; its keys of other frameworks are not used",
+            file=sys.stderr,
+        )
+        return store, registry
+    from_list = checked.registry()
+    keys = {
+        # The list's DSCs are already in the HCERT trust: skipping them by name keeps
+        # their certificates unparsed (the registry parses each on first lookup).
+        name: from_list.keys[name]
+        for name in from_list.keys
+        if name[0] != "DCC" or not store.candidates(base64.b64decode(name[1]))
+    }
+    others = TrustRegistry(keys, from_list.anchors, from_list.x509_crls, from_list.shc_revocations)
+    return store, others.merged(registry)
 
 
 def _policy(args: argparse.Namespace) -> Policy:

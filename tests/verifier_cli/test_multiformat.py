@@ -1,0 +1,109 @@
+"""`vaxcert-verify verify` on every format: trust from the command line and from a signed format-2 trust list."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.support.multiformat_corpus import CORPUS_DIR, CorpusCase, corpus_cases
+from trust_list.cli import main as trust_main
+from verifier_cli.main import main
+
+pytestmark = pytest.mark.skipif(not CORPUS_DIR.exists(), reason="shared/ is not beside the checkout")
+REGISTRY = CORPUS_DIR / "trust" / "synthetic-registry.json"
+JWKS = CORPUS_DIR / "trust" / "synthetic-shc-jwks.json"
+LISTED = ("synthetic/shc/valid", "synthetic/divoc/valid-rsa", "synthetic/icao/valid-registry")
+
+
+def run(*args: str) -> tuple[int, dict[str, object]]:
+    out = io.StringIO()
+    status = main(["verify", "--json", *args], stdout=out)
+    return status, json.loads(out.getvalue())
+
+
+def scanned(case: CorpusCase, tmp_path: Path) -> list[str]:
+    if case.qr_file is not None:
+        return ["--qr-file", str(case.qr_file)]
+    return ["--", *case.qr]
+
+
+@pytest.fixture(scope="module")
+def signed_list(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("list")
+    assert trust_main(["pki", "create-anchor", "--out-dir", str(folder)], stdout=io.StringIO()) == 0
+    status = trust_main(
+        [
+            "build",
+            "--out",
+            str(folder / "list.cose"),
+            "--sequence",
+            "1",
+            "--registry",
+            str(REGISTRY),
+            "--jwks",
+            str(JWKS),
+            "--signer-key",
+            str(folder / "anchor-key.pem"),
+            "--signer-cert",
+            str(folder / "anchor.pem"),
+        ],
+        stdout=io.StringIO(),
+    )
+    assert status == 0
+    return folder / "list.cose", folder / "anchor.pem"
+
+
+@pytest.mark.parametrize("case", [c for c in corpus_cases() if c.id in LISTED], ids=lambda c: c.id)
+def test_other_formats_verify_through_the_signed_list_alone(
+    case: CorpusCase, signed_list: tuple[Path, Path], tmp_path: Path
+) -> None:
+    trust_list, anchor = signed_list
+    at = case.at.isoformat()
+    status, document = run(
+        "--at", at, "--trust-list", str(trust_list), "--anchor", str(anchor), *scanned(case, tmp_path)
+    )
+    assert status == 0 and document["status"] == "verified" and document["format"] == case.format, document
+    status, document = run("--at", at, *scanned(case, tmp_path))
+    assert status == 1 and document["status"] == "issuer_not_trusted"
+
+
+def test_a_stale_list_trusts_no_other_framework(
+    signed_list: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    trust_list, anchor = signed_list
+    case = next(c for c in corpus_cases("shc") if c.id == "synthetic/shc/valid")
+    status, document = run(
+        "--at", "2099-01-01T00:00:00Z", "--trust-list", str(trust_list), "--anchor", str(anchor), "--", *case.qr
+    )
+    assert status == 1 and document["status"] == "issuer_not_trusted"
+    assert "stale" in capsys.readouterr().err
+
+
+def test_batch_mixes_formats_one_line_each(tmp_path: Path) -> None:
+    cases = [c for c in corpus_cases() if c.qr_file is None and len(c.qr) == 1 and "\n" not in c.qr[0]][:20]
+    batch = tmp_path / "batch.txt"
+    batch.write_text("".join(case.qr[0] + "\n" for case in cases), encoding="utf-8")
+    out = io.StringIO()
+    main(["verify", "--batch", str(batch), "--trust-registry", str(REGISTRY), "--trust-jwks", str(JWKS)], stdout=out)
+    documents = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [document["format"] for document in documents] == [case.format for case in cases]
+
+
+def test_chunks_in_any_order_and_a_missing_chunk(tmp_path: Path) -> None:
+    case = next(c for c in corpus_cases("shc") if c.id == "synthetic/shc/valid-3-chunks-scan-order")
+    args = ("--at", case.at.isoformat(), "--trust-jwks", str(JWKS))
+    status, document = run(*args, "--", *reversed(case.qr))
+    assert status == 0 and document["status"] == "verified"
+    status, document = run(*args, "--", *case.qr[:-1])
+    assert status == 1 and document["status"] == "invalid_encoding"
+
+
+def test_human_verdict_is_bilingual_and_names_the_format() -> None:
+    case = next(c for c in corpus_cases("shc") if c.id == "synthetic/shc/valid")
+    out = io.StringIO()
+    status = main(["verify", "--at", case.at.isoformat(), "--trust-jwks", str(JWKS), "--", *case.qr], stdout=out)
+    text = out.getvalue()
+    assert status == 0 and "HỢP LỆ / VALID" in text and "SMART Health Card" in text
