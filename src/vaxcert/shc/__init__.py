@@ -22,23 +22,34 @@ from .errors import (
     ShcRevocationError,
     ShcSignatureError,
 )
+from .issue import IssuedShc, issue_shc, minimise_bundle
 from .pipeline import ShcDetail
 from .pipeline import verify as verify_shc
+from .signer import CoseSignerAdapter, JwsSigner, PemJwsSigner, jwks_for, public_jwk, thumbprint
 
 __all__ = [
     "ContentError",
+    "CoseSignerAdapter",
     "InflateError",
+    "IssuedShc",
     "IssuerTrustError",
     "JoseError",
     "JwsError",
+    "JwsSigner",
     "KeyStatusError",
     "NumericError",
     "PayloadError",
+    "PemJwsSigner",
     "ShcDetail",
     "ShcError",
     "ShcExpiryError",
     "ShcIssuanceError",
     "ShcRevocationError",
     "ShcSignatureError",
+    "issue_shc",
+    "jwks_for",
+    "minimise_bundle",
+    "public_jwk",
+    "thumbprint",
     "verify_shc",
 ]

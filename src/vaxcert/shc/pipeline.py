@@ -62,9 +62,7 @@ def verify(qr: str | Sequence[str], registry: TrustRegistry, *, at: datetime) ->
     detail = ShcDetail()
 
     def report() -> CredentialReport:
-        return report_from_outcomes(
-            "shc", run.finish(), holder=holder, events=events, issuer=detail.iss, detail=detail
-        )
+        return report_from_outcomes("shc", run.finish(), holder=holder, events=events, issuer=detail.iss, detail=detail)
 
     try:
         code = numeric.decode(qr)
