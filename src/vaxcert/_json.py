@@ -52,19 +52,20 @@ def loads_bounded(data: bytes | str, limits: JsonLimits) -> Any:
     raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
     if len(raw) > limits.max_bytes:
         raise JsonFormatError("too_large", f"JSON of {len(raw)} bytes exceeds the {limits.max_bytes}-byte limit")
-    _check_depth(raw, limits.max_depth)
+    containers = raw.count(b"[") + raw.count(b"{")
+    _check_depth(raw, limits.max_depth, containers)
     if len(raw) >= _BIG_NUMBER_DIGITS and b"0" * _BIG_NUMBER_DIGITS in raw.translate(_DIGIT_RUNS):
         raise JsonFormatError("too_large", "JSON holds a number of 400 digits or more")
     try:
         text = raw.decode("utf-8")
-        value = json.loads(text, parse_constant=_refuse_constant)
+        value = _DECODER.decode(text)
     except RecursionError:  # pragma: no cover - _check_depth keeps nesting far below the interpreter's limit
         raise JsonFormatError("too_deep", "JSON nests too deeply") from None
     except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as exc:
         raise JsonFormatError("not_json", f"not JSON ({_short(exc)})") from None
     # Every item but a container's first follows a comma, so commas plus containers bound the
     # item count from above: a small document passes without walking its values.
-    if raw.count(b",") + raw.count(b"[") + raw.count(b"{") > min(limits.max_items, limits.max_total_items):
+    if raw.count(b",") + containers > min(limits.max_items, limits.max_total_items):
         _check_items(value, limits)
     return value
 
@@ -73,13 +74,17 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def _check_depth(raw: bytes, max_depth: int) -> None:
+# One decoder for every call: json.loads with a keyword argument builds a new one each time.
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
+
+
+def _check_depth(raw: bytes, max_depth: int, containers: int) -> None:
     # Fewer opening brackets than the limit cannot nest deeper than it.
-    if raw.count(b"[") + raw.count(b"{") <= max_depth:
+    if containers <= max_depth:
         return
     # Brackets inside strings do not nest: with escapes gone, every other '"'-separated
     # piece is string content, and what is left outside is reduced to its brackets.
-    pieces = _ESCAPE.sub(b"", raw).split(b'"')
+    pieces = (_ESCAPE.sub(b"", raw) if b"\\" in raw else raw).split(b'"')
     outside = pieces[::2]
     if len(pieces) % 2 == 0:  # an unterminated string: what follows its quote counts as outside
         outside.append(pieces[-1])

@@ -47,6 +47,8 @@ def decode(jws: CompactJws) -> JoseHeader:
     if alg != ALGORITHM:
         code = "jose.alg_none" if isinstance(alg, str) and alg.lower() == "none" else "jose.unsupported_alg"
         raise JoseError(code, f"SMART Health Cards are signed with ES256, not {str(alg)[:20]!r}")
+    if "crit" in header:  # RFC 7515 §4.1.11: extensions a verifier does not understand must be refused
+        raise JoseError("jose.unsupported_crit", "the JWS header names critical extensions SHC does not define")
     kid = header.get("kid")
     if not isinstance(kid, str) or not kid:
         raise JoseError("jose.no_kid", "the JWS header has no 'kid'")

@@ -144,6 +144,7 @@ def test_trusted_key_of_another_issuer_cannot_sign_for_this_one(
         ({"zip": "DEF", "kid": "K"}, "jose.no_alg"),
         ({"alg": "ES256", "zip": "DEF"}, "jose.no_kid"),
         ({"alg": "ES256", "zip": "DEF", "kid": ""}, "jose.no_kid"),
+        ({"alg": "ES256", "zip": "DEF", "kid": "K", "crit": ["b64"], "b64": False}, "jose.unsupported_crit"),
         (b"not json", "jose.header_not_json"),
         (b"[1,2]", "jose.header_not_json"),
     ],
