@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import time
+import tracemalloc
 from typing import Any
 
 import pytest
@@ -10,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import QUIET_HEALTH_CHECKS
-from vaxcert._json import JsonFormatError, JsonLimits, loads_bounded
+from vaxcert._json import CREDENTIAL, JsonFormatError, JsonLimits, loads_bounded
 
 LIMITS = JsonLimits(max_bytes=1 << 20, max_depth=6, max_items=1000, max_total_items=10_000)
 # Strings full of what the scanner must not take for structure: brackets, quotes, backslashes, digits.
@@ -63,3 +66,72 @@ def test_edges(text: str, reason: str | None) -> None:
     with pytest.raises(JsonFormatError) as info:
         loads_bounded(text, LIMITS)
     assert info.value.reason == reason
+
+
+EXAMPLES = int(os.environ.get("VAXCERT_FUZZ_EXAMPLES", "200"))
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**30), 10**30)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=8), children, max_size=5),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=EXAMPLES)
+@given(json_values)
+def test_ordinary_json_decodes_as_the_standard_library_does(value: object) -> None:
+    text = json.dumps(value)
+    assert loads_bounded(text, CREDENTIAL) == json.loads(text)
+
+
+@settings(max_examples=EXAMPLES)
+@given(st.binary(max_size=300) | st.text(max_size=300))
+def test_any_input_decodes_or_fails_with_a_reason(data: bytes | str) -> None:
+    try:
+        loads_bounded(data, CREDENTIAL)
+    except JsonFormatError as exc:
+        assert exc.reason in {"not_json", "too_deep", "too_large"}
+
+
+@pytest.mark.parametrize(
+    ("document", "reason"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "too_deep"),
+        ('{"a":' * 50_000 + "1" + "}" * 50_000, "too_deep"),
+        ("[" + ",".join(["0"] * 5000) + "]", "too_large"),
+        ("1" * 5000, "too_large"),
+        ("x" * (2 << 20), "too_large"),
+        ("NaN", "not_json"),
+        ('{"a": 1} {"b": 2}', "not_json"),
+        (b"\xff\xfe", "not_json"),
+    ],
+    ids=["deep-arrays", "deep-objects", "wide-array", "huge-number", "oversized", "nan", "two-documents", "not-utf8"],
+)
+def test_hostile_shapes_fail_fast_and_small(document: str | bytes, reason: str) -> None:
+    tracemalloc.start()
+    started = time.perf_counter()
+    with pytest.raises(JsonFormatError) as caught:
+        loads_bounded(document, CREDENTIAL)
+    elapsed = time.perf_counter() - started
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert caught.value.reason == reason
+    assert elapsed < 1.0 and peak < 32 << 20, (elapsed, peak)
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting() -> None:
+    limits = JsonLimits(max_bytes=1 << 16, max_depth=2, max_items=10, max_total_items=10)
+    assert loads_bounded('{"a": "[[[[{{{{\\"[["}', limits) == {"a": '[[[[{{{{"[['}
+    with pytest.raises(JsonFormatError):
+        loads_bounded('{"a": [[["x"]]]}', limits)
+
+
+def test_total_item_count_is_bounded_across_containers() -> None:
+    limits = JsonLimits(max_bytes=1 << 16, max_depth=4, max_items=10, max_total_items=20)
+    with pytest.raises(JsonFormatError) as caught:
+        loads_bounded(json.dumps([[0] * 9] * 3), limits)
+    assert caught.value.reason == "too_large"
