@@ -26,7 +26,7 @@ product with neither is refused (``issue.shc_no_vaccine_code``) rather than misl
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..dcc import DigitalCovidCertificate, Vaccination
@@ -62,7 +62,7 @@ _NOT_SNOMED = frozenset({"J07BX03"})
 BundleInput = DigitalCovidCertificate | Mapping[str, Any]
 
 
-def shc_bundle(records: BundleInput | Iterable[BundleInput]) -> dict[str, Any]:
+def shc_bundle(records: BundleInput | Sequence[BundleInput]) -> dict[str, Any]:
     """The ``fhirBundle`` for one holder's vaccination record(s), doses in date order.
 
     ``records`` is one DCC (model or JSON object) or several of the same holder.
@@ -103,10 +103,9 @@ def vaccine_codings(dose: Vaccination) -> list[dict[str, str]]:
     return codings
 
 
-def _as_list(records: BundleInput | Iterable[BundleInput]) -> list[BundleInput]:
-    if isinstance(records, DigitalCovidCertificate | Mapping):
-        return [records]
-    return list(records)
+def _as_list(records: BundleInput | Sequence[BundleInput]) -> list[Any]:
+    # Anything but a list or tuple is one record (and _model refuses what is not one).
+    return list(records) if isinstance(records, list | tuple) else [records]
 
 
 def _model(record: BundleInput) -> DigitalCovidCertificate:

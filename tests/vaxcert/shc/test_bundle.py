@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import copy
+import os
+from datetime import date
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import load_vector_file
 from vaxcert import DigitalCovidCertificate, VaxcertError
@@ -69,3 +73,68 @@ def test_every_mapped_product_is_an_eu_value_set_entry_and_a_covid_cvx_code(prod
     assert products is not None and product in products.entries
     # CDC's COVID-19 CVX codes: 207-230 (US), 500-519 (non-US).
     assert 207 <= int(EU_PRODUCT_TO_CVX[product]) <= 230 or 500 <= int(EU_PRODUCT_TO_CVX[product]) <= 519
+
+
+def test_one_record_that_is_not_an_object_is_refused() -> None:
+    with pytest.raises(VaxcertError) as refused:
+        shc_bundle(5)  # type: ignore[arg-type]
+    assert refused.value.code == "schema.not_an_object"
+
+
+# ------------------------------------------------------------ properties over generated records
+
+_LETTERS = "aăâbcdđeêghiklmnoôơpqrstuưvxyàảãáạằẳẵắặầẩẫấậèẻẽéẹềểễếệìỉĩíịòỏõóọồổỗốộờởỡớợùủũúụừửữứựỳỷỹýỵ"
+_WORDS = st.text(alphabet=_LETTERS, min_size=1, max_size=8).map(str.capitalize)
+NAMES = st.lists(_WORDS, min_size=1, max_size=3).map(" ".join)
+DAYS = st.dates(min_value=date(2020, 12, 1), max_value=date(2023, 12, 31))
+PRODUCTS = st.sampled_from(sorted(EU_PRODUCT_TO_CVX))
+
+
+@st.composite
+def holders_records(draw: st.DrawFn) -> list[dict[str, Any]]:
+    """One to three vaccination records of one holder, as an issuer would send them."""
+    born = draw(st.dates(min_value=date(1920, 1, 1), max_value=date(2020, 11, 30)))
+    dob = draw(st.sampled_from([born.isoformat(), born.isoformat()[:7], born.isoformat()[:4], ""]))
+    name = {"fn": draw(NAMES), "gn": draw(NAMES)}
+    count = draw(st.integers(1, 3))
+    return [
+        {
+            "ver": "1.3.0",
+            "nam": name,
+            "dob": dob,
+            "v": [
+                {
+                    "tg": "840539006",
+                    "vp": draw(st.sampled_from(["1119349007", "1119305005", "J07BX03"])),
+                    "mp": draw(PRODUCTS),
+                    "ma": "ORG-100030215",
+                    "dn": dose,
+                    "sd": count,
+                    "dt": draw(DAYS).isoformat(),
+                    "co": "VN",
+                    "is": "Ministry of Health of Viet Nam",
+                }
+            ],
+        }
+        for dose in range(1, count + 1)
+    ]
+
+
+_PATIENT_MEMBERS = {"resourceType", "name", "birthDate"}
+_IMMUNIZATION_MEMBERS = {"resourceType", "status", "vaccineCode", "patient", "occurrenceDateTime"}
+
+
+@given(records=holders_records())
+@settings(max_examples=int(os.environ.get("VAXCERT_FUZZ_EXAMPLES", "200")), deadline=None)
+def test_the_bundle_is_minimal_and_keeps_every_dose(records: list[dict[str, Any]]) -> None:
+    bundle = shc_bundle(records)
+    entries = bundle["entry"]
+    assert [entry["fullUrl"] for entry in entries] == [f"resource:{i}" for i in range(len(entries))]
+    patient, *doses = (entry["resource"] for entry in entries)
+    assert set(patient) <= _PATIENT_MEMBERS and patient["name"] == [
+        {"family": records[0]["nam"]["fn"], "given": [records[0]["nam"]["gn"]]}
+    ]
+    assert patient.get("birthDate", "") == records[0]["dob"]
+    assert all(set(dose) == _IMMUNIZATION_MEMBERS for dose in doses)
+    assert [dose["occurrenceDateTime"] for dose in doses] == sorted(r["v"][0]["dt"] for r in records)
+    assert all(dose["vaccineCode"]["coding"][0]["system"] == "http://hl7.org/fhir/sid/cvx" for dose in doses)
