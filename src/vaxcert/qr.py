@@ -22,18 +22,18 @@ MAX_IMAGE_BYTES = 20 * 1024 * 1024
 ERROR_CORRECTION = "Q"
 
 
-def _barcode(text: str) -> zxingcpp.Barcode:
+def _barcode(text: str, error_correction: str = ERROR_CORRECTION) -> zxingcpp.Barcode:
     if not text:
         raise PictureError("picture.empty", "cannot encode empty text as a QR code")
     try:
-        return zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level=ERROR_CORRECTION)
+        return zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level=error_correction)
     except (ValueError, RuntimeError) as exc:
         raise PictureError("picture.too_long", f"text does not fit in a QR code ({exc})") from None
 
 
-def encode_png(text: str, scale: int = 4) -> bytes:
+def encode_png(text: str, scale: int = 4, error_correction: str = ERROR_CORRECTION) -> bytes:
     """A PNG of the QR code, ``scale`` pixels per module, with the quiet zone."""
-    image = _barcode(text).to_image(scale=scale, add_quiet_zones=True)
+    image = _barcode(text, error_correction).to_image(scale=scale, add_quiet_zones=True)
     height, width = image.shape[0], image.shape[1]
     pixels = Image.frombuffer("L", (width, height), bytes(memoryview(image)), "raw", "L", 0, 1)  # type: ignore[arg-type]
     out = io.BytesIO()
@@ -41,9 +41,15 @@ def encode_png(text: str, scale: int = 4) -> bytes:
     return out.getvalue()
 
 
-def encode_svg(text: str, scale: int = 4) -> str:
+def encode_svg(text: str, scale: int = 4, error_correction: str = ERROR_CORRECTION) -> str:
     """An SVG of the QR code."""
-    return str(_barcode(text).to_svg(scale=scale, add_quiet_zones=True))
+    return str(_barcode(text, error_correction).to_svg(scale=scale, add_quiet_zones=True))
+
+
+def symbol_version(text: str, error_correction: str = ERROR_CORRECTION) -> int:
+    """The QR version (1-40) zxing-cpp chooses for ``text`` at ``error_correction``."""
+    modules = _barcode(text, error_correction).to_image(scale=1, add_quiet_zones=False).shape[0]
+    return (int(modules) - 17) // 4
 
 
 _PDF_MAGIC = b"%PDF-"

@@ -1,0 +1,161 @@
+"""What a SMART Health Card says: the health-card type check, and its FHIR bundle as holder and events.
+
+The bundle is read leniently: a resource that does not fit the expected shape is
+skipped rather than failing the card (the specification calls such problems content
+warnings), but only resources of the kinds a checkpoint shows become events:
+Immunization (vaccination) and Observation (a laboratory test).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..summary import HealthEvent, Holder
+from .errors import ContentError
+from .payload import HEALTH_CARD_TYPE, ShcClaims
+
+# Code systems of vaccine and result codes, shortened to the prefix vaxcert reports.
+CODE_SYSTEMS: Mapping[str, str] = {
+    "http://hl7.org/fhir/sid/cvx": "CVX",
+    "http://snomed.info/sct": "SNOMED",
+    "http://id.who.int/icd11/mms": "ICD-11",
+    "http://id.who.int/icd/release/11/mms": "ICD-11",
+    "http://loinc.org": "LOINC",
+}
+_RESULTS = {"260385009": "negative", "10828004": "positive", "260373001": "detected", "260415000": "not detected"}
+_SKIPPED_STATUSES = frozenset({"not-done", "entered-in-error", "cancelled"})
+
+
+@dataclass(frozen=True, slots=True)
+class CardContent:
+    holder: Holder | None
+    events: tuple[HealthEvent, ...]
+
+
+def check(claims: ShcClaims) -> Any:
+    """The FHIR bundle of a health card; raises :class:`ContentError` when the card is no health card."""
+    if HEALTH_CARD_TYPE not in claims.types:
+        raise ContentError("content.not_health_card", f"vc.type does not hold {HEALTH_CARD_TYPE}")
+    bundle = claims.fhir_bundle
+    if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
+        raise ContentError("content.no_bundle", "the health card carries no FHIR Bundle")
+    return bundle
+
+
+def read_bundle(bundle: Any) -> CardContent:
+    """Holder (the first Patient) and events (Immunizations, Observations) in bundle order."""
+    resources = _resources(bundle)
+    holder: Holder | None = None
+    events: list[HealthEvent] = []
+    for resource in resources.values():
+        kind = resource.get("resourceType")
+        if kind == "Patient" and holder is None:
+            holder = _holder(resource)
+        elif kind == "Immunization" and resource.get("status") not in _SKIPPED_STATUSES:
+            events.append(_vaccination(resource, resources))
+        elif kind == "Observation" and resource.get("status") not in _SKIPPED_STATUSES:
+            events.append(_test(resource, resources))
+    return CardContent(holder, tuple(events))
+
+
+def _resources(bundle: Any) -> dict[str, dict[str, Any]]:
+    entries = bundle.get("entry") if isinstance(bundle, dict) else None
+    found: dict[str, dict[str, Any]] = {}
+    for position, entry in enumerate(entries if isinstance(entries, list) else ()):
+        if not isinstance(entry, dict) or not isinstance(entry.get("resource"), dict):
+            continue
+        url = entry.get("fullUrl")
+        found[url if isinstance(url, str) and url not in found else f"#{position}"] = entry["resource"]
+    return found
+
+
+def _holder(patient: Mapping[str, Any]) -> Holder | None:
+    names = [name for name in _list(patient.get("name")) if isinstance(name, dict)]
+    if not names:
+        return None
+    name = next((item for item in names if item.get("use") == "official"), names[0])
+    given = [part for part in _list(name.get("given")) if isinstance(part, str)]
+    family = name.get("family")
+    parts = [*given, family] if isinstance(family, str) else given
+    text = " ".join(part.strip() for part in parts if part.strip())
+    if not text and isinstance(name.get("text"), str):
+        text = name["text"].strip()
+    if not text:
+        return None
+    birth = patient.get("birthDate")
+    return Holder(name=text, birth_date=birth if isinstance(birth, str) else None)
+
+
+def _vaccination(resource: Mapping[str, Any], resources: Mapping[str, Mapping[str, Any]]) -> HealthEvent:
+    return HealthEvent(
+        type="vaccination",
+        date=_date(resource.get("occurrenceDateTime")),
+        dose=_dose(resource),
+        country=_country(resource, resources),
+        product=_code(resource.get("vaccineCode")),
+    )
+
+
+def _test(resource: Mapping[str, Any], resources: Mapping[str, Mapping[str, Any]]) -> HealthEvent:
+    result = _code(resource.get("valueCodeableConcept"), bare=True)
+    if result is None and isinstance(resource.get("valueString"), str):
+        result = resource["valueString"][:64]
+    return HealthEvent(
+        type="test",
+        date=_date(resource.get("effectiveDateTime")),
+        country=_country(resource, resources),
+        product=_code(resource.get("code")),
+        result=_RESULTS.get(result, result) if result else None,
+    )
+
+
+def _date(value: Any) -> str | None:
+    # The date as the issuer wrote it: a local date is not shifted to UTC.
+    if not isinstance(value, str) or len(value) < 4:
+        return None
+    return value[:10]
+
+
+def _dose(resource: Mapping[str, Any]) -> int | None:
+    for applied in _list(resource.get("protocolApplied")):
+        if not isinstance(applied, dict):
+            continue
+        number = applied.get("doseNumberPositiveInt")
+        if isinstance(number, int) and not isinstance(number, bool) and number > 0:
+            return number
+        text = applied.get("doseNumberString")
+        if isinstance(text, str) and text.strip().isdecimal() and len(text.strip()) <= 3:
+            return int(text.strip())
+    return None
+
+
+def _code(concept: Any, *, bare: bool = False) -> str | None:
+    if not isinstance(concept, dict):
+        return None
+    for coding in _list(concept.get("coding")):
+        if isinstance(coding, dict) and isinstance(coding.get("code"), str):
+            code: str = coding["code"][:64]
+            system = CODE_SYSTEMS.get(coding.get("system", ""))
+            return code if bare or system is None else f"{system}:{code}"
+    return None
+
+
+def _country(resource: Mapping[str, Any], resources: Mapping[str, Mapping[str, Any]]) -> str | None:
+    # Where a card names one: the Location's or the performing Organization's address.
+    references = [resource.get("location")]
+    references += [item.get("actor") for item in _list(resource.get("performer")) if isinstance(item, dict)]
+    for reference in references:
+        target = resources.get(reference.get("reference", "")) if isinstance(reference, dict) else None
+        for address in _list(target.get("address")) if target else ():
+            if isinstance(address, dict) and isinstance(address.get("country"), str):
+                country: str = address["country"][:64]
+                return country
+    return None
+
+
+def _list(value: Any) -> list[Any]:
+    if isinstance(value, list):
+        return value
+    return [value] if isinstance(value, dict) else []

@@ -1,0 +1,163 @@
+"""Verify a SMART Health Card (``shc:/…``, one QR or chunks in any order) into a :class:`CredentialReport`.
+
+Stages, in order: numeric, jws, jose, inflate, payload, content, trust, key,
+signature, revocation, expiry.  Each failure is recorded with the status it stands
+for and the report applies the contract's precedence, so a card that is both
+unsigned and expired reports the signing fault.  Bad input never raises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from ..registry import TrustedKey, TrustRegistry
+from ..report import StageOutcome
+from ..summary import CredentialReport, HealthEvent, Holder, Status, report_from_outcomes
+from . import content, expiry, inflate, jose, jws, numeric, payload, revocation, signature, trust
+from .errors import STAGES, ShcError
+
+
+@dataclass(frozen=True, slots=True)
+class ShcDetail:
+    """The SMART Health Card specifics of a report (nothing personal: no names, no bundle)."""
+
+    iss: str | None = None
+    kid: str | None = None
+    nbf: datetime | None = None
+    exp: datetime | None = None
+    rid: str | None = None
+    types: tuple[str, ...] = ()
+    chunks: int = 0
+    revocation_list: bool = False  # a revocation list for the kid was available
+    revocation_list_stale: bool = False  # the key announces a newer list (crlVersion) than the one held
+
+
+STAGE_NAMES: tuple[str, ...] = tuple(error.stage for error in STAGES)
+
+
+class _Run:
+    """The outcomes recorded so far, in stage order."""
+
+    def __init__(self) -> None:
+        self.pairs: list[tuple[StageOutcome, Status | None]] = []
+
+    def ok(self, name: str) -> None:
+        self.pairs.append((StageOutcome.ok(name), None))
+
+    def fail(self, error: ShcError) -> None:
+        self.pairs.append((StageOutcome.failed(error.stage, error), error.status))
+
+    def finish(self) -> list[tuple[StageOutcome, Status | None]]:
+        done = {outcome.name for outcome, _ in self.pairs}
+        return self.pairs + [(StageOutcome(name, None), None) for name in STAGE_NAMES if name not in done]
+
+
+def verify(qr: str | Sequence[str], registry: TrustRegistry, *, at: datetime) -> CredentialReport:
+    """Verify one card at ``at`` against ``registry``.  ``qr`` is the QR text or its chunks in scan order."""
+    run = _Run()
+    holder: Holder | None = None
+    events: tuple[HealthEvent, ...] = ()
+    detail = ShcDetail()
+
+    def report() -> CredentialReport:
+        return report_from_outcomes("shc", run.finish(), holder=holder, events=events, issuer=detail.iss, detail=detail)
+
+    try:
+        code = numeric.decode(qr)
+        run.ok("numeric")
+        detail = ShcDetail(chunks=code.chunks)
+        token = jws.decode(code.jws)
+        run.ok("jws")
+        header = jose.decode(token)
+        detail = ShcDetail(kid=header.kid, chunks=code.chunks)
+    except ShcError as exc:
+        run.fail(exc)
+        return report()
+    run.ok("jose")
+    try:
+        claims = payload.decode(inflate.decode(token.payload, header.zip))
+    except ShcError as exc:
+        run.fail(exc)
+        return report()
+    run.ok("inflate")
+    run.ok("payload")
+    detail = ShcDetail(
+        iss=claims.iss,
+        kid=header.kid,
+        nbf=claims.nbf,
+        exp=claims.exp,
+        rid=claims.rid,
+        types=claims.types,
+        chunks=code.chunks,
+    )
+    try:
+        card = content.read_bundle(content.check(claims))
+        holder, events = card.holder, card.events
+        run.ok("content")
+    except ShcError as exc:
+        run.fail(exc)
+    try:
+        candidates = trust.find_keys(registry, claims.iss, header.kid)
+    except ShcError as exc:
+        run.fail(exc)
+        _expiry(run, claims, at)
+        return report()
+    run.ok("trust")
+    key = _signing_key(run, candidates, token, at)
+    if key is not None:
+        try:
+            checked = revocation.check(registry, header.kid, claims.rid, claims.nbf, key)
+            run.ok("revocation")
+            detail = ShcDetail(
+                iss=claims.iss,
+                kid=header.kid,
+                nbf=claims.nbf,
+                exp=claims.exp,
+                rid=claims.rid,
+                types=claims.types,
+                chunks=code.chunks,
+                revocation_list=checked.list_found,
+                revocation_list_stale=checked.stale,
+            )
+        except ShcError as exc:
+            run.fail(exc)
+    _expiry(run, claims, at)
+    return report()
+
+
+def _signing_key(
+    run: _Run, candidates: tuple[TrustedKey, ...], token: jws.CompactJws, at: datetime
+) -> TrustedKey | None:
+    """The candidate whose signature verifies (its status recorded), or None with the first one's faults."""
+    for key in candidates:
+        try:
+            signature.verify(token.signing_input, token.signature, key)
+        except ShcError:
+            continue
+        _key_status(run, key, at)
+        run.ok("signature")
+        return key
+    _key_status(run, candidates[0], at)
+    try:
+        signature.verify(token.signing_input, token.signature, candidates[0])
+    except ShcError as exc:
+        run.fail(exc)
+    return None
+
+
+def _key_status(run: _Run, key: TrustedKey, at: datetime) -> None:
+    try:
+        trust.check_key(key, at)
+        run.ok("key")
+    except ShcError as exc:
+        run.fail(exc)
+
+
+def _expiry(run: _Run, claims: payload.ShcClaims, at: datetime) -> None:
+    try:
+        expiry.check(claims, at)
+        run.ok("expiry")
+    except ShcError as exc:
+        run.fail(exc)
