@@ -1,4 +1,4 @@
-"""The SMART Health Card FHIR bundle built from EU DCC vaccination records (spec/vectors/shc-bundle.json)."""
+"""The SMART Health Card FHIR bundle built from EU DCC vaccination records (spec/vectors/shc/bundle-from-dcc.json)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import load_vector_file
+from tests.vaxcert.shc.conftest import AT, ISSUED_AT, ISSUER
 from vaxcert import DigitalCovidCertificate, VaxcertError
+from vaxcert.registry import TrustRegistry
+from vaxcert.shc import PemJwsSigner, issue_shc, verify_shc
 from vaxcert.shc.bundle import EU_PRODUCT_TO_CVX, shc_bundle
+from vaxcert.summary import Holder
 
-CASES = load_vector_file("shc-bundle.json")
+CASES = load_vector_file("shc/bundle-from-dcc.json")
 _BASES = {"vaccination": "vn-vaccination.json", "test": "vn-test.json", "recovery": "vn-recovery.json"}
 
 
@@ -138,3 +142,23 @@ def test_the_bundle_is_minimal_and_keeps_every_dose(records: list[dict[str, Any]
     assert all(set(dose) == _IMMUNIZATION_MEMBERS for dose in doses)
     assert [dose["occurrenceDateTime"] for dose in doses] == sorted(r["v"][0]["dt"] for r in records)
     assert all(dose["vaccineCode"]["coding"][0]["system"] == "http://hl7.org/fhir/sid/cvx" for dose in doses)
+
+
+@given(records=holders_records())
+@settings(max_examples=int(os.environ.get("VAXCERT_FUZZ_EXAMPLES", "100")), deadline=None)
+def test_record_bundle_card_verify_keeps_the_holder_and_the_events(
+    records: list[dict[str, Any]], shc_signer: PemJwsSigner, shc_registry: TrustRegistry
+) -> None:
+    """The issue's round trip: what a verifier reads from the card is what the EU records say."""
+    card = issue_shc(shc_bundle(records), shc_signer, issuer=ISSUER, issued_at=ISSUED_AT)
+    report = verify_shc(card.text, shc_registry, at=AT)
+    assert report.valid, (report.status, report.code, report.message)
+    name = records[0]["nam"]
+    assert report.holder == Holder(name=f"{name['gn']} {name['fn']}", birth_date=records[0]["dob"] or None)
+    doses = sorted(records, key=lambda record: record["v"][0]["dt"])
+    assert [(event.type, event.date) for event in report.events] == [
+        ("vaccination", record["v"][0]["dt"]) for record in doses
+    ]
+    # The product a verifier shows is the CVX code of the EU product.
+    for event, record in zip(report.events, doses, strict=True):
+        assert EU_PRODUCT_TO_CVX[record["v"][0]["mp"]] in (event.product or "")
