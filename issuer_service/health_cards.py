@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy.orm import Session
 
 from vaxcert import KeyProviderError, VaxcertError, decode_unverified
+from vaxcert.cose import CoseAlgorithm
 from vaxcert.shc import CoseSignerAdapter, IssuedShc, issue_shc, public_jwk
 from vaxcert.shc.bundle import shc_bundle
 
@@ -43,12 +44,14 @@ class HealthCards:
         self.settings = settings
         self.signers = signers
         self.metrics = metrics
-        if not self.available:
+        if not self.issuer.startswith("https://"):
             log.warning(
                 "no SMART Health Cards: their issuer must be an https URL (verifiers fetch its keys), not %s; "
                 "set VAXCERT_SHC_ISSUER or an https VAXCERT_PUBLIC_URL",
                 self.issuer,
             )
+        elif not self.available:
+            log.warning("no SMART Health Cards: the DSC that signs vaccinations is not an ES256 (P-256) key")
 
     @property
     def issuer(self) -> str:
@@ -56,8 +59,8 @@ class HealthCards:
 
     @property
     def available(self) -> bool:
-        """Whether cards can be made: the specification allows only an https ``iss``."""
-        return self.issuer.startswith("https://")
+        """Whether cards can be made: the specification allows only an https ``iss`` and ES256 keys."""
+        return self.issuer.startswith("https://") and self.signers.for_type(SHC_TYPE).algorithm is CoseAlgorithm.ES256
 
     def card(self, record: IssuedRecord) -> IssuedShc:
         """The record's card; refuses a revoked record and anything but a vaccination."""
@@ -71,7 +74,8 @@ class HealthCards:
         if not self.available:
             raise Unavailable(
                 "shc_not_configured",
-                "SMART Health Cards need an https issuer URL: set VAXCERT_SHC_ISSUER (or an https VAXCERT_PUBLIC_URL)",
+                "SMART Health Cards need an https issuer URL (VAXCERT_SHC_ISSUER, or an https VAXCERT_PUBLIC_URL) "
+                "and an ES256 (P-256) DSC for vaccinations",
             )
         started = time.perf_counter()
         try:

@@ -171,3 +171,10 @@ def test_shc_needs_an_issuer_url(
     if issuer is not None:
         argv += ["--issuer", issuer]
     assert run(*argv, stdin=json.dumps(vaccination_payload))[0] == 2
+
+
+def test_shc_refuses_an_rsa_dsc(rsa_signer: PemSigner, pki_dir: Path, vaccination_payload: dict[str, Any]) -> None:
+    key, cert = str(pki_dir / "dsc-rsa-key.pem"), str(pki_dir / "dsc-rsa.pem")
+    argv = ["issue", "--format", "shc", "--issuer", SHC_ISSUER, "--payload", "-", "--key", key, "--cert", cert]
+    status, out = run(*argv, stdin=json.dumps(vaccination_payload))
+    assert status == 1 and out == ""

@@ -7,6 +7,7 @@ TrustRegistry built from nothing but the service's ``/.well-known/jwks.json``.
 from __future__ import annotations
 
 import io
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,16 +15,18 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
 
 from issuer_service.app import create_app
 from issuer_service.settings import Settings
-from tests.conftest import SENTINEL, leaked_log_lines
+from tests.conftest import HSM_PIN, PKI_START, PKI_VALIDITY, SENTINEL, leaked_log_lines
 from tests.issuer_service.conftest import auth, make_key
 from tests.issuer_service.test_keys import cli, environment, provision, restarted
-from vaxcert import qr
-from vaxcert.pki import IssuedKeyPair
+from vaxcert import DocumentSignerCertificate, qr
+from vaxcert.hsm import HsmConfig, HsmSession
+from vaxcert.pki import IssuedKeyPair, csr_for_hsm_key, sign_csr
 from vaxcert.registry import TrustRegistry
 from vaxcert.shc import verify_shc
 from vaxcert.summary import CredentialReport
@@ -215,3 +218,41 @@ def test_cards_log_no_personal_data(
     body = _issue(client, key, payload)
     text = _card_from_png(client, key, body)
     assert not leaked_log_lines(text[5:45]) and not leaked_log_lines(SENTINEL)
+
+
+def _provision_rsa(token: str, csca: IssuedKeyPair) -> str:
+    """A PS256 DSC for vaccinations in the token (the key custodian's ceremony, RSA this time)."""
+    label = f"dsc-rsa-{uuid.uuid4().hex[:8]}"
+    with HsmSession(HsmConfig(token, HSM_PIN), read_write=True) as session:
+        session.generate_key(label, "PS256")
+        certificate = sign_csr(
+            csca,
+            csr_for_hsm_key(session, label, f"VN DSC {label}"),
+            certificate_types="v",
+            valid_from=PKI_START,
+            validity=PKI_VALIDITY,
+        )
+        session.store_certificate(
+            label, DocumentSignerCertificate.from_der(certificate.public_bytes(serialization.Encoding.DER))
+        )
+    return label
+
+
+def test_an_rsa_vaccination_dsc_signs_no_cards_and_publishes_no_key(
+    settings: Settings, csca: IssuedKeyPair, vaccination_payload: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = make_key(settings, ORGANISATION, {"issue", "read"})
+    with TestClient(create_app(settings)):  # the first start records the ES256 DSC
+        pass
+    assert settings.hsm_token is not None
+    environment(monkeypatch, settings)
+    label = _provision_rsa(settings.hsm_token, csca)
+    assert cli("keys", "rotate", "--label", label, "--types", "v")[0] == 0
+    with TestClient(create_app(restarted(settings))) as client:
+        body = _issue(client, key, vaccination_payload)
+        refused = client.get(f"/v1/certificates/{quote(body['uvci'], safe='')}/qr.png?format=shc", headers=auth(key))
+        published = client.get("/.well-known/jwks.json").json()
+    assert body["links"]["shc_png"] is None and body["links"]["png"]
+    assert refused.status_code == 503 and refused.json()["error"]["code"] == "shc_not_configured"
+    # The ES256 key left signing only tests and recoveries, the RSA key cannot sign cards: nothing to publish.
+    assert published == {"keys": []}
