@@ -31,6 +31,7 @@ from typing import Any
 
 from ..dcc import DigitalCovidCertificate, Vaccination
 from ..errors import IssuanceError, SchemaError
+from .errors import ShcIssuanceError
 
 FHIR_VERSION = "4.0.1"
 CVX_SYSTEM = "http://hl7.org/fhir/sid/cvx"
@@ -66,23 +67,24 @@ def shc_bundle(records: BundleInput | Sequence[BundleInput]) -> dict[str, Any]:
     """The ``fhirBundle`` for one holder's vaccination record(s), doses in date order.
 
     ``records`` is one DCC (model or JSON object) or several of the same holder.
-    Raises :class:`IssuanceError` (``issue.shc_*``) for a record the card cannot carry
+    Raises :class:`~vaxcert.shc.ShcIssuanceError` (``issue.shc_*``) for a record the card cannot carry,
+    :class:`IssuanceError` for one no issuer should sign (the DCC model's checks)
     and :class:`SchemaError` for a payload that is not a valid DCC.
     """
     models = [_model(record) for record in _as_list(records)]
     if not models:
-        raise IssuanceError("issue.shc_no_records", "a SMART Health Card needs at least one vaccination record")
+        raise ShcIssuanceError("issue.shc_no_records", "a SMART Health Card needs at least one vaccination record")
     first = models[0]
     for model in models:
         if model.certificate_type != "v" or not model.v:
-            raise IssuanceError(
+            raise ShcIssuanceError(
                 "issue.shc_not_vaccination",
                 "SMART Health Cards are issued for vaccinations only; this is a "
                 f"{'test' if model.certificate_type == 't' else 'recovery'} record",
             )
         if model.nam != first.nam or model.dob != first.dob:
             # Messages reach API callers and logs: say what differs, never the values.
-            raise IssuanceError("issue.shc_holders_differ", "the records name different holders (name or birth date)")
+            raise ShcIssuanceError("issue.shc_holders_differ", "the records name different holders (name or birth)")
     doses = sorted((dose for model in models for dose in model.v or ()), key=lambda dose: (dose.dt, dose.dn))
     entries = [_patient(first)] + [_immunization(dose) for dose in doses]
     return {
@@ -151,7 +153,7 @@ def _readable(transliterated: str | None) -> str | None:
 def _immunization(dose: Vaccination) -> dict[str, Any]:
     codings = vaccine_codings(dose)
     if not codings:
-        raise IssuanceError(
+        raise ShcIssuanceError(
             "issue.shc_no_vaccine_code",
             f"vaccine product {dose.mp} has no CVX code and vaccine type {dose.vp} is not a SNOMED CT code",
         )

@@ -15,7 +15,7 @@ from tests.conftest import load_vector_file
 from tests.vaxcert.shc.conftest import AT, ISSUED_AT, ISSUER
 from vaxcert import DigitalCovidCertificate, VaxcertError
 from vaxcert.registry import TrustRegistry
-from vaxcert.shc import PemJwsSigner, issue_shc, verify_shc
+from vaxcert.shc import PemJwsSigner, ShcIssuanceError, issue_shc, verify_shc
 from vaxcert.shc.bundle import EU_PRODUCT_TO_CVX, shc_bundle
 from vaxcert.summary import Holder
 
@@ -56,6 +56,8 @@ def test_records_the_card_cannot_carry_are_refused_with_a_code(case: dict[str, A
     with pytest.raises(VaxcertError) as refused:
         shc_bundle(records)
     assert refused.value.code == case["code"]
+    # The card's own refusals are SHC issuance errors; a payload no issuer should sign stays a DCC refusal.
+    assert isinstance(refused.value, ShcIssuanceError) == case["code"].startswith("issue.shc_")
 
 
 def test_refusals_name_no_personal_data() -> None:
