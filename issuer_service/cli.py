@@ -17,8 +17,20 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
+from pydantic import ValidationError
+
 import vaxcert
-from vaxcert import PemSigner, TrustStore, VaxcertError, issue, qr, verify
+from vaxcert import (
+    DigitalCovidCertificate,
+    IssuanceError,
+    PemSigner,
+    SchemaError,
+    TrustStore,
+    VaxcertError,
+    issue,
+    qr,
+    verify,
+)
 from vaxcert.pki import IssuedKeyPair, create_csca, create_dsc
 from vaxcert.shc import CoseSignerAdapter, issue_shc
 from vaxcert.shc.bundle import shc_bundle
@@ -118,10 +130,9 @@ def run_issue(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
 
     def make(payload: Any) -> Code:
         if args.format == "shc":
-            card = issue_shc(
-                shc_bundle(payload), CoseSignerAdapter(signer), issuer=args.issuer, issued_at=datetime.now(UTC)
-            )
-            return card
+            records = [_dcc(item) for item in (payload if isinstance(payload, list) else [payload])]
+            now = datetime.now(UTC)
+            return issue_shc(shc_bundle(records), CoseSignerAdapter(signer), issuer=args.issuer, issued_at=now)
         return issue(payload, signer, issuer_country=args.country, validity=validity)
 
     if args.payload is not None:
@@ -156,6 +167,22 @@ class Code(Protocol):
     def png(self, scale: int = 4) -> bytes: ...
 
     def svg(self, scale: int = 4) -> str: ...
+
+
+def _dcc(payload: Any) -> DigitalCovidCertificate:
+    """The payload through the DCC model, refused as ``vaxcert issue`` refuses it for HC1 (same codes)."""
+    if not isinstance(payload, dict):
+        raise SchemaError("schema.not_an_object", "the certificate payload must be a JSON object")
+    try:
+        return DigitalCovidCertificate.model_validate(payload)
+    except ValidationError as exc:
+        # Each problem with its field (``v.0.dt: …``), as the HC1 refusals word them.
+        found = "; ".join(
+            f"{'.'.join(str(part) for part in item['loc']) or '(root)'}: {item['msg']}" for item in exc.errors()
+        )
+        if all(str(item["type"]).startswith("issue.") for item in exc.errors()):  # the model's issuing checks
+            raise IssuanceError(exc.errors()[0]["type"], found) from None
+        raise SchemaError("schema.invalid", f"invalid certificate: {found}") from None
 
 
 def _check_issuer(issuer: str | None) -> None:

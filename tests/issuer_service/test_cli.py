@@ -163,7 +163,11 @@ def test_shc_batch_keeps_lines_aligned_and_refuses_tests_with_a_code(
     "issuer", [None, "cards.moh.example", "http://cards.moh.example", "https://cards.moh.example/"]
 )
 def test_shc_needs_an_issuer_url(
-    pki_dir: Path, vaccination_payload: dict[str, Any], issuer: str | None, monkeypatch: pytest.MonkeyPatch
+    signer: PemSigner,
+    pki_dir: Path,
+    vaccination_payload: dict[str, Any],
+    issuer: str | None,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("VAXCERT_SHC_ISSUER", raising=False)
     key, cert = str(pki_dir / "dsc-all-key.pem"), str(pki_dir / "dsc-all.pem")
@@ -178,3 +182,18 @@ def test_shc_refuses_an_rsa_dsc(rsa_signer: PemSigner, pki_dir: Path, vaccinatio
     argv = ["issue", "--format", "shc", "--issuer", SHC_ISSUER, "--payload", "-", "--key", key, "--cert", cert]
     status, out = run(*argv, stdin=json.dumps(vaccination_payload))
     assert status == 1 and out == ""
+
+
+def test_shc_refuses_what_the_dcc_model_refuses_with_the_same_codes(
+    signer: PemSigner, pki_dir: Path, vaccination_payload: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    key, cert = str(pki_dir / "dsc-all-key.pem"), str(pki_dir / "dsc-all.pem")
+    future = {**vaccination_payload, "v": [{**vaccination_payload["v"][0], "dt": "2099-01-01"}]}
+    broken = {**vaccination_payload, "v": [{**vaccination_payload["v"][0], "dn": 0}]}
+    lines = "\n".join(json.dumps(p) for p in (future, broken, [vaccination_payload])) + "\n"
+    argv = ["issue", "--format", "shc", "--issuer", SHC_ISSUER, "--batch", "-", "--key", key, "--cert", cert]
+    status, out = run(*argv, stdin=lines)
+    errors = capsys.readouterr().err.splitlines()
+    assert status == 1 and out.split("\n")[:2] == ["", ""] and out.split("\n")[2].startswith("shc:/")
+    assert errors[0].startswith("vaxcert: line 1: issue.implausible: v.0.dt: ")
+    assert errors[1].startswith("vaxcert: line 2: schema.invalid: ")

@@ -1,5 +1,10 @@
 """The FHIR Bundle of a SMART Health Card, built from the vaccination record HCERT issuance signs.
 
+The input is the EU DCC as JSON (``DigitalCovidCertificate.to_json()``, an issuing
+payload, or the ``dcc`` of a decoded HC1): the formats do not import each other, so this
+module reads the DCC's field names and checks what it uses, and callers that take
+records from outside validate them with the DCC model first (the CLI and the service do).
+
 The bundle follows the data-minimisation ("DM") profiles of the SMART Health Cards
 Vaccination & Testing implementation guide: one ``Patient`` (name and birth date only:
 no gender, identifier, address or contact) and one ``Immunization`` per dose (status,
@@ -26,11 +31,13 @@ product with neither is refused (``issue.shc_no_vaccine_code``) rather than misl
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import re
+import unicodedata
+from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
-from ..dcc import DigitalCovidCertificate, Vaccination
-from ..errors import IssuanceError, SchemaError
+from ..errors import SchemaError
 from .errors import ShcIssuanceError
 
 FHIR_VERSION = "4.0.1"
@@ -59,34 +66,39 @@ EU_PRODUCT_TO_CVX: Mapping[str, str] = {
 
 # The DCC vaccine-type value set mixes SNOMED CT concepts with one ATC code.
 _NOT_SNOMED = frozenset({"J07BX03"})
+_SNOMED_ID = re.compile(r"[1-9][0-9]{5,17}")
+_PARTIAL_DATE = re.compile(r"(\d{4})(-(\d{2})(-(\d{2}))?)?")
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_MAX_DOSES = 20  # far more than any schedule; bounds what one call builds
+_MAX_TEXT = 80  # the DCC's own limit for names and codes
 
-BundleInput = DigitalCovidCertificate | Mapping[str, Any]
 
-
-def shc_bundle(records: BundleInput | Sequence[BundleInput]) -> dict[str, Any]:
+def shc_bundle(records: Any) -> dict[str, Any]:
     """The ``fhirBundle`` for one holder's vaccination record(s), doses in date order.
 
-    ``records`` is one DCC (model or JSON object) or several of the same holder.
-    Raises :class:`~vaxcert.shc.ShcIssuanceError` (``issue.shc_*``) for a record the card cannot carry,
-    :class:`IssuanceError` for one no issuer should sign (the DCC model's checks)
-    and :class:`SchemaError` for a payload that is not a valid DCC.
+    ``records`` is one DCC (its JSON object, or a model with ``to_json()``) or a list of
+    several of the same holder.  Raises :class:`~vaxcert.shc.ShcIssuanceError`
+    (``issue.shc_*``) for a record the card cannot carry and :class:`SchemaError` for
+    one that is not a DCC object.  Messages name fields, never their values.
     """
-    models = [_model(record) for record in _as_list(records)]
-    if not models:
+    items = list(records) if isinstance(records, list | tuple) else [records]
+    if not items:
         raise ShcIssuanceError("issue.shc_no_records", "a SMART Health Card needs at least one vaccination record")
-    first = models[0]
-    for model in models:
-        if model.certificate_type != "v" or not model.v:
-            raise ShcIssuanceError(
-                "issue.shc_not_vaccination",
-                "SMART Health Cards are issued for vaccinations only; this is a "
-                f"{'test' if model.certificate_type == 't' else 'recovery'} record",
-            )
-        if model.nam != first.nam or model.dob != first.dob:
-            # Messages reach API callers and logs: say what differs, never the values.
-            raise ShcIssuanceError("issue.shc_holders_differ", "the records name different holders (name or birth)")
-    doses = sorted((dose for model in models for dose in model.v or ()), key=lambda dose: (dose.dt, dose.dn))
-    entries = [_patient(first)] + [_immunization(dose) for dose in doses]
+    dccs = [_json(item) for item in items]
+    holders = [_holder(dcc, index, len(dccs)) for index, dcc in enumerate(dccs)]
+    if any(holder != holders[0] for holder in holders):
+        raise ShcIssuanceError("issue.shc_holders_differ", "the records name different holders (name or birth)")
+    doses = sorted(
+        (
+            _dose(dose, f"{_where(index, len(dccs))}v.{position}")
+            for index, dcc in enumerate(dccs)
+            for position, dose in enumerate(dcc["v"])
+        ),
+        key=lambda dose: dose[0],
+    )
+    if len(doses) > _MAX_DOSES:
+        raise ShcIssuanceError("issue.shc_too_many_doses", f"a card carries at most {_MAX_DOSES} doses")
+    entries = [_patient(*holders[0])] + [_immunization(day, codings) for day, codings in doses]
     return {
         "resourceType": "Bundle",
         "type": "collection",
@@ -94,53 +106,65 @@ def shc_bundle(records: BundleInput | Sequence[BundleInput]) -> dict[str, Any]:
     }
 
 
-def vaccine_codings(dose: Vaccination) -> list[dict[str, str]]:
-    """The dose's ``vaccineCode.coding``: CVX first (the profile's preferred system), then SNOMED CT."""
+def vaccine_codings(product: str, vaccine_type: str) -> list[dict[str, str]]:
+    """A dose's ``vaccineCode.coding``: CVX first (the profile's preferred system), then SNOMED CT."""
     codings = []
-    cvx = EU_PRODUCT_TO_CVX.get(dose.mp)
+    cvx = EU_PRODUCT_TO_CVX.get(product)
     if cvx is not None:
         codings.append({"system": CVX_SYSTEM, "code": cvx})
-    if dose.vp.isdigit() and dose.vp not in _NOT_SNOMED:
-        codings.append({"system": SNOMED_SYSTEM, "code": dose.vp})
+    if vaccine_type not in _NOT_SNOMED and _SNOMED_ID.fullmatch(vaccine_type):
+        codings.append({"system": SNOMED_SYSTEM, "code": vaccine_type})
     return codings
 
 
-def _as_list(records: BundleInput | Sequence[BundleInput]) -> list[Any]:
-    # Anything but a list or tuple is one record (and _model refuses what is not one).
-    return list(records) if isinstance(records, list | tuple) else [records]
+# -- reading the DCC JSON ------------------------------------------------------------------
 
 
-def _model(record: BundleInput) -> DigitalCovidCertificate:
-    if isinstance(record, DigitalCovidCertificate):
-        return record
+def _json(record: Any) -> Mapping[str, Any]:
+    to_json = getattr(record, "to_json", None)
+    if not isinstance(record, Mapping) and callable(to_json):  # a DigitalCovidCertificate
+        record = to_json()
     if not isinstance(record, Mapping):
         raise SchemaError("schema.not_an_object", "the certificate payload must be a JSON object")
-    from pydantic import ValidationError
-
-    from ..pipeline import describe_validation_error
-
-    try:
-        return DigitalCovidCertificate.model_validate(record)
-    except ValidationError as exc:
-        kinds = {item["type"] for item in exc.errors()}
-        if all(kind.startswith("issue.") for kind in kinds):  # the model's issuing checks
-            raise IssuanceError(exc.errors()[0]["type"], describe_validation_error(exc)) from None
-        raise SchemaError("schema.invalid", f"invalid certificate: {describe_validation_error(exc)}") from None
+    if "v" not in record and ("t" in record or "r" in record):
+        kind = "test" if "t" in record else "recovery"
+        raise ShcIssuanceError(
+            "issue.shc_not_vaccination", f"SMART Health Cards are issued for vaccinations only; this is a {kind} record"
+        )
+    doses = record.get("v")
+    if not isinstance(doses, list) or not doses:
+        raise ShcIssuanceError("issue.shc_bad_record", "v: a vaccination record has a non-empty list of doses")
+    return record
 
 
-def _patient(model: DigitalCovidCertificate) -> dict[str, Any]:
-    name: dict[str, Any] = {}
+def _where(index: int, count: int) -> str:
+    return f"record {index}: " if count > 1 else ""
+
+
+def _holder(dcc: Mapping[str, Any], index: int, count: int) -> tuple[str | None, str | None, str | None]:
+    """(family, given, birth date) as the card shows them."""
+    where = _where(index, count)
+    name = dcc.get("nam")
+    if not isinstance(name, Mapping):
+        raise ShcIssuanceError("issue.shc_bad_record", f"{where}nam: the holder's name is missing")
     # The names as written (NFC); the ICAO forms only when the native one is missing.
-    family = model.nam.fn or _readable(model.nam.fnt)
-    given = model.nam.gn or _readable(model.nam.gnt)
-    if family:
-        name["family"] = family
-    if given:
-        name["given"] = [given]
-    patient: dict[str, Any] = {"resourceType": "Patient", "name": [name]}
-    if model.dob:  # FHIR dates may be partial (YYYY, YYYY-MM), like the DCC's
-        patient["birthDate"] = model.dob
-    return patient
+    family = _text(name, "fn", where) or _readable(_text(name, "fnt", where))
+    given = _text(name, "gn", where) or _readable(_text(name, "gnt", where))
+    if not (family or given):
+        raise ShcIssuanceError("issue.shc_bad_record", f"{where}nam: the holder has no name")
+    birth = dcc.get("dob", "")
+    if not isinstance(birth, str) or not _real_partial_date(birth):
+        raise ShcIssuanceError("issue.shc_bad_record", f"{where}dob: not a date (YYYY, YYYY-MM or YYYY-MM-DD)")
+    return family, given, birth or None
+
+
+def _text(mapping: Mapping[str, Any], key: str, where: str) -> str | None:
+    value = mapping.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > _MAX_TEXT:
+        raise ShcIssuanceError("issue.shc_bad_record", f"{where}{key}: not text of at most {_MAX_TEXT} characters")
+    return unicodedata.normalize("NFC", value.strip()) or None
 
 
 def _readable(transliterated: str | None) -> str | None:
@@ -150,17 +174,60 @@ def _readable(transliterated: str | None) -> str | None:
     return " ".join(part for part in transliterated.split("<") if part) or None
 
 
-def _immunization(dose: Vaccination) -> dict[str, Any]:
-    codings = vaccine_codings(dose)
+def _real_partial_date(text: str) -> bool:
+    if not text:
+        return True  # an unknown birth date: the card leaves birthDate out
+    match = _PARTIAL_DATE.fullmatch(text)
+    if match is None:
+        return False
+    year, month, day = int(match[1]), int(match[3] or 1), int(match[5] or 1)
+    try:
+        date(year, month, day)
+    except ValueError:
+        return False
+    return True
+
+
+def _dose(dose: Any, where: str) -> tuple[str, list[dict[str, str]]]:
+    """(date, vaccine codings) of one ``v`` entry."""
+    if not isinstance(dose, Mapping):
+        raise ShcIssuanceError("issue.shc_bad_record", f"{where}: a dose is a JSON object")
+    day = dose.get("dt")
+    if not isinstance(day, str) or not _DAY.fullmatch(day) or not _real_partial_date(day):
+        raise ShcIssuanceError("issue.shc_bad_record", f"{where}.dt: not a date (YYYY-MM-DD)")
+    product, vaccine_type = dose.get("mp"), dose.get("vp")
+    if not isinstance(product, str) or not isinstance(vaccine_type, str):
+        raise ShcIssuanceError("issue.shc_bad_record", f"{where}: mp and vp name the vaccine")
+    codings = vaccine_codings(product[:_MAX_TEXT], vaccine_type[:_MAX_TEXT])
     if not codings:
         raise ShcIssuanceError(
             "issue.shc_no_vaccine_code",
-            f"vaccine product {dose.mp} has no CVX code and vaccine type {dose.vp} is not a SNOMED CT code",
+            f"{where}: vaccine product {product[:_MAX_TEXT]} has no CVX code and vaccine type "
+            f"{vaccine_type[:_MAX_TEXT]} is not a SNOMED CT code",
         )
+    return day, codings
+
+
+# -- the FHIR resources --------------------------------------------------------------------
+
+
+def _patient(family: str | None, given: str | None, birth: str | None) -> dict[str, Any]:
+    name: dict[str, Any] = {}
+    if family:
+        name["family"] = family
+    if given:
+        name["given"] = [given]
+    patient: dict[str, Any] = {"resourceType": "Patient", "name": [name]}
+    if birth:  # FHIR dates may be partial (YYYY, YYYY-MM), like the DCC's
+        patient["birthDate"] = birth
+    return patient
+
+
+def _immunization(day: str, codings: list[dict[str, str]]) -> dict[str, Any]:
     return {
         "resourceType": "Immunization",
         "status": "completed",
         "vaccineCode": {"coding": codings},
         "patient": {"reference": "resource:0"},
-        "occurrenceDateTime": dose.dt.isoformat(),
+        "occurrenceDateTime": day,
     }

@@ -56,7 +56,7 @@ def test_records_the_card_cannot_carry_are_refused_with_a_code(case: dict[str, A
     with pytest.raises(VaxcertError) as refused:
         shc_bundle(records)
     assert refused.value.code == case["code"]
-    # The card's own refusals are SHC issuance errors; a payload no issuer should sign stays a DCC refusal.
+    # The card's refusals are SHC issuance errors; only what is not a DCC object at all is a schema error.
     assert isinstance(refused.value, ShcIssuanceError) == case["code"].startswith("issue.shc_")
 
 
@@ -68,6 +68,10 @@ def test_refusals_name_no_personal_data() -> None:
         shc_bundle([first, other])
     for value in ("Nguyễn", "Thị Phương", "1990-04-15", "1991-05-16"):
         assert value not in refused.value.message
+    other["dob"] = "1991-02-30"
+    with pytest.raises(VaxcertError) as refused:
+        shc_bundle(other)
+    assert refused.value.message.startswith("dob:") and "1991" not in refused.value.message
 
 
 @pytest.mark.parametrize("product", sorted(EU_PRODUCT_TO_CVX))
