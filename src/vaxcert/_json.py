@@ -37,9 +37,14 @@ CREDENTIAL = JsonLimits(max_bytes=1 << 20, max_depth=32, max_items=4096, max_tot
 # Trust input: the full multi-framework registry snapshot is about 1.5 MB with ~2,100 keys.
 TRUST_FILE = JsonLimits(max_bytes=64 << 20, max_depth=32, max_items=1_000_000, max_total_items=8_000_000)
 
-_BRACKETS = re.compile(rb"[\[\]{}]")
-_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_BIG_NUMBER = re.compile(rb"[-+]?\d{400,}")
+_ESCAPE = re.compile(rb"\\.", re.DOTALL)
+_NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in b"[]{}")
+_OPENING = frozenset(b"[{")
+_INNERMOST = re.compile(rb"\[\]|\{\}")
+_FAST_DEPTH_BRACKETS = 4096
+# Digits become "0" and everything else " ", so a run of 400 digits is one substring search.
+_DIGIT_RUNS = bytes(ord("0") if byte in b"0123456789" else ord(" ") for byte in range(256))
+_BIG_NUMBER_DIGITS = 400
 
 
 def loads_bounded(data: bytes | str, limits: JsonLimits) -> Any:
@@ -48,7 +53,7 @@ def loads_bounded(data: bytes | str, limits: JsonLimits) -> Any:
     if len(raw) > limits.max_bytes:
         raise JsonFormatError("too_large", f"JSON of {len(raw)} bytes exceeds the {limits.max_bytes}-byte limit")
     _check_depth(raw, limits.max_depth)
-    if _BIG_NUMBER.search(raw):
+    if len(raw) >= _BIG_NUMBER_DIGITS and b"0" * _BIG_NUMBER_DIGITS in raw.translate(_DIGIT_RUNS):
         raise JsonFormatError("too_large", "JSON holds a number of 400 digits or more")
     try:
         text = raw.decode("utf-8")
@@ -57,7 +62,10 @@ def loads_bounded(data: bytes | str, limits: JsonLimits) -> Any:
         raise JsonFormatError("too_deep", "JSON nests too deeply") from None
     except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as exc:
         raise JsonFormatError("not_json", f"not JSON ({_short(exc)})") from None
-    _check_items(value, limits)
+    # Every item but a container's first follows a comma, so commas plus containers bound the
+    # item count from above: a small document passes without walking its values.
+    if raw.count(b",") + raw.count(b"[") + raw.count(b"{") > min(limits.max_items, limits.max_total_items):
+        _check_items(value, limits)
     return value
 
 
@@ -66,10 +74,27 @@ def _refuse_constant(name: str) -> Any:
 
 
 def _check_depth(raw: bytes, max_depth: int) -> None:
-    # Brackets inside strings do not nest, so strings are blanked out first.
+    # Fewer opening brackets than the limit cannot nest deeper than it.
+    if raw.count(b"[") + raw.count(b"{") <= max_depth:
+        return
+    # Brackets inside strings do not nest: with escapes gone, every other '"'-separated
+    # piece is string content, and what is left outside is reduced to its brackets.
+    pieces = _ESCAPE.sub(b"", raw).split(b'"')
+    outside = pieces[::2]
+    if len(pieces) % 2 == 0:  # an unterminated string: what follows its quote counts as outside
+        outside.append(pieces[-1])
+    brackets = b"".join(outside).translate(None, _NOT_BRACKETS)
+    # Each pass removes the innermost level of well-nested brackets: a small document that
+    # empties within max_depth passes is shallow enough, in a few C-speed calls.
+    if len(brackets) <= _FAST_DEPTH_BRACKETS:
+        reduced = brackets
+        for _ in range(max_depth):
+            reduced = _INNERMOST.sub(b"", reduced)
+            if not reduced:
+                return
     depth = 0
-    for match in _BRACKETS.finditer(_STRINGS.sub(b'""', raw)):
-        if match.group() in (b"[", b"{"):
+    for byte in brackets:
+        if byte in _OPENING:
             depth += 1
             if depth > max_depth:
                 raise JsonFormatError("too_deep", f"JSON nests deeper than {max_depth} levels")

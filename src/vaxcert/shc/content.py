@@ -143,9 +143,10 @@ def _code(concept: Any, *, bare: bool = False) -> str | None:
 
 
 def _country(resource: Mapping[str, Any], resources: Mapping[str, Mapping[str, Any]]) -> str | None:
-    # Where a card names one: the Location's or the performing Organization's address.
+    # Where a card names one: the Location's or the performing Organization's address.  An
+    # Immunization's performer wraps its reference in "actor"; an Observation's is the reference.
     references = [resource.get("location")]
-    references += [item.get("actor") for item in _list(resource.get("performer")) if isinstance(item, dict)]
+    references += [item.get("actor", item) for item in _list(resource.get("performer")) if isinstance(item, dict)]
     for reference in references:
         target = resources.get(reference.get("reference", "")) if isinstance(reference, dict) else None
         for address in _list(target.get("address")) if target else ():

@@ -28,16 +28,8 @@ class ShcClaims:
     nbf: datetime | None
     exp: datetime | None
     vc: Mapping[str, Any]
-
-    @property
-    def types(self) -> tuple[str, ...]:
-        value = self.vc.get("type")
-        return tuple(item for item in value if isinstance(item, str)) if isinstance(value, list) else ()
-
-    @property
-    def rid(self) -> str | None:
-        rid = self.vc.get("rid")
-        return rid if isinstance(rid, str) and 0 < len(rid) <= MAX_RID_CHARS else None
+    types: tuple[str, ...] = ()  # vc.type's text members
+    rid: str | None = None  # vc.rid when it is a revocation id (text of at most 24 characters)
 
     @property
     def fhir_bundle(self) -> Any:
@@ -64,7 +56,16 @@ def decode(data: bytes) -> ShcClaims:
     vc = claims.get("vc")
     if not isinstance(vc, dict):
         raise PayloadError("payload.no_vc", "the claim set has no verifiable credential ('vc')")
-    return ShcClaims(iss=iss, nbf=_time(claims, "nbf"), exp=_time(claims, "exp"), vc=vc)
+    types = vc.get("type")
+    rid = vc.get("rid")
+    return ShcClaims(
+        iss=iss,
+        nbf=_time(claims, "nbf"),
+        exp=_time(claims, "exp"),
+        vc=vc,
+        types=tuple(item for item in types if isinstance(item, str)) if isinstance(types, list) else (),
+        rid=rid if isinstance(rid, str) and 0 < len(rid) <= MAX_RID_CHARS else None,
+    )
 
 
 def _time(claims: Mapping[str, Any], name: str) -> datetime | None:

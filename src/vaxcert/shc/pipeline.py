@@ -35,6 +35,9 @@ class ShcDetail:
 
 
 STAGE_NAMES: tuple[str, ...] = tuple(error.stage for error in STAGES)
+# Outcomes are immutable: every verification shares these.
+_PASSED = {name: (StageOutcome(name, True), None) for name in STAGE_NAMES}
+_NOT_RUN = {name: (StageOutcome(name, None), None) for name in STAGE_NAMES}
 
 
 class _Run:
@@ -44,45 +47,52 @@ class _Run:
         self.pairs: list[tuple[StageOutcome, Status | None]] = []
 
     def ok(self, name: str) -> None:
-        self.pairs.append((StageOutcome.ok(name), None))
+        self.pairs.append(_PASSED[name])
 
     def fail(self, error: ShcError) -> None:
         self.pairs.append((StageOutcome.failed(error.stage, error), error.status))
 
     def finish(self) -> list[tuple[StageOutcome, Status | None]]:
         done = {outcome.name for outcome, _ in self.pairs}
-        return self.pairs + [(StageOutcome(name, None), None) for name in STAGE_NAMES if name not in done]
+        return self.pairs + [_NOT_RUN[name] for name in STAGE_NAMES if name not in done]
 
 
 def verify(qr: str | Sequence[str], registry: TrustRegistry, *, at: datetime) -> CredentialReport:
     """Verify one card at ``at`` against ``registry``.  ``qr`` is the QR text or its chunks in scan order."""
     run = _Run()
-    holder: Holder | None = None
-    events: tuple[HealthEvent, ...] = ()
-    detail = ShcDetail()
-
-    def report() -> CredentialReport:
-        return report_from_outcomes("shc", run.finish(), holder=holder, events=events, issuer=detail.iss, detail=detail)
-
+    chunks = 0
+    kid: str | None = None
     try:
         code = numeric.decode(qr)
+        chunks = code.chunks
         run.ok("numeric")
-        detail = ShcDetail(chunks=code.chunks)
         token = jws.decode(code.jws)
         run.ok("jws")
         header = jose.decode(token)
-        detail = ShcDetail(kid=header.kid, chunks=code.chunks)
+        kid = header.kid
+        run.ok("jose")
+        claims_json = inflate.decode(token.payload, header.zip)
+        run.ok("inflate")
+        claims = payload.decode(claims_json)
+        run.ok("payload")
     except ShcError as exc:
         run.fail(exc)
-        return report()
-    run.ok("jose")
+        return report_from_outcomes("shc", run.finish(), detail=ShcDetail(kid=kid, chunks=chunks))
+
+    holder: Holder | None = None
+    events: tuple[HealthEvent, ...] = ()
     try:
-        claims = payload.decode(inflate.decode(token.payload, header.zip))
+        card = content.read_bundle(content.check(claims))
+        holder, events = card.holder, card.events
+        run.ok("content")
     except ShcError as exc:
         run.fail(exc)
-        return report()
-    run.ok("inflate")
-    run.ok("payload")
+    checked = _keys_and_revocation(run, registry, claims, token, header.kid, at)
+    try:
+        expiry.check(claims, at)
+        run.ok("expiry")
+    except ShcError as exc:
+        run.fail(exc)
     detail = ShcDetail(
         iss=claims.iss,
         kid=header.kid,
@@ -90,41 +100,32 @@ def verify(qr: str | Sequence[str], registry: TrustRegistry, *, at: datetime) ->
         exp=claims.exp,
         rid=claims.rid,
         types=claims.types,
-        chunks=code.chunks,
+        chunks=chunks,
+        revocation_list=checked is not None and checked.list_found,
+        revocation_list_stale=checked is not None and checked.stale,
     )
+    return report_from_outcomes("shc", run.finish(), holder=holder, events=events, issuer=claims.iss, detail=detail)
+
+
+def _keys_and_revocation(
+    run: _Run, registry: TrustRegistry, claims: payload.ShcClaims, token: jws.CompactJws, kid: str, at: datetime
+) -> revocation.RevocationCheck | None:
     try:
-        card = content.read_bundle(content.check(claims))
-        holder, events = card.holder, card.events
-        run.ok("content")
+        candidates = trust.find_keys(registry, claims.iss, kid)
     except ShcError as exc:
         run.fail(exc)
-    try:
-        candidates = trust.find_keys(registry, claims.iss, header.kid)
-    except ShcError as exc:
-        run.fail(exc)
-        _expiry(run, claims, at)
-        return report()
+        return None
     run.ok("trust")
     key = _signing_key(run, candidates, token, at)
-    if key is not None:
-        try:
-            checked = revocation.check(registry, header.kid, claims.rid, claims.nbf, key)
-            run.ok("revocation")
-            detail = ShcDetail(
-                iss=claims.iss,
-                kid=header.kid,
-                nbf=claims.nbf,
-                exp=claims.exp,
-                rid=claims.rid,
-                types=claims.types,
-                chunks=code.chunks,
-                revocation_list=checked.list_found,
-                revocation_list_stale=checked.stale,
-            )
-        except ShcError as exc:
-            run.fail(exc)
-    _expiry(run, claims, at)
-    return report()
+    if key is None:
+        return None
+    try:
+        checked = revocation.check(registry, kid, claims.rid, claims.nbf, key)
+    except ShcError as exc:
+        run.fail(exc)
+        return None
+    run.ok("revocation")
+    return checked
 
 
 def _signing_key(

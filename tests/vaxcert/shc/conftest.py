@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,3 +32,37 @@ def shc_registry(shc_signer: PemJwsSigner) -> TrustRegistry:
 @pytest.fixture
 def vaccination_bundle() -> dict[str, Any]:
     return copy.deepcopy(load_vector_file("shc/bundle-vaccination.json"))
+
+
+def signed_card(
+    signer: PemJwsSigner,
+    claims: dict[str, Any] | bytes,
+    header: dict[str, Any] | bytes | None = None,
+    *,
+    deflate: bool = True,
+) -> str:
+    """A ``shc:/`` text over any header and claims, really signed by ``signer`` (for forgeries and edge cases)."""
+    from vaxcert.shc import inflate, jws, numeric
+
+    if header is None:
+        header = {"alg": "ES256", "zip": "DEF", "kid": signer.kid}
+    header_bytes = header if isinstance(header, bytes) else json.dumps(header, separators=(",", ":")).encode()
+    body = claims if isinstance(claims, bytes) else json.dumps(claims, separators=(",", ":")).encode()
+    if deflate:
+        body = inflate.encode(body)
+    signing_input = f"{jws.b64url_encode(header_bytes)}.{jws.b64url_encode(body)}".encode()
+    return numeric.encode(jws.encode(header_bytes, body, signer.sign(signing_input)))
+
+
+def card_claims(bundle: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """Health-card claims around ``bundle``; ``extra`` members override or add top-level claims."""
+    claims: dict[str, Any] = {
+        "iss": ISSUER,
+        "nbf": int(ISSUED_AT.timestamp()),
+        "vc": {
+            "type": ["https://smarthealth.cards#health-card"],
+            "credentialSubject": {"fhirVersion": "4.0.1", "fhirBundle": bundle},
+        },
+    }
+    claims.update(extra)
+    return claims
