@@ -27,7 +27,12 @@ def _display(value_set: str, code: Any) -> str:
     return entry.display if entry else str(code)
 
 
-def render_pdf(hc1: str, issuer_name: str) -> bytes:
+def render_pdf(hc1: str, issuer_name: str, *, shc_png: bytes | None = None) -> bytes:
+    """The printable certificate of a stored record; its QR is ``shc_png`` (a SMART Health Card's) when given.
+
+    The text rows always come from the record (the EU payload); a card carries no expiry, so
+    its page has no "valid until" row.
+    """
     claims = decode_unverified(hc1)  # our own signed text, straight from our database
     dcc = claims.dcc
     kind = next(group for group in ("v", "t", "r") if group in dcc)
@@ -72,17 +77,19 @@ def render_pdf(hc1: str, issuer_name: str) -> bytes:
         ("Quốc gia", "Country", str(entry.get("co"))),
         ("Đơn vị cấp", "Issuer", str(entry.get("is") or issuer_name)),
         ("Mã chứng nhận", "Certificate identifier", str(entry.get("ci"))),
-        ("Mã QR hết hạn", "QR code valid until", expires),
     ]
+    if shc_png is None:
+        rows.append(("Mã QR hết hạn", "QR code valid until", expires))
     for vietnamese_label, english_label, value in rows:
         pdf.set_font("DejaVu", "B", 10)
         pdf.cell(75, 6, f"{vietnamese_label} / {english_label}")
         pdf.set_font("DejaVu", "", 10)
         pdf.multi_cell(0, 6, value, new_x="LMARGIN", new_y="NEXT")
-    image = io.BytesIO(qr.encode_png(hc1, scale=6))
+    image = io.BytesIO(shc_png or qr.encode_png(hc1, scale=6))
     size = 90
     pdf.image(image, x=(210 - size) / 2, y=pdf.get_y() + 8, w=size, h=size)
     pdf.set_y(280)
     pdf.set_font("DejaVu", "", 8)
-    pdf.cell(0, 5, f"{issuer_name} — EU DCC (HC1) format", align="C")
+    code_format = "SMART Health Card (shc:/)" if shc_png else "EU DCC (HC1)"
+    pdf.cell(0, 5, f"{issuer_name} — {code_format} format", align="C")
     return bytes(pdf.output())

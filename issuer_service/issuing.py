@@ -1,9 +1,9 @@
 """The issuing service's logic, shared by the HTTP API and the admin CLI (no web framework here).
 
-:class:`IssuerService` is the one object both hold; it composes the three parts, each in its
-own module: :class:`~.issuance.Issuance` (sign, store, read back), :class:`~.revocation.Revocations`
-and :class:`~.bulk_jobs.BulkJobs`.  Failures are domain errors (:mod:`.errors`); only the HTTP
-layer gives them statuses.
+:class:`IssuerService` is the one object both hold; it composes the parts, each in its
+own module: :class:`~.issuance.Issuance` (sign, store, read back), :class:`~.revocation.Revocations`,
+:class:`~.bulk_jobs.BulkJobs` and :class:`~.health_cards.HealthCards` (SMART Health Cards).
+Failures are domain errors (:mod:`.errors`); only the HTTP layer gives them statuses.
 """
 
 from __future__ import annotations
@@ -17,12 +17,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from vaxcert import DigitalCovidCertificate
+from vaxcert.shc import IssuedShc
 
 from . import audit
 from .auth import Caller
 from .bulk_files import CSV_COLUMNS, parse_rows
 from .bulk_jobs import BulkJobs, LeaseLost
 from .errors import ServiceError
+from .health_cards import HealthCards
 from .issuance import Issuance, uvci_namespace
 from .metrics import Metrics
 from .models import BulkJob, BulkRow, Certificate
@@ -53,6 +55,7 @@ class IssuerService:
         self.issuance = Issuance(settings, self.store, signers, metrics)
         self.revocations = Revocations(self.store)
         self.bulk_jobs = BulkJobs(settings, self.store, self.issuance, metrics)
+        self.health_cards = HealthCards(settings, signers, metrics)
 
     @property
     def sessions(self) -> sessionmaker[Session]:
@@ -73,6 +76,16 @@ class IssuerService:
 
     def get(self, caller: Caller, uvci: str, *, audit_as: str = "read") -> IssuedRecord:
         return self.issuance.get(caller, uvci, audit_as=audit_as)
+
+    def shc(self, caller: Caller, uvci: str, *, audit_as: str = "read_shc") -> tuple[IssuedRecord, IssuedShc]:
+        """A stored vaccination certificate and its SMART Health Card, signed now (see :mod:`.health_cards`)."""
+        record = self.issuance.get(caller, uvci, audit_as=audit_as)
+        return record, self.health_cards.card(record)
+
+    def shc_jwks(self) -> dict[str, Any]:
+        """The public JWK Set of the SMART Health Card keys (``/.well-known/jwks.json``)."""
+        with self.store.read_sessions() as session:
+            return self.health_cards.jwks(session)
 
     def revoke(self, caller: Caller, uvci: str, reason: str) -> IssuedRecord:
         return self.revocations.revoke(caller, uvci, reason)

@@ -13,6 +13,7 @@
 | VAXCERT_MAX_BODY_BYTES | 65536 | larger JSON bodies are refused (413) |
 | VAXCERT_MAX_UPLOAD_BYTES | 1073741824 | bulk upload limit |
 | VAXCERT_PUBLIC_URL | http://127.0.0.1:8000 | base of the links returned to clients |
+| VAXCERT_SHC_ISSUER | the public URL | SMART Health Card ``iss`` (``<iss>/.well-known/jwks.json`` is served here) |
 | VAXCERT_TRUST_LIST_HOURS | 48 | next-update window of the published trust list |
 | VAXCERT_AUTH_CACHE_SECONDS | 5 | how long a worker remembers a key's owner and scopes (revocation: every request) |
 | VAXCERT_AUDIT_SEAL_SECONDS | 0.5 | PostgreSQL: how often audit events are chained from the outbox into the log |
@@ -52,6 +53,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     max_upload_bytes: int = Field(default=1024 * 1024 * 1024, ge=1024)
     public_url: str = "http://127.0.0.1:8000"
+    shc_issuer: str | None = Field(default=None, pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$", max_length=200)
     trust_list_hours: float = Field(default=48, gt=0)
     dev_keys: str = Field(default="auto", pattern="^(auto|softhsm|pem)$")
     auth_cache_seconds: float = Field(default=5.0, ge=0)
@@ -69,6 +71,11 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'issuer.db').resolve()}"
+
+    @property
+    def resolved_shc_issuer(self) -> str:
+        """The SHC ``iss``: verifiers fetch ``<iss>/.well-known/jwks.json``, so it never ends in ``/``."""
+        return (self.shc_issuer or self.public_url).rstrip("/")
 
     @property
     def labels_configured(self) -> bool:

@@ -1,12 +1,12 @@
-"""Issue, read (JSON, QR, PDF) and revoke single certificates."""
+"""Issue, read (JSON, QR, PDF: the EU code or a SMART Health Card) and revoke single certificates."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Body, Depends, Header
+from fastapi import APIRouter, Body, Depends, Header, Query
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
@@ -14,9 +14,9 @@ from vaxcert import DigitalCovidCertificate, qr
 
 from ..auth import Caller
 from ..documents import render_pdf
+from ..health_cards import SHC_TYPE
 from ..issuing import IssuedRecord
-from ..settings import Settings
-from .context import ERRORS, ErrorBody, State, caller_with
+from .context import ERRORS, AppState, ErrorBody, State, caller_with
 
 router = APIRouter()
 
@@ -26,6 +26,9 @@ class Links(BaseModel):
     png: str
     svg: str
     pdf: str
+    shc_png: str | None = Field(default=None, description="the SMART Health Card's QR (vaccinations only)")
+    shc_svg: str | None = None
+    shc_pdf: str | None = None
 
 
 class CertificateResponse(BaseModel):
@@ -43,8 +46,9 @@ class RevocationRequest(BaseModel):
     reason: str = Field(min_length=3, max_length=200)
 
 
-def _response(settings: Settings, record: IssuedRecord) -> CertificateResponse:
-    base = f"{settings.public_url.rstrip('/')}/v1/certificates/{quote(record.uvci, safe='')}"
+def _response(state: AppState, record: IssuedRecord) -> CertificateResponse:
+    base = f"{state.settings.public_url.rstrip('/')}/v1/certificates/{quote(record.uvci, safe='')}"
+    cards = state.service.health_cards.available and record.certificate_type == SHC_TYPE and not record.revoked_at
     return CertificateResponse(
         uvci=record.uvci,
         hc1=record.hc1,
@@ -53,8 +57,16 @@ def _response(settings: Settings, record: IssuedRecord) -> CertificateResponse:
         expires_at=record.expires_at,
         revoked_at=record.revoked_at,
         revocation_reason=record.revocation_reason,
-        links=Links(self=base, png=f"{base}/qr.png", svg=f"{base}/qr.svg", pdf=f"{base}/pdf"),
+        links=_links(base, shc=cards),
     )
+
+
+def _links(base: str, *, shc: bool) -> Links:
+    png, svg, pdf = f"{base}/qr.png", f"{base}/qr.svg", f"{base}/pdf"
+    if not shc:
+        return Links(self=base, png=png, svg=svg, pdf=pdf)
+    card = "?format=shc"
+    return Links(self=base, png=png, svg=svg, pdf=pdf, shc_png=png + card, shc_svg=svg + card, shc_pdf=pdf + card)
 
 
 @router.post(
@@ -71,31 +83,57 @@ def create_certificate(
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> Any:
     record = state.service.issue(caller, payload, idempotency_key)
-    result = _response(state.settings, record)
+    result = _response(state, record)
     return JSONResponse(result.model_dump(mode="json"), status_code=200 if record.replayed else 201)
 
 
-@router.get(
-    "/v1/certificates/{uvci:path}/qr.png", tags=["certificates"], responses={k: ERRORS[k] for k in (401, 403, 404)}
-)
-def get_png(state: State, uvci: str, caller: Annotated[Caller, Depends(caller_with("read"))]) -> Response:
+CodeFormat = Literal["hcert", "shc"]
+FormatQuery = Annotated[
+    CodeFormat,
+    Query(
+        description="hcert: the EU DCC code (HC1:); shc: a SMART Health Card (shc:/) made from the same "
+        "record, for vaccination certificates that are not revoked"
+    ),
+]
+# The routes that can make a SMART Health Card answer with the card's refusals too.
+_CODE_ERRORS: dict[int | str, dict[str, Any]] = {
+    **{k: ERRORS[k] for k in (401, 403, 404)},
+    409: {"model": ErrorBody, "description": "format=shc: the certificate is revoked"},
+    422: {"model": ErrorBody, "description": "format=shc: not a vaccination certificate"},
+    503: {"model": ErrorBody, "description": "format=shc: the signing key is unavailable"},
+}
+
+
+@router.get("/v1/certificates/{uvci:path}/qr.png", tags=["certificates"], responses=_CODE_ERRORS)
+def get_png(
+    state: State, uvci: str, caller: Annotated[Caller, Depends(caller_with("read"))], format: FormatQuery = "hcert"
+) -> Response:
+    if format == "shc":
+        return Response(state.service.shc(caller, uvci, audit_as="read_qr_shc")[1].png(), media_type="image/png")
     return Response(qr.encode_png(state.service.get(caller, uvci, audit_as="read_qr").hc1), media_type="image/png")
 
 
-@router.get(
-    "/v1/certificates/{uvci:path}/qr.svg", tags=["certificates"], responses={k: ERRORS[k] for k in (401, 403, 404)}
-)
-def get_svg(state: State, uvci: str, caller: Annotated[Caller, Depends(caller_with("read"))]) -> Response:
-    svg = qr.encode_svg(state.service.get(caller, uvci, audit_as="read_qr").hc1)
+@router.get("/v1/certificates/{uvci:path}/qr.svg", tags=["certificates"], responses=_CODE_ERRORS)
+def get_svg(
+    state: State, uvci: str, caller: Annotated[Caller, Depends(caller_with("read"))], format: FormatQuery = "hcert"
+) -> Response:
+    if format == "shc":
+        svg = state.service.shc(caller, uvci, audit_as="read_qr_shc")[1].svg()
+    else:
+        svg = qr.encode_svg(state.service.get(caller, uvci, audit_as="read_qr").hc1)
     return Response(svg, media_type="image/svg+xml")
 
 
-@router.get(
-    "/v1/certificates/{uvci:path}/pdf", tags=["certificates"], responses={k: ERRORS[k] for k in (401, 403, 404)}
-)
-def get_pdf(state: State, uvci: str, caller: Annotated[Caller, Depends(caller_with("read"))]) -> Response:
-    record = state.service.get(caller, uvci, audit_as="read_pdf")
-    return Response(render_pdf(record.hc1, state.settings.issuer_name), media_type="application/pdf")
+@router.get("/v1/certificates/{uvci:path}/pdf", tags=["certificates"], responses=_CODE_ERRORS)
+def get_pdf(
+    state: State, uvci: str, caller: Annotated[Caller, Depends(caller_with("read"))], format: FormatQuery = "hcert"
+) -> Response:
+    if format == "shc":
+        record, card = state.service.shc(caller, uvci, audit_as="read_pdf_shc")
+        pdf = render_pdf(record.hc1, state.settings.issuer_name, shc_png=card.png(scale=6))
+    else:
+        pdf = render_pdf(state.service.get(caller, uvci, audit_as="read_pdf").hc1, state.settings.issuer_name)
+    return Response(pdf, media_type="application/pdf")
 
 
 @router.post(
@@ -107,7 +145,10 @@ def get_pdf(state: State, uvci: str, caller: Annotated[Caller, Depends(caller_wi
 def revoke(
     state: State, uvci: str, request: RevocationRequest, caller: Annotated[Caller, Depends(caller_with("revoke"))]
 ) -> CertificateResponse:
-    return _response(state.settings, state.service.revoke(caller, uvci, request.reason))
+    return _response(
+        state,
+        state.service.revoke(caller, uvci, request.reason),
+    )
 
 
 # Registered after the /qr.png, /qr.svg, /pdf and /revoke routes: a UVCI may contain "/" (as its
@@ -121,4 +162,4 @@ def revoke(
 def get_certificate(
     state: State, uvci: str, caller: Annotated[Caller, Depends(caller_with("read"))]
 ) -> CertificateResponse:
-    return _response(state.settings, state.service.get(caller, uvci))
+    return _response(state, state.service.get(caller, uvci))

@@ -1,7 +1,9 @@
-"""The public signed trust list and revocation list (no API key: they are signed data for verifiers)."""
+"""The public signed trust list and revocation list, and the SMART Health Card key set (no API key:
+they are signed data or public keys for verifiers)."""
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 import anyio
@@ -46,3 +48,20 @@ async def trust_list(state: State, if_none_match: Annotated[str | None, Header()
     Carries every DSC that signs now and every retired one until the last certificate it signed expires.
     """
     return await _serve(state, state.trust_list, if_none_match)
+
+
+@router.get(
+    "/.well-known/jwks.json",
+    tags=["trust"],
+    responses={200: {"content": {"application/json": {}}, "description": "the JWK Set (public keys only)"}},
+)
+async def shc_jwks(state: State) -> Response:
+    """The SMART Health Card issuer's public keys (public; verifiers fetch ``<iss>/.well-known/jwks.json``).
+
+    The keys that sign vaccination certificates now, and retired ones while certificates they signed
+    are still valid.  Served with ``Access-Control-Allow-Origin: *``, as the SMART Health Cards
+    specification requires of an issuer's key set.
+    """
+    document = await anyio.to_thread.run_sync(state.service.shc_jwks, limiter=state.list_threads)
+    headers = {"Access-Control-Allow-Origin": "*", "Cache-Control": "max-age=300"}
+    return Response(json.dumps(document, separators=(",", ":")), media_type="application/json", headers=headers)
