@@ -77,7 +77,7 @@ def test_refusals_name_no_personal_data() -> None:
 @pytest.mark.parametrize("product", sorted(EU_PRODUCT_TO_CVX))
 def test_every_mapped_product_is_an_eu_value_set_entry_and_a_covid_cvx_code(product: str) -> None:
     from vaxcert import ValueSets
-    from vaxcert.valuesets import VACCINE_PRODUCT
+    from vaxcert.hcert.valuesets import VACCINE_PRODUCT
 
     products = ValueSets.bundled().get(VACCINE_PRODUCT)
     assert products is not None and product in products.entries
