@@ -38,8 +38,10 @@ CREDENTIAL = JsonLimits(max_bytes=1 << 20, max_depth=32, max_items=4096, max_tot
 TRUST_FILE = JsonLimits(max_bytes=64 << 20, max_depth=32, max_items=1_000_000, max_total_items=8_000_000)
 
 _BRACKETS = re.compile(rb"[\[\]{}]")
-_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_BIG_NUMBER = re.compile(rb"[-+]?\d{400,}")
+# Unrolled ("normal* (special normal*)*"): the same strings as '"(?:[^"\\]|\\.)*"', five
+# times faster where the nesting has to be scanned.
+_STRINGS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_BIG_NUMBER = re.compile(rb"\d{400}")  # any run of 400 digits, found without trying every start twice
 
 
 def loads_bounded(data: bytes | str, limits: JsonLimits) -> Any:
@@ -47,8 +49,12 @@ def loads_bounded(data: bytes | str, limits: JsonLimits) -> Any:
     raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
     if len(raw) > limits.max_bytes:
         raise JsonFormatError("too_large", f"JSON of {len(raw)} bytes exceeds the {limits.max_bytes}-byte limit")
-    _check_depth(raw, limits.max_depth)
-    if _BIG_NUMBER.search(raw):
+    openings = raw.count(b"[") + raw.count(b"{")
+    # No more openings than the limit: nothing can nest deeper (the common case, checked in C).
+    if openings > limits.max_depth:
+        _check_depth(raw, limits.max_depth)
+    # Fewer than 400 digits in all cannot hold a 400-digit number (one pass in C, no scan).
+    if len(raw) - len(raw.translate(None, b"0123456789")) >= 400 and _BIG_NUMBER.search(raw):
         raise JsonFormatError("too_large", "JSON holds a number of 400 digits or more")
     try:
         text = raw.decode("utf-8")
@@ -57,7 +63,11 @@ def loads_bounded(data: bytes | str, limits: JsonLimits) -> Any:
         raise JsonFormatError("too_deep", "JSON nests too deeply") from None
     except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as exc:
         raise JsonFormatError("not_json", f"not JSON ({_short(exc)})") from None
-    _check_items(value, limits)
+    # Every item but a container's first follows a comma, so commas plus openings bound the
+    # item count from above (commas inside strings only loosen the bound): most documents
+    # need no walk.
+    if raw.count(b",") + openings > min(limits.max_items, limits.max_total_items):
+        _check_items(value, limits)
     return value
 
 

@@ -57,6 +57,11 @@ class ParsedCertificate:
     signature: bytes
 
     @property
+    def authority_key_id_b64(self) -> str | None:
+        """The AKI as registries write it in ICAO key ids (standard base64)."""
+        return _b64(self.authority_key_id) if self.authority_key_id is not None else None
+
+    @property
     def public_key(self) -> RegistryPublicKey:
         """The certificate's key (cached by its SPKI); raises :class:`CertificateError` when unusable."""
         try:
@@ -98,6 +103,12 @@ def decode_cer(text: Any) -> ParsedCertificate:
         raise CertificateError("certificate.missing", "the seal's sig.cer is missing or not text")
     if len(text) > MAX_CERTIFICATE_BYTES * 4 // 3 + 4:
         raise CertificateError("certificate.too_large", "the seal's sig.cer is too large for a certificate")
+    return _decode_cer_text(text)
+
+
+@functools.lru_cache(maxsize=1024)
+def _decode_cer_text(text: str) -> ParsedCertificate:
+    # Cached by the text itself: one signer's seals all carry the same sig.cer.
     try:
         der = base64.urlsafe_b64decode(text + "=" * (-len(text.rstrip("=")) % 4))
     except (binascii.Error, ValueError):
@@ -164,6 +175,11 @@ def parse_crl(der: bytes) -> ParsedCrl | None:
         )
     except Exception:  # asn1crypto raises many unrelated types for bad DER
         return None
+
+
+@functools.lru_cache(maxsize=1024)
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
 
 
 def verify_signature(key: RegistryPublicKey, scheme: SignatureScheme, signature: bytes, signed: bytes) -> bool:

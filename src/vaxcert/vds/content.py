@@ -70,15 +70,19 @@ def _holder(pid: Any) -> Holder:
 
 
 def _vaccinations(vaccines: Any) -> tuple[HealthEvent, ...]:
-    if not isinstance(vaccines, list) or not all(isinstance(vaccine, dict) for vaccine in vaccines):
+    if type(vaccines) is not list:
         raise ContentError("content.bad_events", "msg.ve is not a list of vaccines")
     events = []
     for vaccine in vaccines:
+        if type(vaccine) is not dict:
+            raise ContentError("content.bad_events", "msg.ve is not a list of vaccines")
         doses = vaccine.get("vd")
-        if not isinstance(doses, list) or not all(isinstance(dose, dict) for dose in doses):
+        if type(doses) is not list:
             raise ContentError("content.bad_events", "a vaccine's vd is not a list of doses")
         product = _text(vaccine.get("nam")) or _text(vaccine.get("des"))
         for dose in doses:
+            if type(dose) is not dict:
+                raise ContentError("content.bad_events", "a vaccine's vd is not a list of doses")
             events.append(
                 HealthEvent(
                     type="vaccination",
@@ -108,6 +112,8 @@ def _date(value: Any) -> str | None:
     """The calendar date as written (``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``; a time part is cut off)."""
     if not isinstance(value, str):
         return None
+    if len(value) == 10 and value[4] == "-" and value[7] == "-" and _DATE.fullmatch(value):
+        return value  # the common case, YYYY-MM-DD
     match = _DATE.match(value)
     return match.group(0) if match else None
 

@@ -23,7 +23,7 @@ revocation   ``revoked_keys``: its CSCA's CRL lists the signer
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from ..registry import TrustRegistry
@@ -76,50 +76,43 @@ def verify(seal_text: str | bytes, registry: TrustRegistry, *, at: datetime) -> 
         status = Status.INVALID_SIGNING_FORMAT if error.code == "seal.bad_sig" else Status.NOT_SUPPORTED
         fmt: Format = "unknown" if error.code in _OUTSIDE_ENVELOPE else FORMAT
         failed: list[Pair] = [(StageOutcome.failed("seal", error), status)]
-        failed += [(StageOutcome(name, None), None) for name in _AFTER_SEAL]
+        failed += [(_NOT_RUN[name], None) for name in _AFTER_SEAL]
         return report_from_outcomes(fmt, failed, detail=VdsDetail())
 
-    pairs: list[Pair] = [(StageOutcome("seal", True), None)]
+    pairs: list[Pair] = [(_PASSED["seal"], None)]
     holder: Holder | None = None
     events: tuple[HealthEvent, ...] = ()
-    detail = VdsDetail(
-        seal_type=seal.seal_type,
-        issuing_country=seal.issuing_country,
-        algorithm=_text(seal.sig.get("alg")),
-    )
+    # The detail is built once at the end: on the hot path every allocation shows.
+    found: dict[str, object] = {}
 
     try:
         content = content_stage.read(seal)
         holder, events = content.holder, content.events
-        detail = replace(detail, version=content.version, identifier=content.identifier)
-        pairs.append((StageOutcome("content", True), None))
+        found.update(version=content.version, identifier=content.identifier)
+        pairs.append((_PASSED["content"], None))
     except ContentError as error:
         pairs.append((StageOutcome.failed("content", error), Status.NOT_SUPPORTED))
 
     signer: ParsedCertificate | None = None
     try:
         signer = decode_cer(seal.sig.get("cer"))
-        detail = replace(
-            detail, signer_subject=signer.subject, signer_issuer=signer.issuer, signer_serial=signer.serial
-        )
-        pairs.append((StageOutcome("certificate", True), None))
+        found.update(signer_subject=signer.subject, signer_issuer=signer.issuer, signer_serial=signer.serial)
+        pairs.append((_PASSED["certificate"], None))
     except CertificateError as error:
         pairs.append((StageOutcome.failed("certificate", error), Status.INVALID_SIGNING_FORMAT))
 
     if signer is None:
         try:
             signature_stage.read(seal.sig)  # the form of alg and sigvl is still worth reporting
-            pairs.append((StageOutcome("signature", None), None))
+            pairs.append((_NOT_RUN["signature"], None))
         except SealSignatureError as error:
             pairs.append((StageOutcome.failed("signature", error), Status.INVALID_SIGNING_FORMAT))
-        pairs += [(StageOutcome(name, None), None) for name in ("trust", "validity", "revocation")]
-        return report_from_outcomes(
-            FORMAT, pairs, holder=holder, events=events, issuer=seal.issuing_country, detail=detail
-        )
+        pairs += [(_NOT_RUN[name], None) for name in ("trust", "validity", "revocation")]
+        return _report(seal, pairs, holder, events, found)
 
     try:
         signature_stage.verify(seal, signer)
-        pairs.append((StageOutcome("signature", True), None))
+        pairs.append((_PASSED["signature"], None))
     except SealSignatureError as error:
         status = Status.INVALID_SIGNATURE if error.code == "signature.mismatch" else Status.INVALID_SIGNING_FORMAT
         pairs.append((StageOutcome.failed("signature", error), status))
@@ -127,30 +120,48 @@ def verify(seal_text: str | bytes, registry: TrustRegistry, *, at: datetime) -> 
     paths = trust_stage.trust_paths(signer, registry, at=at, issuing_country=seal.issuing_country)
     try:
         best = trust_stage.judge(paths)[0]
-        detail = replace(detail, trusted_by=best.name, trust_kind=best.kind)
-        pairs.append((StageOutcome("trust", True), None))
+        found.update(trusted_by=best.name, trust_kind=best.kind)
+        pairs.append((_PASSED["trust"], None))
     except SignerTrustError as error:
         pairs.append((StageOutcome.failed("trust", error), trust_stage.failure_status(error)))
 
     try:
         validity_stage.check(signer, at=at)
-        pairs.append((StageOutcome("validity", True), None))
+        pairs.append((_PASSED["validity"], None))
     except SignerValidityError as error:
         pairs.append((StageOutcome.failed("validity", error), Status.EXPIRED_KEYS))
 
-    csca_keys = [path.csca_spki for path in paths if path.csca_spki is not None]
     try:
-        consulted = revocation_stage.check(signer, registry, csca_keys)
-        detail = replace(detail, crl_checked=consulted)
-        pairs.append((StageOutcome("revocation", True if consulted else None), None))
+        consulted = revocation_stage.check(signer, registry, [p.csca_spki for p in paths if p.csca_spki])
+        found["crl_checked"] = consulted
+        pairs.append((_PASSED["revocation"] if consulted else _NOT_RUN["revocation"], None))
     except SignerRevocationError as error:
-        detail = replace(detail, crl_checked=True)
+        found["crl_checked"] = True
         pairs.append((StageOutcome.failed("revocation", error), Status.REVOKED_KEYS))
 
+    return _report(seal, pairs, holder, events, found)
+
+
+def _report(
+    seal: seal_stage.Seal,
+    pairs: list[Pair],
+    holder: Holder | None,
+    events: tuple[HealthEvent, ...],
+    found: dict[str, object],
+) -> CredentialReport:
+    detail = VdsDetail(
+        seal_type=seal.seal_type,
+        issuing_country=seal.issuing_country,
+        algorithm=_text(seal.sig.get("alg")),
+        **found,  # type: ignore[arg-type]
+    )
     return report_from_outcomes(FORMAT, pairs, holder=holder, events=events, issuer=seal.issuing_country, detail=detail)
 
 
 _AFTER_SEAL = ("content", "certificate", "signature", "trust", "validity", "revocation")
+# Outcomes are immutable, so every passed or skipped stage shares one instance.
+_PASSED = {name: StageOutcome(name, True) for name in ("seal", *_AFTER_SEAL)}
+_NOT_RUN = {name: StageOutcome(name, None) for name in ("seal", *_AFTER_SEAL)}
 
 
 def _text(value: object) -> str | None:

@@ -56,11 +56,11 @@ def looks_like_seal(text: str | bytes) -> bool:
 
 def decode(text: str | bytes) -> Seal:
     """Parse a seal's text; raises :class:`SealError` (``seal.*``) for anything that is not a VDS-NC envelope."""
-    size = len(text.encode("utf-8", "surrogatepass")) if isinstance(text, str) else len(text)
-    if size > MAX_SEAL_BYTES:
-        raise SealError("seal.too_large", f"a seal of {size} bytes exceeds the {MAX_SEAL_BYTES}-byte limit")
+    raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    if len(raw) > MAX_SEAL_BYTES:
+        raise SealError("seal.too_large", f"a seal of {len(raw)} bytes exceeds the {MAX_SEAL_BYTES}-byte limit")
     try:
-        value = loads_bounded(text, CREDENTIAL)
+        value = loads_bounded(raw, CREDENTIAL)
     except JsonFormatError as exc:
         raise SealError(f"seal.{exc.reason}", f"not a VDS-NC seal: {exc}") from None
     if not isinstance(value, dict) or "data" not in value or "sig" not in value:

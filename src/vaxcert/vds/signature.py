@@ -35,6 +35,10 @@ class Algorithm:
     def signature_size(self) -> int:
         return 2 * self.size
 
+    @property
+    def ecdsa(self) -> ec.ECDSA:
+        return _ECDSA[self.name]
+
 
 ALGORITHMS: dict[str, Algorithm] = {
     algorithm.name: algorithm
@@ -45,6 +49,8 @@ ALGORITHMS: dict[str, Algorithm] = {
     )
 }
 _BY_CURVE = {algorithm.curve.name: algorithm for algorithm in ALGORITHMS.values()}
+# ECDSA parameter objects hold no state: one per algorithm serves every verification.
+_ECDSA = {algorithm.name: ec.ECDSA(algorithm.hash()) for algorithm in ALGORITHMS.values()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +93,7 @@ def verify(seal: Seal, signer: ParsedCertificate) -> None:
     r = int.from_bytes(signature.value[: algorithm.size], "big")
     s = int.from_bytes(signature.value[algorithm.size :], "big")
     try:
-        key.verify(encode_dss_signature(r, s), signed, ec.ECDSA(algorithm.hash()))
+        key.verify(encode_dss_signature(r, s), signed, algorithm.ecdsa)
     except InvalidSignature:
         raise SealSignatureError("signature.mismatch", "the signature does not match the seal's data") from None
 
@@ -101,7 +107,7 @@ def sign(data: dict[str, Any], key: ec.EllipticCurvePrivateKey) -> tuple[str, st
         signed = canonicalize(data)
     except CanonicalizationError as exc:
         raise SealSignatureError("signature.not_canonical", f"the seal's data {exc}") from None
-    r, s = decode_dss_signature(key.sign(signed, ec.ECDSA(algorithm.hash())))
+    r, s = decode_dss_signature(key.sign(signed, algorithm.ecdsa))
     raw = r.to_bytes(algorithm.size, "big") + s.to_bytes(algorithm.size, "big")
     return algorithm.name, _b64url_text(raw)
 

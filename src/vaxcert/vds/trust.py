@@ -18,7 +18,6 @@ validity, give the ``*_keys`` statuses.
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -64,9 +63,12 @@ def trust_paths(
         if _may_have_issued(anchor, signer) and signer.signed_by(anchor.spki):
             failure = None if anchor.valid_at(at) else Status.EXPIRED_KEYS
             paths.append(TrustPath("csca", anchor.subject, anchor.spki, failure))
-    if signer.authority_key_id is not None:
-        key_identifier = base64.b64encode(signer.authority_key_id).decode("ascii")
-        for country in dict.fromkeys(c for c in (signer.issuer_country, issuing_country) if c):
+    key_identifier = signer.authority_key_id_b64
+    if key_identifier is not None:
+        countries = [signer.issuer_country] if signer.issuer_country else []
+        if issuing_country and issuing_country != signer.issuer_country:
+            countries.append(issuing_country)
+        for country in countries:
             key_id = f"{country}#{key_identifier}"
             key = registry.key("ICAO", key_id)
             if key is not None and signer.signed_by(key.spki):
@@ -87,7 +89,7 @@ def judge(paths: tuple[TrustPath, ...]) -> tuple[TrustPath, ...]:
         raise SignerTrustError(
             "trust.untrusted_signer", "the barcode signer is not trusted and no trusted CSCA issued it"
         )
-    ordered = tuple(sorted(paths, key=lambda path: not path.usable))
+    ordered = paths if len(paths) == 1 else tuple(sorted(paths, key=lambda path: not path.usable))
     failure = ordered[0].failure
     if failure is not None:
         code, message = _FAILURE_CODES[failure]
