@@ -11,7 +11,7 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.x509.oid import NameOID
 
 from vaxcert.registry import TrustRegistry
@@ -22,7 +22,7 @@ NOT_BEFORE = datetime(2029, 1, 1, tzinfo=UTC)
 NOT_AFTER = datetime(2033, 1, 1, tzinfo=UTC)
 AT = datetime(2030, 6, 1, 12, tzinfo=UTC)
 
-PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
 
 
 def vector(name: str) -> Any:
@@ -61,6 +61,8 @@ def _sign_with(key: PrivateKey, builder: Any, pss: bool = False) -> Any:
         return builder.sign(
             key, hashes.SHA256(), rsa_padding=padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
         )
+    if isinstance(key, ed25519.Ed25519PrivateKey):
+        return builder.sign(key, None)
     return builder.sign(key, hashes.SHA256())
 
 
