@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
@@ -241,7 +242,7 @@ def load_spki(der: bytes) -> RegistryPublicKey:
     """Decode a SubjectPublicKeyInfo once; later calls for the same bytes are a dictionary hit."""
     try:
         key = serialization.load_der_public_key(der)
-    except (ValueError, TypeError, NotImplementedError):
+    except (ValueError, TypeError, NotImplementedError, UnsupportedAlgorithm):  # e.g. an unknown curve
         raise TrustError("trust.bad_key", "the trusted key is not a usable public key") from None
     if not isinstance(key, ec.EllipticCurvePublicKey | rsa.RSAPublicKey | ed25519.Ed25519PublicKey):
         raise TrustError("trust.bad_key", f"unsupported key type {type(key).__name__}")

@@ -239,13 +239,17 @@ _HASHES: dict[str, type[hashes.HashAlgorithm]] = {
 
 
 def _scheme(algorithm: Any) -> SignatureScheme:
-    name = str(algorithm.signature_algo)
-    if name == "ed25519":
-        return ("ed25519", None, None)
-    salt: int | None = None
-    if name == "rsassa_pss":
-        salt = int(algorithm["parameters"]["salt_length"].native)
-    return (name, str(algorithm.hash_algo), salt)
+    """The issuer's signature algorithm; one vaxcert cannot check reads as ``unknown`` (its links never verify)."""
+    try:
+        name = str(algorithm.signature_algo)
+        if name == "ed25519":
+            return ("ed25519", None, None)
+        salt: int | None = None
+        if name == "rsassa_pss":
+            salt = int(algorithm["parameters"]["salt_length"].native)
+        return (name, str(algorithm.hash_algo), salt)
+    except Exception:  # asn1crypto raises ValueError, KeyError, … for algorithms it does not know
+        return ("unknown", None, None)
 
 
 def _readable(name: Any) -> str:

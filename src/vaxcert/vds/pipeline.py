@@ -24,7 +24,7 @@ revocation   ``revoked_keys``: its CSCA's CRL lists the signer
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from ..registry import TrustRegistry
 from ..report import StageOutcome
@@ -69,7 +69,12 @@ class VdsDetail:
 
 
 def verify(seal_text: str | bytes, registry: TrustRegistry, *, at: datetime) -> CredentialReport:
-    """Verify one seal (its text or UTF-8 bytes) against ``registry`` at ``at``.  Never raises on bad input."""
+    """Verify one seal (its text or UTF-8 bytes) against ``registry`` at ``at``.  Never raises on bad input.
+
+    A naive ``at`` is taken as UTC.
+    """
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
     try:
         seal = seal_stage.decode(seal_text)
     except SealError as error:

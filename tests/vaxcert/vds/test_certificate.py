@@ -98,6 +98,14 @@ def test_a_certificate_with_an_unusable_key(csca: Issued) -> None:
     assert raised.value.code == "certificate.bad_key"
 
 
+def test_a_key_on_an_unknown_curve(signer: Issued) -> None:
+    p256 = bytes.fromhex("06082a8648ce3d030107")
+    assert signer.der.count(p256) == 1
+    with pytest.raises(CertificateError) as raised:
+        parse_certificate(signer.der.replace(p256, bytes.fromhex("06081a8648ce3d030107")))
+    assert raised.value.code == "certificate.bad_key"
+
+
 def test_ed25519_cscas_sign_too() -> None:
     csca = make_csca(key=ed25519.Ed25519PrivateKey.generate())
     signer = make_signer(csca)

@@ -110,6 +110,13 @@ def test_a_test_result_seal(csca: Issued, signer: Issued, test_result: dict[str,
     assert [event.to_json() for event in report.events] == expected["events"]
 
 
+def test_a_naive_clock_is_utc(csca: Issued, signer: Issued, vaccination: dict[str, Any]) -> None:
+    text = seal_text(vaccination, signer)
+    assert verify_vds(text, anchors(csca), at=AT.replace(tzinfo=None)).valid
+    expired = verify_vds(text, anchors(csca), at=AT.replace(year=2040, tzinfo=None))
+    assert expired.status is Status.EXPIRED_KEYS
+
+
 def test_seal_bytes_and_indented_text_verify(csca: Issued, signer: Issued, vaccination: dict[str, Any]) -> None:
     assert verify_vds(seal_text(vaccination, signer, indent=4).encode("utf-8"), anchors(csca), at=AT).valid
 
@@ -381,3 +388,21 @@ def test_mutated_seals_get_a_report(csca: Issued, signer: Issued, data: st.DataO
     if bytes(raw) != text.encode("utf-8") and report.valid:
         # A change can only keep the seal valid if it left the parsed data and signature intact.
         assert json.loads(bytes(raw))["data"] == json.loads(text)["data"]
+
+
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None)
+@given(
+    alg=st.one_of(st.sampled_from(["ES256", "ES384", "ES512", "none"]), st.text(max_size=8), st.integers()),
+    sigvl=st.one_of(
+        st.binary(max_size=140).map(lambda raw: base64.urlsafe_b64encode(raw).rstrip(b"=").decode()),
+        st.text(max_size=20),
+    ),
+)
+def test_random_signatures_under_a_trusted_signer_get_a_report(
+    csca: Issued, signer: Issued, alg: Any, sigvl: str
+) -> None:
+    document = json.loads(seal_text(vector("vaccination.json"), signer))
+    document["sig"].update(alg=alg, sigvl=sigvl)
+    report = verify_vds(json.dumps(document), anchors(csca), at=AT)
+    _assert_reported(report)
+    assert report.status in (Status.INVALID_SIGNING_FORMAT, Status.INVALID_SIGNATURE)
