@@ -8,8 +8,9 @@ status is the earliest fault in the shared precedence
 ===========  ==========================================================================
 stage        status when it fails
 ===========  ==========================================================================
-seal         ``not_supported`` (no VDS-NC envelope); ``invalid_signing_format`` when
-             ``sig`` is not an object
+seal         ``not_supported`` (no VDS-NC envelope: the report's format is then
+             ``unknown``, as format detection would say); ``invalid_signing_format``
+             when ``sig`` is not an object
 content      ``not_supported``: not a vaccination or test proof
 certificate  ``invalid_signing_format``: ``sig.cer`` is no certificate
 signature    ``invalid_signing_format`` for ``alg``/``sigvl`` form, a key that does not
