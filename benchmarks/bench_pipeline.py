@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from PIL import Image
 
 from vaxcert import PemSigner, TrustStore, issue, qr, verify
-from vaxcert import base45 as b45
+from vaxcert.hcert import base45 as b45
 from vaxcert.pki import IssuedKeyPair, create_csca, create_dsc
 
 ROOT = Path(__file__).resolve().parents[1]

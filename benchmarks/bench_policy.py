@@ -19,10 +19,11 @@ from pathlib import Path
 
 from common import HEADER, interleaved_per_call_seconds, per_call_seconds, pin_to_one_core, row
 
-from vaxcert import PemSigner, Policy, TrustStore, issue, revocation, verify
+from vaxcert import PemSigner, Policy, TrustStore, issue, verify
+from vaxcert.hcert import revocation
+from vaxcert.hcert.revocation import HashType
+from vaxcert.hcert.rules import RuleSet
 from vaxcert.pki import IssuedKeyPair, create_csca, create_dsc
-from vaxcert.revocation import HashType
-from vaxcert.rules import RuleSet
 
 ROOT = Path(__file__).resolve().parents[1]
 PAYLOAD = json.loads((ROOT / "spec/vectors/payloads/vn-vaccination.json").read_text(encoding="utf-8"))

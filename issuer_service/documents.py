@@ -10,7 +10,7 @@ from typing import Any
 from fpdf import FPDF
 
 from vaxcert import ValueSets, decode_unverified, qr
-from vaxcert.valuesets import TEST_RESULT, TEST_TYPE, VACCINE_MANUFACTURER, VACCINE_PRODUCT
+from vaxcert.hcert.valuesets import TEST_RESULT, TEST_TYPE, VACCINE_MANUFACTURER, VACCINE_PRODUCT
 
 # DejaVu covers Vietnamese; Debian ships it as fonts-dejavu-core (installed by scripts/system-packages).
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")

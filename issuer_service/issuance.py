@@ -20,7 +20,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from vaxcert import DigitalCovidCertificate, IssuedCertificate, KeyProviderError, VaxcertError, issue, uvci
+from vaxcert import DigitalCovidCertificate, IssuedCertificate, KeyProviderError, VaxcertError, issue
+from vaxcert.hcert import uvci
 
 from . import audit
 from .auth import Caller

@@ -22,7 +22,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from vaxcert import revocation, trustlist
+from vaxcert import trustlist
+from vaxcert.hcert import revocation
 from vaxcert.keys import Signer
 from vaxcert_apps.files import write_atomically
 

@@ -8,7 +8,8 @@ from typing import Any
 import cbor2
 from hypothesis import strategies as st
 
-from vaxcert import base45, cose
+from vaxcert import cose
+from vaxcert.hcert import base45
 from vaxcert.keys import Signer
 
 CBOR_LEAVES = st.one_of(

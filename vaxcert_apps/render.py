@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from vaxcert import ValueSets, VerificationReport
-from vaxcert.revocation import RevocationList
-from vaxcert.rules import RuleSet
+from vaxcert.hcert.revocation import RevocationList
+from vaxcert.hcert.rules import RuleSet
+from vaxcert.hcert.valuesets import TEST_TYPE, VACCINE_MANUFACTURER, VACCINE_PRODUCT
+from vaxcert.summary import STATUS_TEXT, CredentialReport, Status
 from vaxcert.trustlist import VerifiedTrustList
-from vaxcert.valuesets import TEST_TYPE, VACCINE_MANUFACTURER, VACCINE_PRODUCT
 
 _GREEN = "\033[1;32m"
 _RED = "\033[1;31m"
@@ -44,7 +45,15 @@ def _text(value: object, limit: int = _MAX_FIELD) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def render_human(report: VerificationReport, colour: bool = False) -> str:
+def render_human(report: VerificationReport, colour: bool = False, credential: CredentialReport | None = None) -> str:
+    """The HCERT verdict; with ``credential`` (the multi-format view of the same run) its status line too.
+
+    A WHO DDCC code fails the EU checks (it carries no EU DCC) yet can be valid: then the
+    credential's verdict and holder are shown instead.
+    """
+    if credential is not None and credential.detail is not None and getattr(credential.detail, "ddcc", None):
+        return render_credential(credential, colour)
+
     def paint(text: str, code: str) -> str:
         return f"{code}{text}{_RESET}" if colour else text
 
@@ -76,6 +85,54 @@ def render_human(report: VerificationReport, colour: bool = False) -> str:
         lines.append(f"  note: {note}")
     for finding in report.value_set_findings:
         lines.append(f"  note: {finding.describe()}")
+    return "\n".join(lines)
+
+
+_FORMAT_NAMES = {
+    "hcert": "HCERT (EU DCC / WHO DDCC)",
+    "shc": "SMART Health Card",
+    "icao-vds-nc": "ICAO VDS-NC",
+    "divoc": "DIVOC",
+    "unknown": "unknown format",
+}
+_EVENT_NAMES = {
+    "vaccination": "Tiêm chủng / Vaccination",
+    "test": "Xét nghiệm / Test",
+    "recovery": "Khỏi bệnh / Recovery",
+}
+
+
+def render_credential(credential: CredentialReport, colour: bool = False) -> str:
+    """The verdict for a code of any format: status, holder, events, and the reason when not valid."""
+
+    def paint(text: str, code: str) -> str:
+        return f"{code}{text}{_RESET}" if colour else text
+
+    vietnamese, english = STATUS_TEXT[credential.status]
+    headline = f"{'HỢP LỆ / VALID' if credential.valid else 'KHÔNG HỢP LỆ / INVALID'}: {vietnamese} / {english}"
+    lines = [paint(headline, _GREEN if credential.valid else _RED)]
+    lines.append(f"  Định dạng / Format:      {_FORMAT_NAMES[credential.format]}")
+    if not credential.valid and credential.code:
+        if credential.status is Status.INVALID_ENCODING:
+            lines.append(f"  {INCOMPLETE_SCAN}")
+        lines.append(f"  Lý do / Reason:          {_text(credential.message, 400)}  [{credential.code}]")
+    if credential.holder is not None or credential.events:
+        if not credential.valid:
+            lines.append(f"  {NOT_TRUSTWORTHY}:")
+        if credential.holder is not None:
+            lines.append(f"  Họ tên / Name:           {_text(credential.holder.name)}")
+            lines.append(f"  Ngày sinh / Born:        {_text(credential.holder.birth_date) or '?'}")
+        for event in credential.events:
+            details = [_text(event.date) or "?"]
+            if event.dose is not None:
+                details.append(f"mũi / dose {event.dose}")
+            if event.result:
+                details.append(_text(event.result))
+            if event.country:
+                details.append(_text(event.country))
+            lines.append(f"  {_EVENT_NAMES[event.type] + ':':<24} {', '.join(details)}")
+    if credential.issuer:
+        lines.append(f"  Nơi ký / Signed by:      {_text(credential.issuer)}")
     return "\n".join(lines)
 
 

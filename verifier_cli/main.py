@@ -20,15 +20,20 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import vaxcert
-from vaxcert import Policy, TrustStore, VaxcertError, VerificationReport, revocation, verify, verify_image
-from vaxcert.rules import RuleSet
-from vaxcert.valuesets import ValueSets
+from vaxcert import Policy, TrustStore, VaxcertError, qr, verify, verify_image
+from vaxcert.dispatch import MAX_INPUT_BYTES, ZIP_SIGNATURE, detect_format, verify_credential
+from vaxcert.hcert import revocation
+from vaxcert.hcert.credential import dcc_trust_store, verify_hcert
+from vaxcert.hcert.rules import RuleSet
+from vaxcert.hcert.valuesets import ValueSets
+from vaxcert.registry import TrustRegistry
+from vaxcert.summary import CredentialReport
 from vaxcert_apps import cli
 from vaxcert_apps.cli import EXIT_FAILED as EXIT_INVALID
 from vaxcert_apps.cli import EXIT_OK as EXIT_VALID
 from vaxcert_apps.cli import EXIT_USAGE, UsageError
 from vaxcert_apps.files import write_atomically
-from vaxcert_apps.render import print_list, print_revocations, print_rules, render_human
+from vaxcert_apps.render import print_list, print_revocations, print_rules, render_credential, render_human
 
 from .trust_cache import RULES_FILE, TrustCache, default_cache_dir, load_source
 
@@ -62,18 +67,58 @@ def parse_clock(value: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+VERIFY_DESCRIPTION = """\
+Formats: EU DCC and WHO DDCC (HC1:), SMART Health Cards (shc:/, chunked too), ICAO VDS-NC
+(the JSON seal) and DIVOC (the ZIP bytes, with --qr-file or --image).  Every format gets the
+same verdict: the format, a status (verified, invalid_signature, issuer_not_trusted, ...), the
+holder and the events.  Exit 0 valid, 1 not valid, 2 usage error."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vaxcert-verify", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {vaxcert.__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
-    check = commands.add_parser("verify", help="verify an HC1 string, a QR image, or a batch of strings")
-    check.add_argument("code", nargs="?", help="the HC1: string (put it after -- if it starts with '-')")
+    check = commands.add_parser(
+        "verify",
+        help="verify a code of any supported format (HC1:, shc:/, ICAO VDS-NC, DIVOC), a QR image, or a batch",
+        description=VERIFY_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    check.add_argument(
+        "code",
+        nargs="*",
+        help="the code's text; for a chunked SMART Health Card, every chunk in any order (put them after --)",
+    )
     check.add_argument("--image", metavar="FILE", help="read the code from a PNG/JPEG image")
+    check.add_argument(
+        "--qr-file", metavar="FILE", help="the scanned code's raw bytes (a DIVOC ZIP) or text, from a file"
+    )
     check.add_argument("--batch", metavar="FILE", help="verify one code per line of FILE ('-' for stdin)")
     check.add_argument(
-        "--trust-cert", metavar="FILE", action="append", default=[], help="a trusted DSC (PEM or DER); repeatable"
+        "--trust-cert",
+        metavar="FILE",
+        action="append",
+        default=[],
+        help="a trusted certificate (PEM or DER): an EU DSC, an ICAO CSCA or barcode signer; repeatable",
+    )
+    check.add_argument(
+        "--trust-registry",
+        metavar="FILE",
+        action="append",
+        default=[],
+        help="a multi-framework trust registry (Path-Check registry_normalized.json); repeatable, later wins",
+    )
+    check.add_argument(
+        "--trust-jwks", metavar="FILE", action="append", default=[], help="a SMART Health Card issuer's JWK Set"
+    )
+    check.add_argument(
+        "--trust-crl",
+        metavar="FILE",
+        action="append",
+        default=[],
+        help="a SMART Health Card revocation list (JSON) or an ICAO CSCA's X.509 CRL; repeatable",
     )
     check.add_argument(
         "--trust-list", metavar="SOURCE", help="a signed trust list: a file, an http(s) URL (cached), or 'cached'"
@@ -141,30 +186,141 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stdin:
 def _verify_command(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     sources = [
         name
-        for name, value in (("code", args.code), ("--image", args.image), ("--batch", args.batch))
+        for name, value in (
+            ("code", args.code or None),
+            ("--image", args.image),
+            ("--qr-file", args.qr_file),
+            ("--batch", args.batch),
+        )
         if value is not None
     ]
     if len(sources) != 1:
-        raise UsageError("give exactly one of: an HC1 string, --image FILE, --batch FILE")
-    clock = parse_clock(args.at) if args.at else None
+        raise UsageError("give exactly one of: the code's text, --image FILE, --qr-file FILE, --batch FILE")
+    clock = parse_clock(args.at) if args.at else datetime.now(UTC)
     trust = _load_trust(args.trust_cert)
     if args.trust_list:
         trust = _with_trust_list(trust, args)
+    registry = _load_registry(args)
     policy = _policy(args)
     value_sets = _load_value_sets(args.value_sets)
     colour = not args.no_color and not os.environ.get("NO_COLOR") and out.isatty()
+    verifier = _Verifier(trust, registry, clock, policy, value_sets)
     if args.batch is not None:
         # Everything loaded so far (trust list, rules, revocation list) lives as long as the batch;
         # freezing it keeps the garbage collector from rescanning it for every code.
         gc.collect()
         gc.freeze()
-        return _verify_batch(args.batch, trust, clock, out, stdin, policy, value_sets)
+        return _verify_batch(args.batch, verifier, out, stdin)
+    scanned: str | bytes | list[str]
     if args.image is not None:
-        report = verify_image(args.image, trust, at=clock, policy=policy, value_sets=value_sets)
+        try:
+            scanned = qr.decode_payload(args.image)
+        except VaxcertError as exc:
+            # An unreadable picture is reported like any failed check, in the HCERT report's shape.
+            report = verify_image(args.image, trust, at=clock, policy=policy, value_sets=value_sets)
+            _print(report.to_json() | _picture_failure(exc), render_human(report, colour), args.json, out)
+            return EXIT_INVALID
+    elif args.qr_file is not None:
+        scanned = _read_qr_file(args.qr_file)
     else:
-        report = verify(args.code, trust, at=clock, policy=policy, value_sets=value_sets)
-    _print_report(report, args.json, colour, out)
-    return EXIT_VALID if report.valid else EXIT_INVALID
+        scanned = args.code if len(args.code) > 1 else args.code[0]
+    document, human, valid = verifier.verify(scanned, colour, picture=args.image is not None)
+    _print(document, human, args.json, out)
+    return EXIT_VALID if valid else EXIT_INVALID
+
+
+class _Verifier:
+    """One verification setup (trust, clock, policy) applied to any number of scanned codes."""
+
+    def __init__(
+        self,
+        trust: TrustStore,
+        registry: TrustRegistry,
+        clock: datetime,
+        policy: Policy,
+        value_sets: ValueSets | None,
+    ) -> None:
+        self.registry = registry
+        self.clock = clock
+        self.policy = policy
+        self.value_sets = value_sets
+        # Built once: EU DSCs from the signed list and --trust-cert plus the registry's DCC keys.
+        self.hcert_trust = dcc_trust_store(registry, trust)
+
+    def verify(
+        self, scanned: str | bytes | list[str], colour: bool, *, picture: bool = False
+    ) -> tuple[dict[str, Any], str, bool]:
+        """The JSON document, the human verdict and validity for one scanned code."""
+        kind = detect_format(scanned)
+        if kind in ("hcert", "unknown") and isinstance(scanned, str):
+            # Text in no format is reported in the HCERT report's shape too (its unprefix check
+            # fails), so integrators of the EU contract keep every field they read.
+            text = "HC1:" + scanned.strip()[4:] if kind == "hcert" else scanned
+            report = verify(text, self.hcert_trust, at=self.clock, policy=self.policy, value_sets=self.value_sets)
+            credential = (
+                verify_hcert(text, self.registry, at=self.clock, report=report)
+                if kind == "hcert"
+                else verify_credential(text, self.registry, at=self.clock)
+            )
+            document = report.to_json()
+            if picture:
+                document["checks"]["picture"] = True
+                document["qr_text"] = text
+            document.update(_shared_fields(credential))
+            document["valid"] = credential.valid
+            return document, render_human(report, colour, credential), credential.valid
+        credential = verify_credential(
+            scanned, self.registry, at=self.clock, policy=self.policy, value_sets=self.value_sets
+        )
+        return (
+            credential.to_json() | {"validation_clock": self.clock.isoformat()},
+            render_credential(credential, colour),
+            credential.valid,
+        )
+
+
+def _shared_fields(credential: CredentialReport) -> dict[str, Any]:
+    shared = credential.to_json()
+    return {key: shared[key] for key in ("format", "status", "holder", "events", "code", "message")}
+
+
+def _picture_failure(exc: VaxcertError) -> dict[str, Any]:
+    return {
+        "format": "unknown",
+        "status": "not_supported",
+        "holder": None,
+        "events": [],
+        "code": exc.code,
+        "message": exc.message,
+    }
+
+
+def _read_qr_file(path: str) -> str | bytes:
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_INPUT_BYTES + 1)
+    except OSError as exc:
+        raise UsageError(f"--qr-file: cannot read {path}: {exc.strerror}") from None
+    if data.startswith(ZIP_SIGNATURE):
+        return data
+    try:
+        return data.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        return data  # binary, not a ZIP: reported as an unknown format
+
+
+def _load_registry(args: argparse.Namespace) -> TrustRegistry:
+    try:
+        registry = TrustRegistry.load(
+            registries=args.trust_registry, jwks=args.trust_jwks, certificates=args.trust_cert, crls=args.trust_crl
+        )
+    except VaxcertError as exc:
+        raise UsageError(exc.message) from None
+    return registry
+
+
+def _print(document: dict[str, Any], human: str, as_json: bool, out: TextIO) -> None:
+    out.write((json.dumps(document, ensure_ascii=False) if as_json else human) + "\n")
 
 
 def _load_value_sets(paths: Iterable[Path]) -> ValueSets | None:
@@ -292,15 +448,7 @@ def _fetched(meta: dict[str, Any], out: TextIO) -> None:
         out.write(f"fetched {meta['fetched_at']} from {meta.get('source')}\n")
 
 
-def _verify_batch(
-    source: str,
-    trust: TrustStore,
-    clock: datetime | None,
-    out: TextIO,
-    stdin: TextIO,
-    policy: Policy,
-    value_sets: ValueSets | None,
-) -> int:
+def _verify_batch(source: str, verifier: _Verifier, out: TextIO, stdin: TextIO) -> int:
     try:
         stream = stdin if source == "-" else open(source, encoding="utf-8", errors="replace")  # noqa: SIM115
     except OSError as exc:
@@ -310,9 +458,9 @@ def _verify_batch(
         # One result per input line, blank lines included, so output line N answers input line N.
         for line in stream:
             try:
-                report = verify(line.strip(), trust, at=clock, policy=policy, value_sets=value_sets)
-                all_valid = all_valid and report.valid
-                out.write(json.dumps(report.to_json(), ensure_ascii=False) + "\n")
+                document, _, valid = verifier.verify(line.strip(), colour=False)
+                all_valid = all_valid and valid
+                out.write(json.dumps(document, ensure_ascii=False) + "\n")
             except Exception as exc:  # a bug must cost one line of a checkpoint's batch, not the batch
                 all_valid = False
                 out.write(json.dumps(_internal_error(exc)) + "\n")
@@ -325,10 +473,3 @@ def _internal_error(exc: Exception) -> dict[str, object]:
         "valid": False,
         "error": {"code": "internal.unexpected", "message": f"unexpected {type(exc).__name__}; please report it"},
     }
-
-
-def _print_report(report: VerificationReport, as_json: bool, colour: bool, out: TextIO) -> None:
-    if as_json:
-        out.write(json.dumps(report.to_json(), ensure_ascii=False) + "\n")
-    else:
-        out.write(render_human(report, colour) + "\n")

@@ -25,7 +25,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from vaxcert import DocumentSignerCertificate, revocation, trustlist
+from vaxcert import DocumentSignerCertificate, trustlist
+from vaxcert.hcert import revocation
 from vaxcert.trustlist import TrustListError
 from vaxcert_apps.files import write_atomically
 

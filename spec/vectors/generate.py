@@ -20,8 +20,9 @@ import cbor2
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from vaxcert import PemSigner, cose, cwt, issue
-from vaxcert import base45 as b45
+from vaxcert import PemSigner, cose, issue
+from vaxcert.hcert import base45 as b45
+from vaxcert.hcert import cwt
 from vaxcert.pki import IssuedKeyPair, create_csca, create_dsc
 
 HERE = Path(__file__).parent

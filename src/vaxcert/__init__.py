@@ -1,4 +1,5 @@
-"""vaxcert: issue and verify EU-DCC-format (HCERT, ``HC1:``) vaccination certificates.
+"""vaxcert: issue and verify vaccination certificates: EU DCC (HCERT, ``HC1:``), and verify
+SMART Health Cards, ICAO VDS-NC seals and DIVOC credentials too.
 
 The 30-second tour::
 
@@ -9,10 +10,17 @@ The 30-second tour::
     report = verify(issued.text, TrustStore.of([signer.certificate]))
     report.valid, report.checks                      # every stage's outcome
     report.certificate.dcc                           # raises unless every check passed
+
+    # Any format a traveller carries, one verdict:
+    registry = TrustRegistry.load(registries=["registry_normalized.json"])
+    credential = verify_credential(scanned_text_or_bytes, registry)
+    credential.status, credential.holder, credential.events
 """
 
 from typing import TYPE_CHECKING, Any
 
+from . import _moved
+from .dispatch import detect_format, verify_credential
 from .errors import (
     Base45Error,
     CompressionError,
@@ -31,16 +39,22 @@ from .errors import (
     TrustError,
     VaxcertError,
 )
+from .hcert.pipeline import IssuedCertificate, Policy, decode_unverified, issue, verify, verify_image
+from .hcert.report import VerificationReport, VerifiedCertificate
+from .hcert.valuesets import ValueSets
 from .keys import PemSigner, Signer
-from .pipeline import IssuedCertificate, Policy, decode_unverified, issue, verify, verify_image
-from .report import StageOutcome, VerificationReport, VerifiedCertificate
+from .outcome import StageOutcome
+from .registry import TrustRegistry
+from .summary import CredentialReport, HealthEvent, Holder, Status
 from .trust import DocumentSignerCertificate, TrustStore
-from .valuesets import ValueSets
 
 if TYPE_CHECKING:
-    from .dcc import DigitalCovidCertificate, PersonName, Recovery, Test, Vaccination
+    from .hcert.dcc import DigitalCovidCertificate, PersonName, Recovery, Test, Vaccination
 
 __version__ = "0.1.0"
+
+# The HCERT stage modules moved to vaxcert.hcert; their old paths (vaxcert.report, ...) still import.
+_moved.install()
 
 _LAZY_FROM_DCC = {"DigitalCovidCertificate", "PersonName", "Recovery", "Test", "Vaccination"}
 
@@ -49,9 +63,12 @@ def __getattr__(name: str) -> Any:
     # The pydantic models are for issuers; importing them lazily keeps the
     # verifier's cold start (one process per scan in some integrations) short.
     if name in _LAZY_FROM_DCC:
-        from . import dcc
+        from .hcert import dcc
 
         return getattr(dcc, name)
+    moved = _moved.resolve(name)
+    if moved is not None:
+        return moved
     raise AttributeError(f"module 'vaxcert' has no attribute {name!r}")
 
 
@@ -59,10 +76,13 @@ __all__ = [
     "Base45Error",
     "CompressionError",
     "CoseError",
+    "CredentialReport",
     "CwtError",
     "DigitalCovidCertificate",
     "DocumentSignerCertificate",
     "ExpiryError",
+    "HealthEvent",
+    "Holder",
     "IssuanceError",
     "IssuedCertificate",
     "KeyProviderError",
@@ -79,8 +99,10 @@ __all__ = [
     "SignatureError",
     "Signer",
     "StageOutcome",
+    "Status",
     "Test",
     "TrustError",
+    "TrustRegistry",
     "TrustStore",
     "Vaccination",
     "ValueSets",
@@ -88,7 +110,9 @@ __all__ = [
     "VerificationReport",
     "VerifiedCertificate",
     "decode_unverified",
+    "detect_format",
     "issue",
     "verify",
+    "verify_credential",
     "verify_image",
 ]

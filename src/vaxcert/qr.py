@@ -78,6 +78,17 @@ def decode(image: bytes | str | Path) -> str:
     SVG and PDF documents (``picture.unsupported_format``) and images without
     exactly one readable QR code.
     """
+    return str(_read_one(image).text)
+
+
+def decode_payload(image: bytes | str | Path) -> str | bytes:
+    """What the QR code in an image holds: its text, or its raw bytes for a binary code (a DIVOC ZIP)."""
+    code = _read_one(image)
+    raw = bytes(code.bytes)
+    return raw if raw.startswith(b"PK\x03\x04") else str(code.text)
+
+
+def _read_one(image: bytes | str | Path) -> zxingcpp.Barcode:
     if isinstance(image, (str, Path)):
         try:
             data = Path(image).read_bytes()
@@ -118,4 +129,4 @@ def decode(image: bytes | str | Path) -> str:
         raise PictureError("picture.not_found", "no readable QR code in the image")
     if len(codes) > 1:
         raise PictureError("picture.several_codes", f"the image holds {len(codes)} QR codes; show one at a time")
-    return str(codes[0].text)
+    return codes[0]

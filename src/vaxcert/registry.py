@@ -38,6 +38,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from ._json import TRUST_FILE, JsonFormatError, loads_bounded
 from .errors import TrustError
 from .summary import Status
+from .trust import pem_certificate_der
 
 Framework = Literal["DCC", "SHC", "ICAO", "DIVOC"]
 FRAMEWORKS: tuple[Framework, ...] = ("DCC", "SHC", "ICAO", "DIVOC")
@@ -199,9 +200,7 @@ class TrustRegistry:
     @classmethod
     def from_x509_crl(cls, data: bytes) -> TrustRegistry:
         try:
-            crl = (
-                x509.load_pem_x509_crl(data) if data.lstrip().startswith(b"-----") else x509.load_der_x509_crl(data)
-            )
+            crl = x509.load_pem_x509_crl(data) if data.lstrip().startswith(b"-----") else x509.load_der_x509_crl(data)
         except ValueError:
             raise TrustError("trust.bad_crl", "not an X.509 CRL (PEM or DER)") from None
         return cls(x509_crls=(crl.public_bytes(serialization.Encoding.DER),))
@@ -360,19 +359,7 @@ def _b64url(value: Any) -> bytes:
 
 
 def _certificate_der(data: bytes) -> bytes:
-    try:
-        if b"-----BEGIN" in data:
-            return x509.load_pem_x509_certificate(data).public_bytes(serialization.Encoding.DER)
-    except ValueError:
-        # Real barcode signer certificates break strict parsers: keep the DER between the markers.
-        body = re.search(rb"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", data, re.DOTALL)
-        if body is None:
-            raise TrustError("trust.bad_certificate", "not a PEM certificate") from None
-        try:
-            return base64.b64decode(b"".join(body.group(1).split()), validate=True)
-        except ValueError:
-            raise TrustError("trust.bad_certificate", "not a PEM certificate") from None
-    return data
+    return pem_certificate_der(data) if b"-----BEGIN" in data else data
 
 
 def _read(path: str | Path) -> bytes:

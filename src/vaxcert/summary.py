@@ -6,7 +6,9 @@ read the same fields whatever the traveller's country issued.  The format's own 
 stays available as :attr:`CredentialReport.detail`.
 
 The status vocabulary is WHO ddcc-validator's, lower-cased, with ``revoked`` (the
-credential itself is listed) and ``expired`` (past its own expiry) added.  When several
+credential itself is listed) and ``expired`` (past its own expiry) added, and two of
+vaxcert's own that only a verifier policy produces (``revocation_unknown``,
+``rules_not_met``).  When several
 faults apply, the one earliest in :data:`STATUS_PRECEDENCE` is reported: a broken
 envelope says more than a bad signature, which says more than an expiry.
 """
@@ -18,7 +20,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
 
-from .report import StageOutcome
+from .outcome import StageOutcome
 
 Format = Literal["hcert", "shc", "icao-vds-nc", "divoc", "unknown"]
 FORMATS: tuple[Format, ...] = ("hcert", "shc", "icao-vds-nc", "divoc", "unknown")
@@ -38,6 +40,10 @@ class Status(StrEnum):
     INVALID_SIGNATURE = "invalid_signature"
     REVOKED = "revoked"
     EXPIRED = "expired"
+    # vaxcert's own, outside WHO's vocabulary: they arise only under a verifier policy
+    # (the destination's business rules, a revocation list too old to rely on).
+    REVOCATION_UNKNOWN = "revocation_unknown"
+    RULES_NOT_MET = "rules_not_met"
 
 
 # First applicable wins.  The three key statuses share one rank: a key has one status.
@@ -53,6 +59,8 @@ STATUS_PRECEDENCE: tuple[Status, ...] = (
     Status.INVALID_SIGNATURE,
     Status.REVOKED,
     Status.EXPIRED,
+    Status.REVOCATION_UNKNOWN,
+    Status.RULES_NOT_MET,
 )
 _RANK = {status: rank for rank, status in enumerate(STATUS_PRECEDENCE)}
 
@@ -130,18 +138,32 @@ class CredentialReport:
     def checks(self) -> dict[str, bool | None]:
         return {outcome.name: outcome.passed for outcome in self.outcomes}
 
+    @property
+    def stage(self) -> str:
+        """``"ok"`` when valid, else the name of the stage whose failure decided the status."""
+        if self.valid:
+            return "ok"
+        deciding = next((o for o in self.outcomes if o.passed is False and o.code == self.code), None)
+        return deciding.name if deciding else "unknown"
+
     def to_json(self) -> dict[str, Any]:
         """The multi-format JSON contract (``spec/verifier-json.md``)."""
         return {
             "format": self.format,
             "valid": self.valid,
             "status": str(self.status),
+            "stage": self.stage,
             "code": self.code,
             "message": self.message,
             "issuer": self.issuer,
             "holder": self.holder.to_json() if self.holder else None,
             "events": [event.to_json() for event in self.events],
             "checks": self.checks,
+            "errors": {
+                outcome.name: {"code": outcome.code, "message": outcome.message}
+                for outcome in self.outcomes
+                if outcome.passed is False
+            },
         }
 
 
@@ -189,5 +211,10 @@ STATUS_TEXT: Mapping[Status, tuple[str, str]] = {
     Status.INVALID_SIGNATURE: ("Chữ ký không đúng: mã đã bị sửa hoặc giả", "Signature invalid: altered or forged"),
     Status.REVOKED: ("Chứng nhận đã bị thu hồi", "Certificate revoked"),
     Status.EXPIRED: ("Chứng nhận đã hết hạn", "Certificate expired"),
+    Status.REVOCATION_UNKNOWN: (
+        "Không kiểm tra được thu hồi: danh sách thu hồi đã cũ",
+        "Revocation not checked: the revocation list is out of date",
+    ),
+    Status.RULES_NOT_MET: ("Chứng nhận thật, nhưng không đạt quy định nhập cảnh", "Genuine, but entry rules not met"),
 }
 """A one-line verdict per status, Vietnamese first with English beside it."""

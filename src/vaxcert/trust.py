@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -39,6 +40,22 @@ _EKU_EXTENSION_OID = ExtensionOID.EXTENDED_KEY_USAGE.dotted_string
 def kid_for(der: bytes) -> bytes:
     """The HCERT key identifier: the first 8 bytes of SHA-256 over the DSC's DER."""
     return hashlib.sha256(der).digest()[:8]
+
+
+def pem_certificate_der(data: bytes) -> bytes:
+    """The DER between a PEM certificate's markers.
+
+    Not a strict PEM parse: the DER may be one that ``cryptography`` refuses but the
+    asn1crypto fallback can still read (see the module docstring).
+    """
+    body = re.search(rb"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", data, re.DOTALL)
+    try:
+        der = base64.b64decode(b"".join(body.group(1).split()), validate=True) if body else b""
+    except ValueError:
+        der = b""
+    if not der:
+        raise TrustError("trust.bad_certificate", "not a PEM certificate")
+    return der
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,11 +96,7 @@ class DocumentSignerCertificate:
     @classmethod
     def from_pem(cls, pem: bytes | str) -> DocumentSignerCertificate:
         text = pem.encode("ascii", "replace") if isinstance(pem, str) else pem
-        try:
-            cert = x509.load_pem_x509_certificate(text)
-        except ValueError as exc:
-            raise TrustError("trust.bad_certificate", f"not a PEM certificate ({exc})") from None
-        return cls.from_der(cert.public_bytes(serialization.Encoding.DER))
+        return cls.from_der(pem_certificate_der(text))
 
     @classmethod
     def load(cls, path: str | Path) -> DocumentSignerCertificate:

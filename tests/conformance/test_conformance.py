@@ -15,15 +15,17 @@ ROOT = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("VAXCERT_SHARED", ROOT.parent / "shared"))
 HARNESS = SHARED / "conformance" / "dcc_conformance.py"
 CORPUS = SHARED / "conformance" / "dgc-testdata" / "public.jsonl"
+MULTIFORMAT_HARNESS = SHARED / "conformance" / "multiformat_conformance.py"
+MULTIFORMAT_CORPUS = SHARED / "conformance" / "multiformat" / "public.jsonl"
 
 pytestmark = pytest.mark.skipif(
     not HARNESS.exists() and not os.environ.get("CI"), reason="shared/ is not beside the checkout"
 )
 
 
-def expected_failures() -> dict[str, str]:
+def expected_failures(name: str = "expected_failures.txt") -> dict[str, str]:
     entries = {}
-    for line in (Path(__file__).parent / "expected_failures.txt").read_text(encoding="utf-8").splitlines():
+    for line in (Path(__file__).parent / name).read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#"):
             case_id, _, reason = line.partition("  ")
             assert reason.strip(), f"expected failure {case_id} needs a reason"
@@ -31,12 +33,14 @@ def expected_failures() -> dict[str, str]:
     return entries
 
 
-def _score(verifier: str, report: Path, *options: str) -> subprocess.CompletedProcess[str]:
+def _score(
+    verifier: str, report: Path, *options: str, harness: Path = HARNESS, corpus: Path = CORPUS
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [
             sys.executable,
-            str(HARNESS),
-            str(CORPUS),
+            str(harness),
+            str(corpus),
             "--verifier",
             verifier,
             "--jobs",
@@ -65,6 +69,24 @@ def test_public_corpus(tmp_path: Path) -> None:
     assert len(cases) >= 400
     failing = {case["id"] for case in cases if not case["passed"]}
     expected = set(expected_failures())
+    assert failing - expected == set(), "unexpected failures:\n" + result.stdout[-4000:]
+    assert expected - failing == set(), "listed as expected failures but now pass; remove them"
+
+
+def test_multiformat_public_corpus(tmp_path: Path) -> None:
+    """HCERT, SMART Health Cards, ICAO VDS-NC and DIVOC through one command, scored by the corpus's harness."""
+    report = tmp_path / "report.jsonl"
+    result = _score(
+        f"{shlex.quote(sys.executable)} -m verifier_cli",
+        report,
+        harness=MULTIFORMAT_HARNESS,
+        corpus=MULTIFORMAT_CORPUS,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    cases = [json.loads(line) for line in report.read_text(encoding="utf-8").splitlines()]
+    assert len(cases) >= 120
+    failing = {case["id"] for case in cases if not case["passed"]}
+    expected = set(expected_failures("multiformat_expected_failures.txt"))
     assert failing - expected == set(), "unexpected failures:\n" + result.stdout[-4000:]
     assert expected - failing == set(), "listed as expected failures but now pass; remove them"
 

@@ -117,7 +117,7 @@ def uvci_of(settings: Settings, organisation: str, opaque: str) -> str:
     from sqlalchemy import select
 
     from issuer_service.models import Organisation
-    from vaxcert import uvci
+    from vaxcert.hcert import uvci
 
     engine = db.make_engine(settings.resolved_database_url)
     with db.session_factory(engine)() as session:

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
 
-import vaxcert.uvci
+import vaxcert.hcert.uvci
 from issuer_service import db
 from issuer_service.audit import seal_all, verify_chain
 from issuer_service.settings import Settings
@@ -258,7 +258,9 @@ def test_uvcis_with_slashes_are_addressable(client: TestClient, settings: Settin
     generated = client.post("/v1/certificates", json=vaccination_payload, headers=auth(key)).json()["uvci"]
     namespace = generated[: generated.index("/") + 1]
     body = next(
-        body for number in range(10_000) if vaxcert.uvci.check_character(body := f"{namespace}187/{number}") == "/"
+        body
+        for number in range(10_000)
+        if vaxcert.hcert.uvci.check_character(body := f"{namespace}187/{number}") == "/"
     )
     vaccination_payload["v"][0]["ci"] = f"{body}#/"
     uvci = client.post("/v1/certificates", json=vaccination_payload, headers=auth(key)).json()["uvci"]
@@ -273,7 +275,8 @@ def test_uvcis_with_slashes_are_addressable(client: TestClient, settings: Settin
 def test_revocation_list_publishes_revoked_certificates(
     client: TestClient, settings: Settings, vaccination_payload: Any
 ) -> None:
-    from vaxcert import Policy, revocation
+    from vaxcert import Policy
+    from vaxcert.hcert import revocation
 
     key = make_key(settings, "Bach Mai Hospital", {"issue", "revoke"})
     revoked = client.post("/v1/certificates", json=vaccination_payload, headers=auth(key)).json()

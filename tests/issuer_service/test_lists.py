@@ -14,7 +14,8 @@ from issuer_service.app import create_app
 from issuer_service.settings import Settings
 from tests.issuer_service.conftest import auth, make_key
 from tests.issuer_service.test_keys import environment, first_start, provision
-from vaxcert import DocumentSignerCertificate, revocation, trustlist
+from vaxcert import DocumentSignerCertificate, trustlist
+from vaxcert.hcert import revocation
 from vaxcert.pki import IssuedKeyPair
 
 ROUTES = ("/v1/trust-list", "/v1/revocation-list")

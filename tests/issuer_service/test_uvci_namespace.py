@@ -18,7 +18,7 @@ from issuer_service.admin import main as admin
 from issuer_service.settings import Settings
 from tests.conftest import load_vector_file
 from tests.issuer_service.conftest import auth, make_key
-from vaxcert import uvci
+from vaxcert.hcert import uvci
 
 REFUSALS = load_vector_file("issue-refusals.json")
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from vaxcert import PictureError, qr
-from vaxcert import base45 as b45
+from vaxcert.hcert import base45 as b45
 
 
 @given(st.text(alphabet=b45.ALPHABET, min_size=1, max_size=900))

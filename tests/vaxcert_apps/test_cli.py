@@ -6,7 +6,8 @@ import io
 
 import pytest
 
-from vaxcert import VaxcertError, revocation, trustlist
+from vaxcert import VaxcertError, trustlist
+from vaxcert.hcert import revocation
 from vaxcert_apps.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, run
 
 

@@ -12,8 +12,10 @@ from hypothesis import given, settings
 
 from tests.conftest import VECTORS, load_vector_file
 from tests.strategies import GARBAGE_CLAIMS, signed_code
-from vaxcert import CwtError, PemSigner, Policy, TrustStore, VerificationReport, cwt, rules, verify
-from vaxcert.report import CHECKS, StageOutcome
+from vaxcert import CwtError, PemSigner, Policy, TrustStore, VerificationReport, verify
+from vaxcert.hcert import cwt, rules
+from vaxcert.hcert.report import CHECKS
+from vaxcert.outcome import StageOutcome
 from vaxcert_apps.render import render_human
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)

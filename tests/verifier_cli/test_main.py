@@ -149,7 +149,7 @@ def test_updated_value_sets_know_a_new_product(
     from datetime import datetime
 
     from tests.conftest import VECTORS
-    from vaxcert.valuesets import ValueSets
+    from vaxcert.hcert.valuesets import ValueSets
 
     update = VECTORS / "valuesets" / "vaccine-medicinal-product-2026-10.json"
     vaccination_payload["v"][0]["mp"] = "EU/1/26/1999"  # listed only in the update

@@ -198,8 +198,8 @@ def test_rules_and_revocation_from_the_command_line(
     signer: PemSigner,
     vaccination_payload: dict[str, Any],
 ) -> None:
-    from vaxcert import revocation
-    from vaxcert.revocation import HashType
+    from vaxcert.hcert import revocation
+    from vaxcert.hcert.revocation import HashType
 
     folder, url = web
     cache = str(tmp_path / "cache")
@@ -268,8 +268,8 @@ def test_rules_and_revocation_from_the_command_line(
 
 
 def _revoking(anchor: PemSigner, codes: list[str], sequence: int = 1) -> bytes:
-    from vaxcert import revocation
-    from vaxcert.revocation import HashType
+    from vaxcert.hcert import revocation
+    from vaxcert.hcert.revocation import HashType
 
     entries = []
     for text in codes:
@@ -319,7 +319,7 @@ def test_a_cached_revocation_list_is_used_by_default(
     status, out = run("trust", "show", "--cache-dir", cache, *at)
     assert status == 0 and signer.certificate.kid_b64 in out
     assert "revocation list #1: 1 revoked hashes in 1 batches" in out and "fresh" in out
-    from vaxcert.rules import RuleSet
+    from vaxcert.hcert.rules import RuleSet
 
     assert f"{len(RuleSet.load(rules).rules)} entry rules" in out
     assert "VR-VN-0002  VN  Acceptance  Vaccination  Phải qua ít nhất 14 ngày" in out

@@ -27,8 +27,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from ..outcome import StageOutcome
 from ..registry import TrustRegistry
-from ..report import StageOutcome
 from ..summary import CredentialReport, Format, HealthEvent, Holder, Status, report_from_outcomes
 from . import content as content_stage
 from . import revocation as revocation_stage

@@ -1,0 +1,149 @@
+"""The immutable verification report: every stage's outcome, in pipeline order."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from ..errors import STAGES, SignatureError
+from ..outcome import StageOutcome
+from ..trust import DocumentSignerCertificate
+from .cwt import CwtClaims, json_compatible
+from .valuesets import ValueSetFinding
+
+if TYPE_CHECKING:
+    from .rules import RuleOutcome
+
+# The checks in the order the pipeline runs them; the JSON report uses these names.
+CHECKS = STAGES
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedCertificate:
+    """A health certificate whose every check passed.  Only a valid report makes one."""
+
+    claims: CwtClaims
+    certificate_type: str
+    signer: DocumentSignerCertificate
+    schema_version: str
+
+    @property
+    def dcc(self) -> dict[str, Any]:
+        return self.claims.dcc
+
+    @property
+    def entry(self) -> dict[str, Any]:
+        entry: dict[str, Any] = self.claims.dcc[self.certificate_type][0]
+        return entry
+
+    @property
+    def uvci(self) -> str:
+        return str(self.entry.get("ci", ""))
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationReport:
+    """What :func:`vaxcert.verify` found, stage by stage.  Never raises on bad input."""
+
+    outcomes: tuple[StageOutcome, ...]
+    validation_clock: datetime
+    qr_text: str | None = None
+    kid: bytes | None = None
+    signer: DocumentSignerCertificate | None = None
+    unverified_claims: CwtClaims | None = None
+    schema_version: str | None = None
+    certificate_type: str | None = None
+    value_set_findings: tuple[ValueSetFinding, ...] = ()
+    notes: tuple[str, ...] = ()
+    rule_outcomes: tuple[RuleOutcome, ...] = ()  # when rules were evaluated
+
+    @property
+    def checks(self) -> dict[str, bool | None]:
+        return {outcome.name: outcome.passed for outcome in self.outcomes}
+
+    def outcome(self, name: str) -> StageOutcome:
+        for outcome in self.outcomes:
+            if outcome.name == name:
+                return outcome
+        raise KeyError(name)
+
+    @property
+    def valid(self) -> bool:
+        checks = self.checks
+        return checks.get("signature") is True and all(passed is not False for passed in checks.values())
+
+    @property
+    def failures(self) -> tuple[StageOutcome, ...]:
+        return tuple(outcome for outcome in self.outcomes if outcome.passed is False)
+
+    @property
+    def stage(self) -> str:
+        """``"ok"`` when valid, else the name of the first failed check."""
+        if self.valid:
+            return "ok"
+        failures = self.failures
+        return failures[0].name if failures else "signature"
+
+    def raise_for_failure(self) -> None:
+        """Raise the typed error of the first failed check (for callers who prefer exceptions)."""
+        for outcome in self.failures:
+            error = outcome.error()
+            if error is not None:
+                raise error
+        if not self.valid:
+            raise SignatureError("signature.not_checked", "the signature was not checked")
+
+    @property
+    def certificate(self) -> VerifiedCertificate:
+        """The trusted certificate; raises the first stage error when the report is not valid."""
+        self.raise_for_failure()
+        assert self.unverified_claims is not None and self.signer is not None  # valid implies both
+        return VerifiedCertificate(
+            claims=self.unverified_claims,
+            certificate_type=self.certificate_type or "",
+            signer=self.signer,
+            schema_version=self.schema_version or "",
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The verifier CLI's JSON contract (see ``spec/verifier-json.md``)."""
+        document: dict[str, Any] = {
+            "valid": self.valid,
+            "stage": self.stage,
+            "checks": self.checks,
+            "errors": {outcome.name: _error_json(outcome) for outcome in self.failures},
+            "payload": None,  # converted on its own below, with its own size budget
+            "kid": base64.b64encode(self.kid).decode("ascii") if self.kid else None,
+            "signer": self.signer.subject if self.signer else None,
+            "schema_version": self.schema_version,
+            "certificate_type": self.certificate_type,
+            "value_set_findings": [finding.describe() for finding in self.value_set_findings],
+            "notes": list(self.notes),
+            "rules": [
+                {
+                    "id": o.rule.identifier,
+                    "type": o.rule.rule_type,
+                    "passed": o.passed,
+                    "error": o.error,
+                    "description": dict(o.rule.descriptions),
+                }
+                for o in self.rule_outcomes
+            ],
+            "validation_clock": self.validation_clock.isoformat(),
+        }
+        if self.qr_text is not None:
+            document["qr_text"] = self.qr_text
+        printable: dict[str, Any] = json_compatible(document)
+        if self.unverified_claims is not None:
+            printable["payload"] = self.unverified_claims.to_json()
+        return printable
+
+
+def _error_json(outcome: StageOutcome) -> dict[str, Any]:
+    document: dict[str, Any] = {"code": outcome.code, "message": outcome.message}
+    legacy = outcome.legacy_code
+    if legacy is not None:
+        document["legacy_code"] = legacy
+    return document
