@@ -271,7 +271,8 @@ def dcc_summary(dcc: Mapping[str, Any]) -> tuple[Holder | None, list[HealthEvent
     name: Mapping[str, Any] = raw_name if isinstance(raw_name, Mapping) else {}
     given = _text(name.get("gn")) or _text(name.get("gnt"))
     family = _text(name.get("fn")) or _text(name.get("fnt"))
-    full = " ".join(part for part in (given, family) if part)
+    # Family name first, as Vietnamese names are written and as ICAO 9303 orders them.
+    full = " ".join(part for part in (family, given) if part)
     holder = Holder(full, _text(dcc.get("dob")) or None) if full else None
     events: list[HealthEvent] = []
     for entry in _entries(dcc, "v"):

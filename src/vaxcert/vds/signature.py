@@ -64,7 +64,9 @@ class SealSignature:
 def read(sig: dict[str, Any]) -> SealSignature:
     """Check ``sig.alg`` and ``sig.sigvl`` for form: raises :class:`SealSignatureError` (invalid signing format)."""
     name = sig.get("alg")
-    algorithm = ALGORITHMS.get(name) if isinstance(name, str) else None
+    # Real seals have been issued with "ES 256": the name is outside the signed data, and the
+    # signer's key fixes the curve anyway, so spacing inside the name is not a second algorithm.
+    algorithm = ALGORITHMS.get(name.replace(" ", "")) if isinstance(name, str) else None
     if algorithm is None:
         shown = name[:16] if isinstance(name, str) else type(name).__name__
         raise SealSignatureError("signature.unsupported_alg", f"sig.alg {shown!r} is not ES256, ES384 or ES512")

@@ -235,6 +235,14 @@ def test_other_algorithms_are_refused(alg: Any, csca: Issued, signer: Issued, va
     assert report.code == "signature.unsupported_alg"
 
 
+def test_a_seal_that_writes_es_256_with_a_space_verifies(
+    csca: Issued, signer: Issued, vaccination: dict[str, Any]
+) -> None:
+    document = json.loads(seal_text(vaccination, signer))
+    document["sig"]["alg"] = "ES 256"
+    assert verify_vds(json.dumps(document), anchors(csca), at=AT).status is Status.VERIFIED
+
+
 def test_an_algorithm_that_does_not_fit_the_key_is_refused(
     csca: Issued, signer: Issued, vaccination: dict[str, Any]
 ) -> None:
