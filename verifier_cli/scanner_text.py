@@ -93,7 +93,6 @@ NO_TRUST_LIST: Text = (
     "Không có danh sách tin cậy đã ký: chỉ tin các chứng chỉ được chỉ định",
     "No signed trust list: only the certificates given are trusted",
 )
-STALE: Text = ("ĐÃ CŨ, hãy cập nhật", "STALE, update it")
 STALE_WARNING: Text = (
     "{name_vi} ĐÃ CŨ (hạn cập nhật {due}): hãy cập nhật",
     "{name_en} is STALE (due {due}): update it",
@@ -127,6 +126,8 @@ PAGE: Mapping[str, Text] = {
     "ready": ("Sẵn sàng quét", "Ready to scan"),
     "born": ("Ngày sinh", "Date of birth"),
     "format": ("Định dạng", "Format"),
+    "missing": ("KHÔNG CÓ", "NONE"),
+    "stale": ("ĐÃ CŨ", "STALE"),
     "chunks": CHUNKS,
     "camera_on": ("Camera đang quét", "Camera scanning"),
     "camera_failed": (

@@ -4,6 +4,7 @@
 "use strict";
 (() => {
   const CLEAR_AFTER_MS = 60000;
+  const FORGET_AFTER_MS = 5000;
   const FRAME_WIDTH = 800;
   const $ = (id) => document.getElementById(id);
   const verdictBox = $("verdict"), input = $("code"), video = $("video"), canvas = $("frame");
@@ -32,9 +33,12 @@
     verdictBox.replaceChildren(
       el("p", "headline", [pair(texts ? texts.ready : ["Sẵn sàng quét", "Ready to scan"])]));
   }
-  function clearVerdict() {
+  // "Next scan" while the last code is still in front of the camera must not bring its holder
+  // back: its id is kept a few seconds longer (the benchmark forgets it at once).
+  function clearVerdict(forget) {
     clearTimeout(clearTimer);
-    shownScan = "";
+    if (forget === true) shownScan = "";
+    else { const kept = shownScan; setTimeout(() => { if (shownScan === kept) shownScan = ""; }, FORGET_AFTER_MS); }
     chunks = new Map(); chunkTotal = 0;
     $("chunks").hidden = true;
     showIdle();
@@ -44,7 +48,7 @@
 
   function showVerdict(v) {
     clearTimeout(clearTimer);
-    const parts = [el("p", "headline", [pair(v.headline)]), el("p", "status", [pair(v.status_text)])];
+    const parts = [el("p", "headline", [pair(v.headline)])];
     if (v.reason) parts.push(el("p", "reason", [pair(v.reason)]));
     for (const w of v.warnings) parts.push(el("p", "warning", ["⚠ ", pair(w)]));
     if (v.untrusted) parts.push(el("p", "untrusted", [pair(v.untrusted)]));
@@ -66,7 +70,7 @@
     verdictBox.className = `verdict ${v.tone}`;
     verdictBox.dataset.status = v.status;
     verdictBox.replaceChildren(...parts);
-    clearTimer = setTimeout(clearVerdict, CLEAR_AFTER_MS);
+    clearTimer = setTimeout(() => clearVerdict(true), CLEAR_AFTER_MS);
     refreshStatus();
   }
 
@@ -109,7 +113,7 @@
     await submitText(text);
     input.focus();
   });
-  $("next").addEventListener("click", clearVerdict);
+  $("next").addEventListener("click", () => clearVerdict(false));
   // A keyboard-wedge scanner types wherever the focus is: keep it on the input.
   document.addEventListener("keydown", (event) => {
     if (document.activeElement !== input && event.key.length === 1 && !event.ctrlKey && !event.metaKey) input.focus();
@@ -170,7 +174,8 @@
     const status = await (await fetch("/api/status", { cache: "no-store" })).json();
     texts = status.texts;
     $("lists").replaceChildren(...status.lists.map((l) => {
-      const item = el("li", l.state, [pair(l.name), ": ", pair(l.detail)]);
+      // A list in trouble gets a short label here; the alarm box above says it in full.
+      const item = el("li", l.state, [pair(l.name), ": ", pair(l.state === "ok" ? l.detail : texts[l.state])]);
       item.dataset.state = l.state;
       return item;
     }));
@@ -180,7 +185,7 @@
     $("counts").replaceChildren(pair(status.counts_text));
   }
 
-  window.vaxcertScanner = { timings, reset: clearVerdict, submit: submitText };
+  window.vaxcertScanner = { timings, reset: () => clearVerdict(true), submit: submitText };
   refreshStatus().then(() => {
     if (verdictBox.classList.contains("idle")) showIdle();
     if (navigator.mediaDevices && navigator.mediaDevices.getUserMedia) startCamera();
