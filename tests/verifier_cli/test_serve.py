@@ -23,6 +23,8 @@ import pytest
 from PIL import Image
 
 from tests.conftest import PKI_START, PKI_VALIDITY, SENTINEL, record_process_output
+from tests.support.fake_camera import jpeg, scene
+from tests.support.multiformat_corpus import CORPUS_DIR, corpus_cases
 from vaxcert import PemSigner, issue
 from vaxcert.hcert import revocation
 from vaxcert.hcert.revocation import HashType
@@ -252,28 +254,16 @@ def test_lists_without_a_cache_raise_the_alarm(bare: Checkpoint) -> None:
     assert status["alarm"] is True and status["counts"] == {}
 
 
-def qr_frame(text: str, size: tuple[int, int] = (640, 480)) -> bytes:
-    """A camera frame (JPEG) with the code's QR in the middle."""
-    from vaxcert import qr
-
-    code = Image.open(io.BytesIO(qr.encode_png(text, scale=3))).convert("L")
-    frame = Image.new("L", size, 200)
-    frame.paste(code, ((size[0] - code.width) // 2, (size[1] - code.height) // 2))
-    out = io.BytesIO()
-    frame.save(out, "JPEG", quality=85)
-    return out.getvalue()
-
-
 def test_camera_frames_are_decoded_here_and_the_code_on_screen_is_not_counted_again(
     bare: Checkpoint, signer: PemSigner, vaccination_payload: dict[str, Any]
 ) -> None:
     text = issue(recent_vaccination(vaccination_payload), signer).text
     headers = {"Content-Type": "image/jpeg"}
-    status, _, body = bare.request("POST", "/api/frame", qr_frame(text), headers)
+    status, _, body = bare.request("POST", "/api/frame", jpeg(scene(text)), headers)
     answer = json.loads(body)
     assert status == 200 and answer["verdict"]["status"] == "verified" and answer["verdict"]["holder"]
     again = json.loads(
-        bare.request("POST", "/api/frame", qr_frame(text), headers | {"X-Shown-Scan": answer["scan_id"]})[2]
+        bare.request("POST", "/api/frame", jpeg(scene(text)), headers | {"X-Shown-Scan": answer["scan_id"]})[2]
     )
     assert again == {"found": True, "same": True}
     empty = io.BytesIO()
@@ -284,8 +274,6 @@ def test_camera_frames_are_decoded_here_and_the_code_on_screen_is_not_counted_ag
 
 
 def test_chunks_of_a_smart_health_card_verify_together() -> None:
-    from tests.support.multiformat_corpus import CORPUS_DIR, corpus_cases
-
     [case] = [case for case in corpus_cases("shc") if case.id == "synthetic/shc/valid-3-chunks-scan-order"]
     jwks = [str(CORPUS_DIR / name) for name in case.trust["jwks"]]
     for checkpoint in start_checkpoint(*[option for path in jwks for option in ("--trust-jwks", path)]):
@@ -353,3 +341,13 @@ def test_an_unreadable_trust_option_is_a_usage_error(tmp_path: Path) -> None:
     started = time.monotonic()
     status = main(["serve", "--port", "0", "--trust-cert", str(tmp_path / "bad.pem")], stdout=io.StringIO())
     assert status == 2 and time.monotonic() - started < 30
+
+
+def test_a_divoc_code_is_read_from_a_camera_frame_as_bytes() -> None:
+    [case] = [case for case in corpus_cases("divoc") if case.id == "divoc/divoc-sdk/bhaya-mitra-2021-04-15"]
+    registries = [str(CORPUS_DIR / name) for name in case.trust["registry"]]
+    for checkpoint in start_checkpoint(*[option for path in registries for option in ("--trust-registry", path)]):
+        status, _, body = checkpoint.request("POST", "/api/frame", jpeg(scene(case.payload, scale=2)))
+        verdict = json.loads(body)["verdict"]
+        assert status == 200 and verdict["format"] == "DIVOC"
+        assert verdict["holder"]["name"] == case.expected["holder"]["name"]
