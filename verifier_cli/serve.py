@@ -12,10 +12,12 @@ forgotten; only a count per status is kept, in memory; no request is logged.
 from __future__ import annotations
 
 import argparse
+import copy
 import hashlib
 import json
 import sys
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,13 +38,23 @@ from vaxcert_apps.cli import EXIT_OK
 from vaxcert_apps.render import INCOMPLETE_SCAN_CODES
 
 from . import scanner_text as words
-from .main import _load_registry, _load_rules, _load_trust, _load_value_sets, _policy, _signed_list, _with_trust_list
-from .trust_cache import RULES_FILE, TrustCache, default_cache_dir
+from .main import (
+    UsageError,
+    _load_registry,
+    _load_rules,
+    _load_trust,
+    _load_value_sets,
+    _policy,
+    _signed_list,
+    _with_trust_list,
+)
+from .trust_cache import LIST_FILE, REVOCATION_FILE, RULES_FILE, TrustCache, default_cache_dir
 
-__all__ = ["Scanner", "create_server", "serve_command"]
+__all__ = ["LiveScanner", "Scanner", "create_server", "serve_command"]
 
 MAX_FRAME_BYTES = 4 * 1024 * 1024  # a 1080p JPEG is well under 1 MB
 MAX_CHUNKS = 32
+RELOAD_CHECK_SECONDS = 5.0
 AMBER = frozenset({Status.RULES_NOT_MET, Status.REVOCATION_UNKNOWN})
 STATIC = {
     "/": ("scanner.html", "text/html; charset=utf-8"),
@@ -132,6 +144,10 @@ class Scanner:
             "events": [_event(event) for event in credential.events[:20]],
             "warnings": warnings,
         }
+
+    def share_counts(self, previous: Scanner) -> None:
+        """Keep counting where ``previous`` (the setup this one replaces) left off."""
+        self._counts, self._lock = previous._counts, previous._lock
 
     def counts(self) -> dict[str, int]:
         with self._lock:
@@ -266,7 +282,58 @@ def scanner_from_args(args: argparse.Namespace) -> Scanner:
     return Scanner(registry, dcc_trust_store(registry, trust), policy, value_sets, checked, rules_file)
 
 
-def create_server(scanner: Scanner, host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
+class LiveScanner:
+    """The scanner setup, rebuilt when 'vaxcert-verify trust update' (or a new rules fetch) changes the cache.
+
+    A checkpoint leaves the page running for days while a daily job refreshes the lists; the
+    cache files' modification times are looked at no more than every :data:`RELOAD_CHECK_SECONDS`.
+    The counts carry over.  A cache that no longer loads keeps the previous setup.
+    """
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self._args = copy.copy(args)
+        self._scanner = scanner_from_args(self._args)
+        # Reloads read the cache only: a URL given at start was fetched into it just now.
+        for option in ("trust_list", "revocation_list"):
+            if str(getattr(self._args, option) or "").startswith(("http://", "https://")):
+                setattr(self._args, option, "cached")
+        if str(self._args.rules or "").startswith(("http://", "https://")):
+            self._args.rules = str(self._cache_folder / RULES_FILE)
+        self._stamps = self._cache_stamps()
+        self._checked = time.monotonic()
+        self._lock = threading.Lock()
+
+    @property
+    def _cache_folder(self) -> Path:
+        return Path(self._args.cache_dir or default_cache_dir())
+
+    def _cache_stamps(self) -> tuple[int | None, ...]:
+        stamps: list[int | None] = []
+        for name in (LIST_FILE, REVOCATION_FILE, RULES_FILE):
+            try:
+                stamps.append((self._cache_folder / name).stat().st_mtime_ns)
+            except OSError:
+                stamps.append(None)
+        return tuple(stamps)
+
+    def current(self) -> Scanner:
+        if time.monotonic() - self._checked < RELOAD_CHECK_SECONDS:
+            return self._scanner
+        with self._lock:
+            self._checked = time.monotonic()
+            stamps = self._cache_stamps()
+            if stamps != self._stamps:
+                self._stamps = stamps
+                try:
+                    fresh = scanner_from_args(copy.copy(self._args))
+                except (VaxcertError, UsageError):
+                    return self._scanner  # a half-written or rejected list: keep verifying with the last good one
+                fresh.share_counts(self._scanner)
+                self._scanner = fresh
+        return self._scanner
+
+
+def create_server(scanner: LiveScanner, host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
     """A server for the page; call ``serve_forever()`` (tests run it in a thread)."""
     server = ThreadingHTTPServer((host, port), _Handler)
     server.daemon_threads = True
@@ -275,8 +342,9 @@ def create_server(scanner: Scanner, host: str = "127.0.0.1", port: int = 0) -> T
 
 
 def serve_command(args: argparse.Namespace, out: TextIO) -> int:
-    scanner = scanner_from_args(args)
-    server = create_server(scanner, args.host, args.port)
+    live = LiveScanner(args)
+    scanner = live.current()
+    server = create_server(live, args.host, args.port)
     host, port = str(server.server_address[0]), int(server.server_address[1])
     shown = f"[{host}]" if ":" in host else host
     out.write(f"vaxcert-verify: scanner page on http://{shown}:{port}/ (Ctrl+C to stop)\n")
@@ -300,7 +368,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     @property
     def scanner(self) -> Scanner:
-        return self.server.scanner  # type: ignore[attr-defined,no-any-return]
+        return self.server.scanner.current()  # type: ignore[attr-defined,no-any-return]
 
     def log_message(self, format: str, *args: Any) -> None:
         """No access log: a checkpoint's request log would be a log of crossings."""

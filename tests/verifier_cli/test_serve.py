@@ -30,7 +30,7 @@ from vaxcert.hcert import revocation
 from vaxcert.hcert.revocation import HashType
 from vaxcert.pki import create_csca
 from verifier_cli.main import build_parser
-from verifier_cli.serve import Scanner, create_server, scanner_from_args
+from verifier_cli.serve import LiveScanner, create_server
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "spec" / "rules-vn.json"
@@ -42,7 +42,7 @@ class Checkpoint:
 
     host: str
     port: int
-    scanner: Scanner
+    live: LiveScanner
 
     def request(
         self, method: str, path: str, body: bytes | str | None = None, headers: dict[str, str] | None = None
@@ -72,12 +72,12 @@ class Checkpoint:
 def start_checkpoint(*options: str) -> Iterator[Checkpoint]:
     """A server set up from ``vaxcert-verify serve`` options, on a free port, in a thread."""
     args = build_parser().parse_args(["serve", "--port", "0", *options])
-    scanner = scanner_from_args(args)
-    server = create_server(scanner, "127.0.0.1", 0)
+    live = LiveScanner(args)
+    server = create_server(live, "127.0.0.1", 0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield Checkpoint("127.0.0.1", int(server.server_address[1]), scanner)
+        yield Checkpoint("127.0.0.1", int(server.server_address[1]), live)
     finally:
         server.shutdown()
         server.server_close()
@@ -99,13 +99,13 @@ def recent_vaccination(payload: dict[str, Any], days_ago: int = 60) -> dict[str,
     return payload
 
 
-def revocation_list(anchor: PemSigner, codes: list[str], *, issued: datetime, hours: float) -> bytes:
+def revocation_list(anchor: PemSigner, codes: list[str], *, issued: datetime, hours: float, sequence: int = 1) -> bytes:
     entries = []
     for text in codes:
         kid, hashes = revocation.hashes_for_code(text)
         assert kid is not None
         entries.append((kid, HashType.SIGNATURE, hashes[HashType.SIGNATURE]))
-    listed = revocation.build(entries, sequence=1, issued_at=issued, next_update=issued + timedelta(hours=hours))
+    listed = revocation.build(entries, sequence=sequence, issued_at=issued, next_update=issued + timedelta(hours=hours))
     return revocation.sign(listed, anchor)
 
 
@@ -230,6 +230,34 @@ def test_the_cached_revocation_list_is_used_by_default_and_a_revoked_code_is_red
         assert payload["nam"]["fn"] not in json.dumps(status, ensure_ascii=False)
 
 
+def test_a_list_updated_while_the_page_runs_is_used_without_a_restart(
+    dsc_file: Path,
+    tmp_path: Path,
+    signer: PemSigner,
+    anchor: tuple[PemSigner, Path],
+    vaccination_payload: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from verifier_cli import serve
+    from verifier_cli.main import main
+
+    text = issue(recent_vaccination(vaccination_payload), signer).text
+    now = datetime.now(UTC)
+    cache = cache_with_revocations(tmp_path, anchor, revocation_list(anchor[0], [], issued=now, hours=48))
+    monkeypatch.setattr(serve, "RELOAD_CHECK_SECONDS", 0.0)
+    for checkpoint in start_checkpoint("--trust-cert", str(dsc_file), "--cache-dir", str(cache)):
+        assert checkpoint.verify(text)["status"] == "verified"
+        # the daily job fetches a newer list that revokes this certificate
+        (tmp_path / "newer.cose").write_bytes(revocation_list(anchor[0], [text], issued=now, hours=48, sequence=2))
+        command = ["trust", "update", "--revocations", str(tmp_path / "newer.cose"), "--cache-dir", str(cache)]
+        assert main(command, stdout=io.StringIO()) == 0
+        assert checkpoint.verify(text)["status"] == "revoked"
+        status = checkpoint.status()
+        assert status["counts"] == {"verified": 1, "revoked": 1}  # counting goes on across the reload
+        [listed] = [entry for entry in status["lists"] if entry["name"][1] == "Revocation list"]
+        assert listed["detail"][1].startswith("#2,")
+
+
 def test_a_stale_revocation_list_is_a_loud_warning_and_no_green_verdict(
     dsc_file: Path,
     tmp_path: Path,
@@ -245,6 +273,41 @@ def test_a_stale_revocation_list_is_a_loud_warning_and_no_green_verdict(
         assert status["alarm"] is True and listed["state"] == "stale" and "is STALE" in listed["detail"][1]
         verdict = checkpoint.verify(issue(recent_vaccination(vaccination_payload), signer).text)
         assert verdict["tone"] == "amber" and verdict["status"] == "revocation_unknown"
+
+
+@pytest.mark.parametrize("hours_left", [40, -2])
+def test_the_cached_trust_list_is_used_by_default_and_its_age_shown(
+    tmp_path: Path,
+    signer: PemSigner,
+    anchor: tuple[PemSigner, Path],
+    vaccination_payload: dict[str, Any],
+    hours_left: int,
+) -> None:
+    from vaxcert import trustlist
+    from vaxcert.trustlist import TrustListEntry
+    from verifier_cli.main import main
+
+    issued = datetime.now(UTC) - timedelta(hours=8)
+    content = trustlist.build(
+        [TrustListEntry.for_certificate("VN", signer.certificate)],
+        sequence=7,
+        issued_at=issued,
+        next_update=datetime.now(UTC) + timedelta(hours=hours_left),
+    )
+    (tmp_path / "trust.cose").write_bytes(trustlist.sign(content, anchor[0]))
+    cache = str(tmp_path / "cache")
+    assert main(["trust", "pin", str(anchor[1]), "--cache-dir", cache], stdout=io.StringIO()) == 0
+    assert main(["trust", "update", str(tmp_path / "trust.cose"), "--cache-dir", cache], stdout=io.StringIO()) == 0
+    for checkpoint in start_checkpoint("--cache-dir", cache):  # no trust option: the cached list
+        [listed] = [entry for entry in checkpoint.status()["lists"] if entry["name"][1] == "Trust list"]
+        verdict = checkpoint.verify(issue(recent_vaccination(vaccination_payload), signer).text)
+        if hours_left > 0:
+            assert listed["state"] == "ok" and listed["detail"][1].startswith("#7, signed 8 hours ago")
+            assert listed["detail"][0].startswith("#7, ký 8 giờ trước")
+            assert verdict["tone"] == "green"
+        else:  # stale: a loud warning, and the list's keys fail closed
+            assert listed["state"] == "stale" and "Trust list is STALE" in listed["detail"][1]
+            assert checkpoint.status()["alarm"] is True and verdict["tone"] == "red"
 
 
 def test_lists_without_a_cache_raise_the_alarm(bare: Checkpoint) -> None:

@@ -186,6 +186,7 @@
   }
 
   window.vaxcertScanner = { timings, reset: () => clearVerdict(true), submit: submitText };
+  setInterval(refreshStatus, 30000);  // list ages and staleness move on while the page stays open
   refreshStatus().then(() => {
     if (verdictBox.classList.contains("idle")) showIdle();
     if (navigator.mediaDevices && navigator.mediaDevices.getUserMedia) startCamera();
