@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import vaxcert
-from vaxcert import Policy, TrustStore, VaxcertError, qr, verify, verify_image
+from vaxcert import Policy, TrustStore, VaxcertError, qr, trustlist, verify, verify_image
 from vaxcert.dispatch import MAX_INPUT_BYTES, ZIP_SIGNATURE, detect_format, verify_credential
 from vaxcert.hcert import revocation
 from vaxcert.hcert.credential import dcc_trust_store, verify_hcert
@@ -75,6 +75,13 @@ same verdict: the format, a status (verified, invalid_signature, issuer_not_trus
 holder and the events.  Exit 0 valid, 1 not valid, 2 usage error."""
 
 
+SERVE_DESCRIPTION = """\
+The checkpoint scanner page on http://127.0.0.1:PORT/: a camera (frames are decoded by this
+process, nothing leaves the machine) or a handheld scanner typing into the page, and one big
+green / amber / red verdict.  Uses the cached trust list, revocation list and rules by default
+and shows their age.  Keeps no names or dates of birth after the next scan; counts only."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vaxcert-verify", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -97,62 +104,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--qr-file", metavar="FILE", help="the scanned code's raw bytes (a DIVOC ZIP) or text, from a file"
     )
     check.add_argument("--batch", metavar="FILE", help="verify one code per line of FILE ('-' for stdin)")
-    check.add_argument(
-        "--trust-cert",
-        metavar="FILE",
-        action="append",
-        default=[],
-        help="a trusted certificate (PEM or DER): an EU DSC, an ICAO CSCA or barcode signer; repeatable",
-    )
-    check.add_argument(
-        "--trust-registry",
-        metavar="FILE",
-        action="append",
-        default=[],
-        help="a multi-framework trust registry (Path-Check registry_normalized.json); repeatable, later wins",
-    )
-    check.add_argument(
-        "--trust-jwks", metavar="FILE", action="append", default=[], help="a SMART Health Card issuer's JWK Set"
-    )
-    check.add_argument(
-        "--trust-crl",
-        metavar="FILE",
-        action="append",
-        default=[],
-        help="a SMART Health Card revocation list (JSON) or an ICAO CSCA's X.509 CRL; repeatable",
-    )
-    check.add_argument(
-        "--trust-list", metavar="SOURCE", help="a signed trust list: a file, an http(s) URL (cached), or 'cached'"
-    )
-    check.add_argument(
-        "--anchor",
-        metavar="FILE",
-        action="append",
-        default=[],
-        type=Path,
-        help="trust-list signer certificate to accept, besides the pinned ones",
-    )
-    check.add_argument(
-        "--revocation-list",
-        metavar="SOURCE",
-        help="a signed revocation list: a file, an http(s) URL (cached), 'cached' (the default when one is "
-        "cached), or 'none' (do not check revocation)",
-    )
-    check.add_argument("--rules", metavar="FILE|URL", help="business rules in the EU rule JSON format")
-    check.add_argument(
-        "--value-sets",
-        metavar="FILE|FOLDER",
-        action="append",
-        default=[],
-        type=Path,
-        help="updated official value-set JSON files (a folder: every *.json in it); repeatable",
-    )
-    check.add_argument("--country", default="VN", help="country of arrival whose rules apply (default VN)")
-    check.add_argument("--allow-stale", action="store_true", help="warn instead of failing when a list is stale")
-    check.add_argument("--cache-dir", type=Path, help="trust cache folder (default $VAXCERT_HOME)")
+    _trust_options(check)
     check.add_argument("--at", metavar="ISO8601", help="validation clock (default: now)")
     check.add_argument("--json", action="store_true", help="print the machine-readable report")
     check.add_argument("--no-color", action="store_true", help="never use colour")
+
+    serve = commands.add_parser(
+        "serve",
+        help="the checkpoint scanner page: a local web page for a camera or a handheld scanner",
+        description=SERVE_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)"
+    )
+    serve.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
+    _trust_options(serve)
 
     trust = commands.add_parser(
         "trust",
@@ -175,12 +142,73 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _trust_options(command: argparse.ArgumentParser) -> None:
+    """The trust, revocation, rules and value-set options 'verify' and 'serve' share."""
+    command.add_argument(
+        "--trust-cert",
+        metavar="FILE",
+        action="append",
+        default=[],
+        help="a trusted certificate (PEM or DER): an EU DSC, an ICAO CSCA or barcode signer; repeatable",
+    )
+    command.add_argument(
+        "--trust-registry",
+        metavar="FILE",
+        action="append",
+        default=[],
+        help="a multi-framework trust registry (Path-Check registry_normalized.json); repeatable, later wins",
+    )
+    command.add_argument(
+        "--trust-jwks", metavar="FILE", action="append", default=[], help="a SMART Health Card issuer's JWK Set"
+    )
+    command.add_argument(
+        "--trust-crl",
+        metavar="FILE",
+        action="append",
+        default=[],
+        help="a SMART Health Card revocation list (JSON) or an ICAO CSCA's X.509 CRL; repeatable",
+    )
+    command.add_argument(
+        "--trust-list", metavar="SOURCE", help="a signed trust list: a file, an http(s) URL (cached), or 'cached'"
+    )
+    command.add_argument(
+        "--anchor",
+        metavar="FILE",
+        action="append",
+        default=[],
+        type=Path,
+        help="trust-list signer certificate to accept, besides the pinned ones",
+    )
+    command.add_argument(
+        "--revocation-list",
+        metavar="SOURCE",
+        help="a signed revocation list: a file, an http(s) URL (cached), 'cached' (the default when one is "
+        "cached), or 'none' (do not check revocation)",
+    )
+    command.add_argument("--rules", metavar="FILE|URL", help="business rules in the EU rule JSON format")
+    command.add_argument(
+        "--value-sets",
+        metavar="FILE|FOLDER",
+        action="append",
+        default=[],
+        type=Path,
+        help="updated official value-set JSON files (a folder: every *.json in it); repeatable",
+    )
+    command.add_argument("--country", default="VN", help="country of arrival whose rules apply (default VN)")
+    command.add_argument("--allow-stale", action="store_true", help="warn instead of failing when a list is stale")
+    command.add_argument("--cache-dir", type=Path, help="trust cache folder (default $VAXCERT_HOME)")
+
+
 def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stdin: TextIO | None = None) -> int:
     out = stdout or sys.stdout
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "trust":
         return cli.run("vaxcert-verify", lambda: _trust_command(args, out))
+    if args.command == "serve":
+        from .serve import serve_command
+
+        return cli.run("vaxcert-verify", lambda: serve_command(args, out))
     return cli.run("vaxcert-verify", lambda: _verify_command(args, out, stdin or sys.stdin))
 
 
@@ -365,7 +393,11 @@ def _signed_list(source: str, cache: TrustCache, kind: str, anchors: list[Path])
 
 
 def _with_trust_list(
-    direct: TrustStore, registry: TrustRegistry, args: argparse.Namespace, clock: datetime
+    direct: TrustStore,
+    registry: TrustRegistry,
+    args: argparse.Namespace,
+    clock: datetime,
+    checked: trustlist.VerifiedTrustList | None = None,
 ) -> tuple[TrustStore, TrustRegistry]:
     """The signed list's DSCs join the HCERT trust, its keys of other frameworks the registry.
 
@@ -373,8 +405,8 @@ def _with_trust_list(
     fails HCERT codes (unless --allow-stale); its other keys are then left out, so codes
     of other formats fail as issuer_not_trusted instead of trusting an outdated list.
     """
-    cache = TrustCache(args.cache_dir or default_cache_dir())
-    checked = _signed_list(args.trust_list, cache, "trust", args.anchor)
+    if checked is None:
+        checked = _signed_list(args.trust_list, TrustCache(args.cache_dir or default_cache_dir()), "trust", args.anchor)
     listed = checked.trust_store(fail_when_stale=not args.allow_stale)
     certificates = [dsc for group in (listed, direct) for dscs in group.by_kid.values() for dsc in dscs]
     store = TrustStore.of(certificates, source=listed.source)

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 LIST_FILE = "trust-list.cose"
 META_FILE = "trust-list.json"
 RULES_FILE = "rules.json"
+REVOCATION_FILE = "revocation-list.cose"
 MAX_LIST_BYTES = 64 * 1024 * 1024
 HTTP_TIMEOUT = 30.0
 
@@ -66,7 +67,7 @@ _KINDS = {
     ),
     "revocation": _CachedKind(
         "revocation list",
-        "revocation-list.cose",
+        REVOCATION_FILE,
         "revocation-list.json",
         lambda data, anchors, minimum: revocation.verify(data, anchors, minimum_sequence=minimum).sequence,
     ),
