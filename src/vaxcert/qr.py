@@ -22,7 +22,8 @@ MAX_IMAGE_BYTES = 20 * 1024 * 1024
 ERROR_CORRECTION = "Q"
 
 
-def _barcode(text: str, error_correction: str = ERROR_CORRECTION) -> zxingcpp.Barcode:
+def _barcode(text: str | bytes, error_correction: str = ERROR_CORRECTION) -> zxingcpp.Barcode:
+    # bytes make a byte-mode code: a binary payload such as a DIVOC credential's ZIP.
     if not text:
         raise PictureError("picture.empty", "cannot encode empty text as a QR code")
     try:
@@ -31,7 +32,7 @@ def _barcode(text: str, error_correction: str = ERROR_CORRECTION) -> zxingcpp.Ba
         raise PictureError("picture.too_long", f"text does not fit in a QR code ({exc})") from None
 
 
-def encode_png(text: str, scale: int = 4, error_correction: str = ERROR_CORRECTION) -> bytes:
+def encode_png(text: str | bytes, scale: int = 4, error_correction: str = ERROR_CORRECTION) -> bytes:
     """A PNG of the QR code, ``scale`` pixels per module, with the quiet zone."""
     image = _barcode(text, error_correction).to_image(scale=scale, add_quiet_zones=True)
     height, width = image.shape[0], image.shape[1]

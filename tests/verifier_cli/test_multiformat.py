@@ -107,3 +107,17 @@ def test_human_verdict_is_bilingual_and_names_the_format() -> None:
     status = main(["verify", "--at", case.at.isoformat(), "--trust-jwks", str(JWKS), "--", *case.qr], stdout=out)
     text = out.getvalue()
     assert status == 0 and "HỢP LỆ / VALID" in text and "SMART Health Card" in text
+
+
+def test_a_photo_of_any_format_is_read_and_verified(tmp_path: Path) -> None:
+    from vaxcert import qr
+
+    case = next(c for c in corpus_cases("shc") if c.id == "synthetic/shc/valid")
+    photo = tmp_path / "card.png"
+    photo.write_bytes(qr.encode_png(case.qr[0]))
+    status, document = run("--at", case.at.isoformat(), "--trust-jwks", str(JWKS), "--image", str(photo))
+    assert status == 0 and document["format"] == "shc" and document["status"] == "verified"
+    divoc = next(c for c in corpus_cases("divoc") if c.id == "synthetic/divoc/valid-rsa")
+    photo.write_bytes(qr.encode_png(divoc.payload))
+    status, document = run("--at", divoc.at.isoformat(), "--trust-registry", str(REGISTRY), "--image", str(photo))
+    assert status == 0 and document["format"] == "divoc" and document["status"] == "verified", document
