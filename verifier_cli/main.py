@@ -34,6 +34,7 @@ from vaxcert_apps.cli import EXIT_FAILED as EXIT_INVALID
 from vaxcert_apps.cli import EXIT_OK as EXIT_VALID
 from vaxcert_apps.cli import EXIT_USAGE, UsageError
 from vaxcert_apps.files import write_atomically
+from vaxcert_apps.i18n import LANGUAGES, resolve_language
 from vaxcert_apps.render import print_list, print_revocations, print_rules, render_credential, render_human
 
 from .trust_cache import RULES_FILE, TrustCache, default_cache_dir, load_source
@@ -153,6 +154,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--at", metavar="ISO8601", help="validation clock (default: now)")
     check.add_argument("--json", action="store_true", help="print the machine-readable report")
     check.add_argument("--no-color", action="store_true", help="never use colour")
+    check.add_argument(
+        "--lang",
+        choices=LANGUAGES,
+        help="language of the verdict: vi (Vietnamese, the default) or en; default $VAXCERT_LANG, else vi",
+    )
 
     trust = commands.add_parser(
         "trust",
@@ -205,7 +211,7 @@ def _verify_command(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int
     policy = _policy(args)
     value_sets = _load_value_sets(args.value_sets)
     colour = not args.no_color and not os.environ.get("NO_COLOR") and out.isatty()
-    verifier = _Verifier(trust, registry, clock, policy, value_sets)
+    verifier = _Verifier(trust, registry, clock, policy, value_sets, resolve_language(args.lang))
     if args.batch is not None:
         # Everything loaded so far (trust list, rules, revocation list) lives as long as the batch;
         # freezing it keeps the garbage collector from rescanning it for every code.
@@ -219,7 +225,8 @@ def _verify_command(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int
         except VaxcertError as exc:
             # An unreadable picture is reported like any failed check, in the HCERT report's shape.
             report = verify_image(args.image, trust, at=clock, policy=policy, value_sets=value_sets)
-            _print(report.to_json() | _picture_failure(exc), render_human(report, colour), args.json, out)
+            human = render_human(report, colour, lang=verifier.lang)
+            _print(report.to_json() | _picture_failure(exc), human, args.json, out)
             return EXIT_INVALID
     elif args.qr_file is not None:
         scanned = _read_qr_file(args.qr_file)
@@ -240,8 +247,10 @@ class _Verifier:
         clock: datetime,
         policy: Policy,
         value_sets: ValueSets | None,
+        lang: str,
     ) -> None:
         self.registry = registry
+        self.lang = lang
         self.clock = clock
         self.policy = policy
         self.value_sets = value_sets
@@ -269,13 +278,13 @@ class _Verifier:
                 document["qr_text"] = text
             document.update(_shared_fields(credential))
             document["valid"] = credential.valid
-            return document, render_human(report, colour, credential), credential.valid
+            return document, render_human(report, colour, credential, self.lang), credential.valid
         credential = verify_credential(
             scanned, self.registry, at=self.clock, policy=self.policy, value_sets=self.value_sets
         )
         return (
             credential.to_json() | {"validation_clock": self.clock.isoformat()},
-            render_credential(credential, colour),
+            render_credential(credential, colour, self.lang),
             credential.valid,
         )
 
