@@ -287,41 +287,59 @@ def framework_counts(content: TrustListContent) -> str:
     )
 
 
-def print_list(checked: VerifiedTrustList, at: datetime, out: TextIO) -> None:
-    """A trust list for people: state, age, entries and rejected entries."""
+def _state(stale: bool, t: Translator) -> str:
+    return t.gettext("STALE") if stale else t.gettext("fresh")
+
+
+def _age(t: Translator, issued: datetime, at: datetime, next_update: datetime, stale: bool) -> str:
+    return t.gettext("issued {issued} ({hours} h ago), next update {next}: {state}").format(
+        issued=t.date(issued),
+        hours=f"{(at - issued).total_seconds() / 3600:.1f}",
+        next=t.date(next_update),
+        state=_state(stale, t),
+    )
+
+
+def print_list(checked: VerifiedTrustList, at: datetime, out: TextIO, lang: str = "en") -> None:
+    """A trust list for people: state, age, entries and rejected entries (English unless ``lang`` says)."""
+    t = translator(lang)
     content = checked.content
-    state = "STALE" if checked.is_stale(at) else "fresh"
-    age = at - content.issued_at
+    heading = t.gettext("trust list #{sequence}, signed by {signer}")
     out.write(
-        f"trust list #{content.sequence}, signed by {checked.signer.subject}\n"
-        f"issued {content.issued_at.isoformat()} ({age.total_seconds() / 3600:.1f} h ago), "
-        f"next update {content.next_update.isoformat()}: {state}\n"
-        f"{len(content.entries)} DSCs, {len(content.cscas)} CSCAs\n"
-        f"{framework_counts(content)}\n"
+        heading.format(sequence=content.sequence, signer=checked.signer.subject)
+        + "\n"
+        + _age(t, content.issued_at, at, content.next_update, checked.is_stale(at))
+        + "\n"
+        + f"{len(content.entries)} DSCs, {len(content.cscas)} CSCAs\n"
+        + f"{framework_counts(content)}\n"
     )
     for entry in content.entries:
         types = ",".join(sorted(entry.types))
         out.write(f"  {entry.certificate.kid_b64}  {entry.country}  [{types}]  {entry.certificate.subject}\n")
+    rejected = t.gettext("rejected {entry}: {reason}")
     for item in checked.rejected:
-        out.write(f"  rejected {item.description}: {item.reason}\n")
+        out.write("  " + rejected.format(entry=item.description, reason=item.reason) + "\n")
 
 
-def print_revocations(revocations: RevocationList, at: datetime, out: TextIO) -> None:
+def print_revocations(revocations: RevocationList, at: datetime, out: TextIO, lang: str = "en") -> None:
     """A revocation list for people: sequence, age, state and how many hashes it holds per DSC."""
-    state = "STALE" if revocations.is_stale(at) else "fresh"
-    age = at - revocations.issued_at
+    t = translator(lang)
     hashes = sum(len(batch) for batch in revocations.batches)
+    heading = t.gettext("revocation list #{sequence}: {hashes} revoked hashes in {batches} batches")
     out.write(
-        f"revocation list #{revocations.sequence}: {hashes} revoked hashes in {len(revocations.batches)} batches\n"
-        f"issued {revocations.issued_at.isoformat()} ({age.total_seconds() / 3600:.1f} h ago), "
-        f"next update {revocations.next_update.isoformat()}: {state}\n"
+        heading.format(sequence=revocations.sequence, hashes=hashes, batches=len(revocations.batches))
+        + "\n"
+        + _age(t, revocations.issued_at, at, revocations.next_update, revocations.is_stale(at))
+        + "\n"
     )
 
 
-def print_rules(rules: RuleSet, out: TextIO) -> None:
-    """Business rules for people: one line per rule, its description Vietnamese first."""
-    out.write(f"{len(rules.rules)} entry rules\n")
+def print_rules(rules: RuleSet, out: TextIO, lang: str = "en") -> None:
+    """Business rules for people: one line per rule, its description in ``lang`` first, then the other language."""
+    t = translator(lang)
+    out.write(t.gettext("{count} entry rules").format(count=len(rules.rules)) + "\n")
+    order = ("vi", "en") if lang == "vi" else ("en", "vi")
     for rule in rules.rules:
-        text = " / ".join(dict.fromkeys(rule.description((language,)) for language in ("vi", "en")))
+        text = " / ".join(dict.fromkeys(rule.description((language,)) for language in order))
         fields = (rule.identifier, rule.country, rule.rule_type, rule.certificate_type)
         out.write(f"  {'  '.join(_text(field) for field in fields)}  {_text(text, 200)}\n")

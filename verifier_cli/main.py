@@ -34,7 +34,7 @@ from vaxcert_apps.cli import EXIT_FAILED as EXIT_INVALID
 from vaxcert_apps.cli import EXIT_OK as EXIT_VALID
 from vaxcert_apps.cli import EXIT_USAGE, UsageError
 from vaxcert_apps.files import write_atomically
-from vaxcert_apps.i18n import LANGUAGES, resolve_language
+from vaxcert_apps.i18n import LANGUAGES, Translator, resolve_language, translator
 from vaxcert_apps.render import print_list, print_revocations, print_rules, render_credential, render_human
 
 from .trust_cache import RULES_FILE, TrustCache, default_cache_dir, load_source
@@ -173,6 +173,9 @@ def build_parser() -> argparse.ArgumentParser:
     update.add_argument("--revocations", action="store_true", help="the source is a revocation list")
     show = trust.add_parser("show", help="the cached trust list, revocation list and rules: entries, age, staleness")
     show.add_argument("--at", metavar="ISO8601", help="moment for the staleness check (default: now)")
+    show.add_argument(
+        "--lang", choices=LANGUAGES, help="vi (Vietnamese, the default) or en; default $VAXCERT_LANG, else vi"
+    )
     for command in (pin, update, show):
         command.add_argument("--cache-dir", type=Path, help="trust cache folder (default $VAXCERT_HOME)")
         command.add_argument(
@@ -457,29 +460,34 @@ def _trust_command(args: argparse.Namespace, out: TextIO) -> int:
 def _show(cache: TrustCache, args: argparse.Namespace, out: TextIO) -> None:
     """Everything verification uses from the cache: the trust list, the revocation list, the rules."""
     moment = parse_clock(args.at) if args.at else datetime.now(UTC)
-    print_list(cache.load(args.anchor), moment, out)
-    _fetched(cache.metadata("trust"), out)
+    lang = resolve_language(args.lang)
+    t = translator(lang)
+    print_list(cache.load(args.anchor), moment, out, lang)
+    _fetched(cache.metadata("trust"), out, t)
     out.write("\n")
     if cache.has("revocation"):
-        print_revocations(cache.load_revocations(args.anchor), moment, out)
-        _fetched(cache.metadata("revocation"), out)
+        print_revocations(cache.load_revocations(args.anchor), moment, out, lang)
+        _fetched(cache.metadata("revocation"), out, t)
     else:
-        out.write(
-            "no revocation list cached: Chưa kiểm tra thu hồi / revocation is not checked "
-            "(fetch one with: vaxcert-verify trust update --revocations URL)\n"
+        no_list = t.gettext(
+            "no revocation list cached: revocation is not checked "
+            "(fetch one with: vaxcert-verify trust update --revocations URL)"
         )
+        out.write(no_list + "\n")
     out.write("\n")
     rules = cache.folder / RULES_FILE
     if rules.exists():
-        print_rules(RuleSet.load(rules), out)
-        out.write(f"cached from the last 'verify --rules URL', in {rules}; used only with --rules\n")
+        print_rules(RuleSet.load(rules), out, lang)
+        cached = t.gettext("cached from the last 'verify --rules URL', in {path}; used only with --rules")
+        out.write(cached.format(path=rules) + "\n")
     else:
-        out.write("no rules cached (verify --rules FILE|URL applies entry rules)\n")
+        out.write(t.gettext("no rules cached (verify --rules FILE|URL applies entry rules)") + "\n")
 
 
-def _fetched(meta: dict[str, Any], out: TextIO) -> None:
+def _fetched(meta: dict[str, Any], out: TextIO, t: Translator) -> None:
     if meta.get("fetched_at"):
-        out.write(f"fetched {meta['fetched_at']} from {meta.get('source')}\n")
+        line = t.gettext("fetched {moment} from {source}")
+        out.write(line.format(moment=t.date(meta["fetched_at"]), source=meta.get("source")) + "\n")
 
 
 def _verify_batch(source: str, verifier: _Verifier, out: TextIO, stdin: TextIO) -> int:

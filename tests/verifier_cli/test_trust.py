@@ -92,7 +92,8 @@ def test_pin_update_show_verify_offline(
     status, out = run("trust", "update", url, "--cache-dir", cache)
     assert status == 0 and "not modified" in out and _Counting.requests[-1][1] == 304
     status, out = run("trust", "show", "--cache-dir", cache, "--at", "2026-05-02T00:00:00Z")
-    assert status == 0 and "fresh" in out and signer.certificate.kid_b64 in out
+    assert status == 0 and "còn mới" in out and signer.certificate.kid_b64 in out
+    assert "cấp 01/05/2026" in out  # dd/mm/yyyy in Vietnamese
     code = issue(vaccination_payload, signer, issued_at=ISSUED).text
     status, out = run(
         "verify", "--json", "--trust-list", "cached", "--cache-dir", cache, "--at", "2026-05-02T00:00:00Z", "--", code
@@ -307,6 +308,8 @@ def test_a_cached_revocation_list_is_used_by_default(
     status, out = run("verify", "--trust-list", "cached", "--cache-dir", cache, *at, revoked)
     assert status == 0 and "Chưa kiểm tra thu hồi" in out
     status, out = run("trust", "show", "--cache-dir", cache, *at)
+    assert status == 0 and "chưa lưu danh sách thu hồi: chưa kiểm tra thu hồi" in out and "chưa lưu quy định" in out
+    status, out = run("trust", "show", "--lang", "en", "--cache-dir", cache, *at)
     assert status == 0 and "no revocation list cached" in out and "no rules cached" in out
 
     assert run("trust", "update", "--revocations", str(lists["revocation"]), "--cache-dir", cache)[0] == 0
@@ -325,11 +328,14 @@ def test_a_cached_revocation_list_is_used_by_default(
     (Path(cache) / "rules.json").write_bytes(rules.read_bytes())
     status, out = run("trust", "show", "--cache-dir", cache, *at)
     assert status == 0 and signer.certificate.kid_b64 in out
-    assert "revocation list #1: 1 revoked hashes in 1 batches" in out and "fresh" in out
+    assert "danh sách thu hồi #1: 1 mã băm bị thu hồi trong 1 lô" in out and "còn mới" in out
     from vaxcert.hcert.rules import RuleSet
 
-    assert f"{len(RuleSet.load(rules).rules)} entry rules" in out
+    assert f"{len(RuleSet.load(rules).rules)} quy định nhập cảnh" in out
     assert "VR-VN-0002  VN  Acceptance  Vaccination  Phải qua ít nhất 14 ngày" in out
+    status, out = run("trust", "show", "--lang", "en", "--cache-dir", cache, *at)
+    assert "revocation list #1: 1 revoked hashes in 1 batches" in out and "fresh" in out
+    assert f"{len(RuleSet.load(rules).rules)} entry rules" in out and "VR-VN-0002  VN  Acceptance  Vaccination  " in out
 
     # a cached revocation list that no longer verifies is a refusal (1), not a usage error
     (Path(cache) / "revocation-list.cose").write_bytes(b"\x00garbage")
