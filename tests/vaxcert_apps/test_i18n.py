@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import ROOT
 from vaxcert.summary import STATUS_TEXT, Status
@@ -176,3 +179,12 @@ def test_browser_language(header: str | None, expected: str) -> None:
 def test_catalogues_ship_with_the_package() -> None:
     assert Path(MO).is_file() and (LOCALE_DIR.parent / "countries.json").is_file()
     assert (LOCALE_DIR.parent / "LICENSE.unicode").is_file()
+
+
+@given(value=st.one_of(st.text(max_size=200), st.integers(), st.floats(), st.none(), st.lists(st.text(), max_size=3)))
+@settings(max_examples=int(os.environ.get("VAXCERT_FUZZ_EXAMPLES", "300")), deadline=None)
+def test_any_unverified_value_shows_as_a_short_printable_line(value: object) -> None:
+    for language in ("vi", "en"):
+        t = translator(language)
+        for shown in (t.date(value), t.country(value)):
+            assert isinstance(shown, str) and len(shown) <= 80 and shown.isprintable()
