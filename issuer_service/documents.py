@@ -27,7 +27,7 @@ from vaxcert.hcert.valuesets import (
     VACCINE_PRODUCT,
     VACCINE_TYPE,
 )
-from vaxcert_apps.i18n import N_, both, translator
+from vaxcert_apps.i18n import N_, VALUE_TEXT, both, translator
 
 log = logging.getLogger("vaxcert.issuer")
 
@@ -37,18 +37,6 @@ TITLES = {
     "v": N_("COVID-19 Vaccination Certificate"),
     "t": N_("COVID-19 Test Certificate"),
     "r": N_("COVID-19 Recovery Certificate"),
-}
-# Value-set entries whose displays are words rather than product or company names: shown in both languages.
-_VALUE_TEXT = {
-    "LP6464-4": N_("Nucleic acid amplification test (e.g. RT-PCR)"),
-    "LP217198-3": N_("Rapid antigen test"),
-    "260415000": N_("Not detected (negative)"),
-    "260373001": N_("Detected (positive)"),
-    "1119349007": N_("SARS-CoV-2 mRNA vaccine"),
-    "1119305005": N_("SARS-CoV-2 antigen vaccine"),
-    "1157024006": N_("Inactivated whole SARS-CoV-2 antigen vaccine"),
-    "29061000087103": N_("COVID-19 non-replicating viral vector vaccine"),
-    "1162643001": N_("SARS-CoV-2 recombinant spike protein antigen vaccine"),
 }
 QR_MM = 62.0  # printed size; verifiers need at least 35 mm to read a full HC1 code reliably
 PAGE_W, PAGE_H, MARGIN = 210.0, 297.0, 15.0
@@ -82,8 +70,8 @@ def _bilingual(message: str) -> str:
 
 def _coded(value_set: str, code: Any) -> str:
     """A coded value in both languages when it is words, as the value set names it otherwise."""
-    if isinstance(code, str) and code in _VALUE_TEXT:
-        return _bilingual(_VALUE_TEXT[code])
+    if isinstance(code, str) and code in VALUE_TEXT:
+        return _bilingual(VALUE_TEXT[code])
     return _display(value_set, code)
 
 

@@ -249,9 +249,8 @@ def _holder_rows(dcc: Mapping[str, Any], t: Translator) -> list[tuple[str, str]]
         elif group == "t":
             code = _text(entry.get("tr"))
             result = t.gettext(_TEST_RESULTS[code]) if code in _TEST_RESULTS else code
-            sampled = t.gettext("{test} sampled {date}").format(
-                test=_display(TEST_TYPE, entry.get("tt")), date=_on(t, entry.get("sc"))
-            )
+            test = t.value(entry.get("tt")) or _display(TEST_TYPE, entry.get("tt"))
+            sampled = t.gettext("{test} sampled {date}").format(test=test, date=_on(t, entry.get("sc")))
             rows.append((t.gettext("Test"), sampled))
             rows.append((t.gettext("Result"), result))
         else:

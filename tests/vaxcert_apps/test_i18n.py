@@ -188,3 +188,10 @@ def test_any_unverified_value_shows_as_a_short_printable_line(value: object) -> 
         t = translator(language)
         for shown in (t.date(value), t.country(value)):
             assert isinstance(shown, str) and len(shown) <= 80 and shown.isprintable()
+
+
+def test_coded_values_in_words() -> None:
+    assert translator("vi").value("260415000") == "Không phát hiện (âm tính)"
+    assert translator("en").value("260415000") == "Not detected (negative)"
+    assert translator("vi").value("LP217198-3") == "Xét nghiệm nhanh kháng nguyên"
+    assert translator("vi").value("EU/1/20/1528") is None and translator("vi").value(["x"]) is None

@@ -18,6 +18,7 @@ Using it (a CLI, a PDF, a web page)::
     t.date("1990-04-15")                              # "15/04/1990" (vi), "15 Apr 1990" (en); partial dates too
     t.country("VN"), t.country("VNM")                 # "Việt Nam" / "Vietnam": alpha-2, alpha-3, ICAO "D"
     t.status(Status.VERIFIED)                         # the vaxcert.summary status line in this language
+    t.value("260415000")                              # an EU value-set code in words: "Không phát hiện (âm tính)"
     t.messages(["Valid", "Invalid"])                  # {msgid: text} for a page's script (JSON)
     both("Certificate identifier")                    # ("Mã chứng nhận", "Certificate identifier"): bilingual print
 
@@ -55,6 +56,7 @@ __all__ = [
     "LANGUAGES",
     "LOCALE_DIR",
     "N_",
+    "VALUE_TEXT",
     "Translator",
     "both",
     "negotiate",
@@ -95,6 +97,20 @@ _STATUS_IDS = {
     Status.EXPIRED: N_("Certificate expired"),
     Status.REVOCATION_UNKNOWN: N_("Revocation not checked: the revocation list is out of date"),
     Status.RULES_NOT_MET: N_("Genuine, but entry rules not met"),
+}
+
+
+# EU value-set entries whose displays are words (not product or company names), for people to read.
+VALUE_TEXT = {
+    "LP6464-4": N_("Nucleic acid amplification test (e.g. RT-PCR)"),
+    "LP217198-3": N_("Rapid antigen test"),
+    "260415000": N_("Not detected (negative)"),
+    "260373001": N_("Detected (positive)"),
+    "1119349007": N_("SARS-CoV-2 mRNA vaccine"),
+    "1119305005": N_("SARS-CoV-2 antigen vaccine"),
+    "1157024006": N_("Inactivated whole SARS-CoV-2 antigen vaccine"),
+    "29061000087103": N_("COVID-19 non-replicating viral vector vaccine"),
+    "1162643001": N_("SARS-CoV-2 recombinant spike protein antigen vaccine"),
 }
 
 
@@ -181,6 +197,11 @@ class Translator:
     def messages(self, ids: Iterable[str]) -> dict[str, str]:
         """Several messages at once, e.g. as JSON for a page's script."""
         return {message: self.gettext(message) for message in ids}
+
+    def value(self, code: object) -> str | None:
+        """A coded EU value-set entry (test type, result, vaccine type) in words, or None when it has none."""
+        message = VALUE_TEXT.get(code) if isinstance(code, str) else None
+        return self.gettext(message) if message is not None else None
 
     def status(self, status: Status) -> str:
         """The one-line meaning of a :class:`vaxcert.summary.Status`."""
