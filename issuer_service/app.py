@@ -19,7 +19,9 @@ from pathlib import Path
 import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import OperationalError
 from starlette.datastructures import State
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -225,6 +227,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="vaxcert issuer",
         version="1",
         lifespan=lifespan,
+        docs_url=None,  # served below from the package's own copies of Swagger UI and ReDoc
+        redoc_url=None,
         description="Issue EU DCC (HC1) certificates. Every route except health and the public "
         "trust list needs an API key: `Authorization: Bearer vx_…`.",
     )
@@ -284,7 +288,46 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Order matters for OpenAPI and for matching: the routes appear as they are included.
     for router in (health.router, certificates.router, bulk.router, list_routes.router):
         app.include_router(router)
+    _offline_docs(app)
     return app
+
+
+DOCS_ASSETS = Path(__file__).resolve().parent / "static" / "docs"
+_ASSETS_URL = "/docs-assets"
+
+
+def _offline_docs(app: FastAPI) -> None:
+    """/docs (Swagger UI) and /redoc from files shipped in the package: they work with no Internet access."""
+    app.mount(_ASSETS_URL, StaticFiles(directory=DOCS_ASSETS), name="docs-assets")
+    openapi_url = app.openapi_url or "/openapi.json"
+    favicon = f"{_ASSETS_URL}/swagger-ui/favicon-32x32.png"
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=openapi_url,
+            title=f"{app.title} — API",
+            swagger_js_url=f"{_ASSETS_URL}/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url=f"{_ASSETS_URL}/swagger-ui/swagger-ui.css",
+            swagger_favicon_url=favicon,
+            oauth2_redirect_url="/docs/oauth2-redirect",
+            # Swagger UI would otherwise ask an online validator about the spec.
+            swagger_ui_parameters={"validatorUrl": None},
+        )
+
+    @app.get("/docs/oauth2-redirect", include_in_schema=False)
+    async def swagger_ui_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url=openapi_url,
+            title=f"{app.title} — API",
+            redoc_js_url=f"{_ASSETS_URL}/redoc/redoc.standalone.js",
+            redoc_favicon_url=favicon,
+            with_google_fonts=False,
+        )
 
 
 def _sweep_old_spool_files(older_than_seconds: float = 24 * 3600) -> None:

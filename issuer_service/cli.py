@@ -36,6 +36,7 @@ from vaxcert.shc import CoseSignerAdapter, issue_shc
 from vaxcert.shc.bundle import shc_bundle
 from vaxcert_apps import cli
 from vaxcert_apps.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
+from vaxcert_apps.i18n import DEFAULT_LANGUAGE, LANGUAGES, resolve_language
 from vaxcert_apps.render import render_human
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "UsageError", "build_parser", "main", "run_demo", "run_issue"]
@@ -107,6 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--dir", default="vaxcert-demo", help="folder for its own keys and outputs (default ./vaxcert-demo)"
     )
+    demo.add_argument(
+        "--lang", choices=LANGUAGES, help="language of the verdict: vi or en (default $VAXCERT_LANG, else vi)"
+    )
     return parser
 
 
@@ -114,7 +118,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stdin:
     out = stdout or sys.stdout
     args = build_parser().parse_args(argv)
     if args.command == "demo":
-        return cli.run("vaxcert", lambda: run_demo(Path(args.dir), out))
+        return cli.run("vaxcert", lambda: run_demo(Path(args.dir), out, resolve_language(args.lang)))
     return cli.run("vaxcert", lambda: run_issue(args, out, stdin or sys.stdin))
 
 
@@ -242,7 +246,7 @@ def _write_private(path: Path, data: bytes) -> None:
     path.write_bytes(data)
 
 
-def run_demo(folder: Path, out: TextIO) -> int:
+def run_demo(folder: Path, out: TextIO, lang: str = DEFAULT_LANGUAGE) -> int:
     signer = ensure_development_pki(folder)
     issued = issue(SAMPLE_PAYLOAD, signer)
     (folder / "sample.txt").write_text(issued.text + "\n", encoding="utf-8")
@@ -252,5 +256,5 @@ def run_demo(folder: Path, out: TextIO) -> int:
     out.write(f"Issued {issued.uvci} ({len(issued.text)} characters), QR written to {folder}/sample.png\n")
     out.write(issued.text + "\n\n")
     report = verify(qr.decode(folder / "sample.png"), TrustStore.of([signer.certificate]))
-    out.write(render_human(report, colour=out.isatty()) + "\n")
+    out.write(render_human(report, colour=out.isatty(), lang=lang) + "\n")
     return EXIT_OK if report.valid else EXIT_FAILED

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, FilePath
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     dsc_key_labels: str = "dsc"
     issuer_country: str = Field(default="VN", pattern=r"^[A-Z]{2}$")
     issuer_name: str = "Ministry of Health of Viet Nam"
+    # The certificate PDF's header: the issuer's name in Vietnamese above the English one, and a logo.
+    issuer_name_vi: str | None = Field(default="Bộ Y tế Việt Nam", max_length=200)
+    issuer_logo: FilePath | None = None
     validity_days: int = Field(default=365, ge=1)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     max_upload_bytes: int = Field(default=1024 * 1024 * 1024, ge=1024)

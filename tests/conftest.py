@@ -66,6 +66,12 @@ def capture_all_logs() -> Iterator[None]:
     root.setLevel(previous)
 
 
+@pytest.fixture(autouse=True)
+def default_language(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Human output in the default language (Vietnamese) whatever the developer's $VAXCERT_LANG."""
+    monkeypatch.delenv("VAXCERT_LANG", raising=False)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     leaked = leaked_log_lines()
     if leaked:

@@ -10,24 +10,51 @@ from vaxcert import ValueSets, VerificationReport
 from vaxcert.hcert.revocation import RevocationList
 from vaxcert.hcert.rules import RuleSet
 from vaxcert.hcert.valuesets import TEST_TYPE, VACCINE_MANUFACTURER, VACCINE_PRODUCT
-from vaxcert.summary import STATUS_TEXT, CredentialReport, Status
+from vaxcert.summary import CredentialReport, Status
 from vaxcert.trustlist import TrustListContent, VerifiedTrustList
+from vaxcert_apps.i18n import DEFAULT_LANGUAGE, N_, Translator, both, translator
 
 _GREEN = "\033[1;32m"
 _RED = "\033[1;31m"
 _RESET = "\033[0m"
-_TYPE_NAMES = {"v": "Vaccination", "t": "Test", "r": "Recovery"}
-_TEST_RESULTS = {"260415000": "not detected (negative)", "260373001": "detected (positive)"}
+_KIND_NAMES = {
+    "v": N_("Vaccination certificate"),
+    "t": N_("Test certificate"),
+    "r": N_("Recovery certificate"),
+}
+_HEALTH_CERTIFICATE = N_("Health certificate")
+_TEST_RESULTS = {"260415000": N_("not detected (negative)"), "260373001": N_("detected (positive)")}
+_EVENT_RESULTS = {"negative": N_("negative"), "positive": N_("positive")}
+# The stage a failure happened in, as staff read it (the English text is the stage's own name).
+_STAGE_NAMES = {
+    stage: name
+    for stage, name in (
+        ("picture", N_("picture")),
+        ("unprefix", N_("unprefix")),
+        ("base45", N_("base45")),
+        ("decompress", N_("decompress")),
+        ("cose", N_("cose")),
+        ("signature", N_("signature")),
+        ("cwt", N_("cwt")),
+        ("schema", N_("schema")),
+        ("expiry", N_("expiry")),
+        ("key_usage", N_("key_usage")),
+        ("revocation", N_("revocation")),
+        ("rules", N_("rules")),
+    )
+}
 _MAX_FIELD = 80  # a line per field: no certificate field is longer, a hostile one may be
 # Codes a scan cut short produces: the reader stopped before the end of the QR text.
 INCOMPLETE_SCAN_CODES = frozenset({"base45.bad_length", "base45.overflow", "decompress.truncated"})
-INCOMPLETE_SCAN = "Mã quét chưa đủ, hãy quét lại / Incomplete scan, scan again"
-RULES_ONLY = (
-    "Chứng nhận là thật nhưng không đáp ứng quy định nhập cảnh / "
-    "The certificate is genuine but does not meet the entry rules"
-)
-NOT_TRUSTWORTHY = "Các thông tin dưới đây KHÔNG đáng tin / The details below are NOT trustworthy"
-REVOCATION_NOT_CHECKED = "Chưa kiểm tra thu hồi / Revocation not checked"
+_INCOMPLETE_SCAN = N_("Incomplete scan, scan again")
+_RULES_ONLY = N_("The certificate is genuine but does not meet the entry rules")
+_NOT_TRUSTWORTHY = N_("The details below are NOT trustworthy")
+_REVOCATION_NOT_CHECKED = N_("Revocation not checked")
+# Both languages in one line, for callers that print without choosing a language.
+INCOMPLETE_SCAN = " / ".join(both(_INCOMPLETE_SCAN))
+RULES_ONLY = " / ".join(both(_RULES_ONLY))
+NOT_TRUSTWORTHY = " / ".join(both(_NOT_TRUSTWORTHY))
+REVOCATION_NOT_CHECKED = " / ".join(both(_REVOCATION_NOT_CHECKED))
 
 
 def _text(value: object, limit: int = _MAX_FIELD) -> str:
@@ -45,46 +72,74 @@ def _text(value: object, limit: int = _MAX_FIELD) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def render_human(report: VerificationReport, colour: bool = False, credential: CredentialReport | None = None) -> str:
-    """The HCERT verdict; with ``credential`` (the multi-format view of the same run) its status line too.
+def _rows(rows: list[tuple[str, str]], indent: str = "  ") -> list[str]:
+    """Label and value pairs with the values lined up, whatever the language's label lengths."""
+    width = max((len(label) for label, _ in rows), default=0) + 2
+    return [f"{indent}{label + ':':<{width}}{value}" for label, value in rows]
+
+
+def _on(t: Translator, value: object) -> str:
+    """A date from the certificate as people here write it; anything else as the field's own short text."""
+    return t.date(value) if isinstance(value, (str, datetime)) else _text(value)
+
+
+def _country(t: Translator, code: object) -> str:
+    """``Việt Nam (VN)``: the name people read and the code as printed on the certificate."""
+    name, shown = t.country(code), _text(code)
+    return name if name == shown else f"{name} ({shown})"
+
+
+def render_human(
+    report: VerificationReport,
+    colour: bool = False,
+    credential: CredentialReport | None = None,
+    lang: str = DEFAULT_LANGUAGE,
+) -> str:
+    """The HCERT verdict in ``lang``; with ``credential`` (the multi-format view of the same run) its status too.
 
     A WHO DDCC code fails the EU checks (it carries no EU DCC) yet can be valid: then the
     credential's verdict and holder are shown instead.
     """
     if credential is not None and credential.detail is not None and getattr(credential.detail, "ddcc", None):
-        return render_credential(credential, colour)
+        return render_credential(credential, colour, lang)
+    t = translator(lang)
 
     def paint(text: str, code: str) -> str:
         return f"{code}{text}{_RESET}" if colour else text
 
     lines: list[str] = []
-    kind = _TYPE_NAMES.get(report.certificate_type or "", "Health")
+    kind = t.gettext(_KIND_NAMES.get(report.certificate_type or "", _HEALTH_CERTIFICATE))
     if report.valid:
-        lines.append(paint(f"VALID   {kind} certificate", _GREEN))
+        lines.append(paint(t.gettext("VALID") + f": {kind}", _GREEN))
     else:
-        lines.append(paint(f"INVALID {kind} certificate", _RED))
+        lines.append(paint(t.gettext("INVALID") + f": {kind}", _RED))
         if any(outcome.code in INCOMPLETE_SCAN_CODES for outcome in report.failures):
-            lines.append(f"  {INCOMPLETE_SCAN}")
+            lines.append(f"  {t.gettext(_INCOMPLETE_SCAN)}")
         for outcome in report.failures:
-            lines.append(f"  reason ({outcome.name}): {_text(outcome.message, 400)}  [{outcome.code}]")
+            stage = t.gettext(_STAGE_NAMES.get(outcome.name, outcome.name))
+            reason = t.gettext("reason ({stage})").format(stage=stage)
+            lines.append(f"  {reason}: {_text(outcome.message, 400)}  [{outcome.code}]")
     claims = report.unverified_claims
+    rows: list[tuple[str, str]] = []
     if claims is not None:
         if not report.valid:
             # Only the destination's rules failed: the certificate itself is authentic, its details true.
             rules_only = bool(report.failures) and all(outcome.name == "rules" for outcome in report.failures)
-            lines.append(f"  {RULES_ONLY}" if rules_only else f"  {NOT_TRUSTWORTHY}:")
-        lines.extend(_holder_lines(claims.dcc))
+            lines.append(f"  {t.gettext(_RULES_ONLY)}" if rules_only else f"  {t.gettext(_NOT_TRUSTWORTHY)}:")
+        rows.extend(_holder_rows(claims.dcc, t))
         if claims.issuer:
-            lines.append(f"  Issuing country:  {_text(claims.issuer)}")
+            rows.append((t.gettext("Issuing country"), _country(t, claims.issuer)))
         if claims.expires_at is not None:
-            lines.append(f"  QR valid until:   {_date(claims.expires_at)}")
+            rows.append((t.gettext("QR valid until"), _on(t, _moment(claims.expires_at))))
     if report.signer is not None:
-        lines.append(f"  Signed by:        {report.signer.subject}")
-    lines.extend(_policy_lines(report))
-    for note in report.notes:
-        lines.append(f"  note: {note}")
+        rows.append((t.gettext("Signed by"), report.signer.subject))
+    lines.extend(_rows(rows))
+    lines.extend(_policy_lines(report, t))
+    note = t.gettext("note")
+    for text in report.notes:
+        lines.append(f"  {note}: {text}")
     for finding in report.value_set_findings:
-        lines.append(f"  note: {finding.describe()}")
+        lines.append(f"  {note}: {finding.describe()}")
     return "\n".join(lines)
 
 
@@ -93,98 +148,120 @@ _FORMAT_NAMES = {
     "shc": "SMART Health Card",
     "icao-vds-nc": "ICAO VDS-NC",
     "divoc": "DIVOC",
-    "unknown": "unknown format",
+    "unknown": N_("unknown format"),
 }
 _EVENT_NAMES = {
-    "vaccination": "Tiêm chủng / Vaccination",
-    "test": "Xét nghiệm / Test",
-    "recovery": "Khỏi bệnh / Recovery",
+    "vaccination": N_("Vaccination"),
+    "test": N_("Test"),
+    "recovery": N_("Recovery"),
 }
 
 
-def render_credential(credential: CredentialReport, colour: bool = False) -> str:
-    """The verdict for a code of any format: status, holder, events, and the reason when not valid."""
+def render_credential(credential: CredentialReport, colour: bool = False, lang: str = DEFAULT_LANGUAGE) -> str:
+    """The verdict for a code of any format in ``lang``: status, holder, events, the reason when not valid."""
+    t = translator(lang)
 
     def paint(text: str, code: str) -> str:
         return f"{code}{text}{_RESET}" if colour else text
 
-    vietnamese, english = STATUS_TEXT[credential.status]
-    headline = f"{'HỢP LỆ / VALID' if credential.valid else 'KHÔNG HỢP LỆ / INVALID'}: {vietnamese} / {english}"
+    verdict = t.gettext("VALID") if credential.valid else t.gettext("INVALID")
+    status = t.status(credential.status)
+    headline = verdict if status.casefold() == verdict.casefold() else f"{verdict}: {status}"
     lines = [paint(headline, _GREEN if credential.valid else _RED)]
-    lines.append(f"  Định dạng / Format:      {_FORMAT_NAMES[credential.format]}")
+    if not credential.valid and credential.code and credential.status is Status.INVALID_ENCODING:
+        lines.append(f"  {t.gettext(_INCOMPLETE_SCAN)}")
+    rows = [(t.gettext("Format"), t.gettext(_FORMAT_NAMES[credential.format]))]
     if not credential.valid and credential.code:
-        if credential.status is Status.INVALID_ENCODING:
-            lines.append(f"  {INCOMPLETE_SCAN}")
-        lines.append(f"  Lý do / Reason:          {_text(credential.message, 400)}  [{credential.code}]")
-    if credential.holder is not None or credential.events:
-        if not credential.valid:
-            lines.append(f"  {NOT_TRUSTWORTHY}:")
-        if credential.holder is not None:
-            lines.append(f"  Họ tên / Name:           {_text(credential.holder.name)}")
-            lines.append(f"  Ngày sinh / Born:        {_text(credential.holder.birth_date) or '?'}")
-        for event in credential.events:
-            details = [_text(event.date) or "?"]
-            if event.dose is not None:
-                details.append(f"mũi / dose {event.dose}")
-            if event.result:
-                details.append(_text(event.result))
-            if event.country:
-                details.append(_text(event.country))
-            lines.append(f"  {_EVENT_NAMES[event.type] + ':':<24} {', '.join(details)}")
+        rows.append((t.gettext("Reason"), f"{_text(credential.message, 400)}  [{credential.code}]"))
+    details: list[tuple[str, str]] = []
+    if credential.holder is not None:
+        details.append((t.gettext("Name"), _text(credential.holder.name)))
+        details.append((t.gettext("Date of birth"), _on(t, credential.holder.birth_date) or "?"))
+    for event in credential.events:
+        parts = [_on(t, event.date) or "?"]
+        if event.dose is not None:
+            parts.append(t.gettext("dose {dose}").format(dose=_text(event.dose)))
+        if event.result:
+            parts.append(t.gettext(_EVENT_RESULTS.get(event.result, "")) or _text(event.result))
+        if event.country:
+            parts.append(_country(t, event.country))
+        details.append((t.gettext(_EVENT_NAMES[event.type]), ", ".join(parts)))
     if credential.issuer:
-        lines.append(f"  Nơi ký / Signed by:      {_text(credential.issuer)}")
+        details.append((t.gettext("Signed by"), _text(credential.issuer)))
+    every = rows + details
+    width = max(len(label) for label, _ in every) + 2
+    lines.extend(f"  {label + ':':<{width}}{value}" for label, value in rows)
+    if (credential.holder is not None or credential.events) and not credential.valid:
+        lines.append(f"  {t.gettext(_NOT_TRUSTWORTHY)}:")
+    lines.extend(f"  {label + ':':<{width}}{value}" for label, value in details)
     return "\n".join(lines)
 
 
-def _policy_lines(report: VerificationReport) -> list[str]:
+def _policy_lines(report: VerificationReport, t: Translator) -> list[str]:
     """What the destination's rules and the revocation list said, when they were checked."""
     lines = []
     checks = report.checks
+    other = "en" if t.language == "vi" else "vi"
     if checks.get("rules") is not None:
         passed = sum(1 for outcome in report.rule_outcomes if outcome.passed)
         total = len(report.rule_outcomes)
-        lines.append(f"  Entry rules:      {passed} of {total} passed" if total else "  Entry rules:      none apply")
+        summary = (
+            t.gettext("{passed} of {total} passed").format(passed=passed, total=total)
+            if total
+            else t.gettext("none apply")
+        )
+        lines.append("  " + t.gettext("Entry rules") + f": {summary}")
         for outcome in report.rule_outcomes:
-            if not outcome.passed:  # staff read Vietnamese first; travellers may need English
+            if not outcome.passed:  # the rule set's own text, in this language when it has it
                 rule = outcome.rule
-                text = " / ".join(dict.fromkeys(rule.description((language,)) for language in ("vi", "en")))
-                lines.append(f"    failed {rule.identifier}: {text}" + (f" ({outcome.error})" if outcome.error else ""))
+                text = rule.description((t.language, other))
+                failed = t.gettext("failed {rule}").format(rule=rule.identifier)
+                lines.append(f"    {failed}: {text}" + (f" ({outcome.error})" if outcome.error else ""))
     if checks.get("revocation") is True:
-        lines.append("  Revocation:       not on the revocation list")
+        lines.append("  " + t.gettext("Revocation") + ": " + t.gettext("not on the revocation list"))
     elif checks.get("revocation") is None and checks.get("signature") is True:
         # Said out loud: a certificate revoked since issue looks exactly like a valid one here.
-        lines.append(f"  {REVOCATION_NOT_CHECKED}")
+        lines.append(f"  {t.gettext(_REVOCATION_NOT_CHECKED)}")
     return lines
 
 
-def _holder_lines(dcc: Mapping[str, Any]) -> list[str]:
+def _holder_rows(dcc: Mapping[str, Any], t: Translator) -> list[tuple[str, str]]:
     if not isinstance(dcc, Mapping):
         return []
     raw_name = dcc.get("nam")
     name: Mapping[str, Any] = raw_name if isinstance(raw_name, Mapping) else {}
     native = " ".join(_text(name.get(k)) for k in ("fn", "gn") if name.get(k))
     standard = "<<".join(_text(name.get(k)) for k in ("fnt", "gnt") if name.get(k))
-    lines = [f"  Name:             {native or standard}" + (f" ({standard})" if native and standard else "")]
-    lines.append(f"  Date of birth:    {_text(dcc.get('dob')) or 'unknown'}")
+    rows = [(t.gettext("Name"), (native or standard) + (f" ({standard})" if native and standard else ""))]
+    rows.append((t.gettext("Date of birth"), _on(t, dcc.get("dob")) or t.gettext("unknown")))
     for group in ("v", "t", "r"):
         entries = dcc.get(group)
         if not isinstance(entries, list) or not entries or not isinstance(entries[0], Mapping):
             continue
         entry = entries[0]
         if group == "v":
-            dose, doses, day = (_text(entry.get(key)) for key in ("dn", "sd", "dt"))
-            lines.append(f"  Vaccination:      dose {dose} of {doses} on {day}")
+            dose, doses = (_text(entry.get(key)) for key in ("dn", "sd"))
+            day = _on(t, entry.get("dt"))
+            given = t.gettext("dose {dose} of {doses} on {date}").format(dose=dose, doses=doses, date=day)
+            rows.append((t.gettext("Vaccination"), given))
             product = _display(VACCINE_PRODUCT, entry.get("mp"))
-            lines.append(f"  Vaccine:          {product}, {_display(VACCINE_MANUFACTURER, entry.get('ma'))}")
+            rows.append((t.gettext("Vaccine"), f"{product}, {_display(VACCINE_MANUFACTURER, entry.get('ma'))}"))
         elif group == "t":
-            result = _TEST_RESULTS.get(_text(entry.get("tr")), _text(entry.get("tr")))
-            lines.append(f"  Test:             {_display(TEST_TYPE, entry.get('tt'))} sampled {_text(entry.get('sc'))}")
-            lines.append(f"  Result:           {result}")
+            code = _text(entry.get("tr"))
+            result = t.gettext(_TEST_RESULTS[code]) if code in _TEST_RESULTS else code
+            test = t.value(entry.get("tt")) or _display(TEST_TYPE, entry.get("tt"))
+            sampled = t.gettext("{test} sampled {date}").format(test=test, date=_on(t, entry.get("sc")))
+            rows.append((t.gettext("Test"), sampled))
+            rows.append((t.gettext("Result"), result))
         else:
-            lines.append(f"  Recovery:         first positive {_text(entry.get('fr'))}")
-            lines.append(f"  Recovery valid:   {_text(entry.get('df'))} to {_text(entry.get('du'))}")
-        lines.append(f"  Certificate id:   {_text(entry.get('ci'))}")
-    return lines
+            first = t.gettext("first positive {date}").format(date=_on(t, entry.get("fr")))
+            rows.append((t.gettext("Recovery"), first))
+            period = t.gettext("{start} to {end}").format(start=_on(t, entry.get("df")), end=_on(t, entry.get("du")))
+            rows.append((t.gettext("Recovery valid"), period))
+        if entry.get("co"):
+            rows.append((t.gettext("Country"), _country(t, entry.get("co"))))
+        rows.append((t.gettext("Certificate id"), _text(entry.get("ci"))))
+    return rows
 
 
 def _display(value_set_id: str, code: object) -> str:
@@ -193,11 +270,11 @@ def _display(value_set_id: str, code: object) -> str:
     return f"{entry.display} ({_text(code)})" if entry else _text(code)
 
 
-def _date(timestamp: int) -> str:
+def _moment(timestamp: int) -> datetime | int:
     try:
-        return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M UTC")
+        return datetime.fromtimestamp(timestamp, UTC)
     except (OverflowError, OSError, ValueError, TypeError):
-        return _text(timestamp)
+        return timestamp
 
 
 def framework_counts(content: TrustListContent) -> str:
@@ -209,41 +286,59 @@ def framework_counts(content: TrustListContent) -> str:
     )
 
 
-def print_list(checked: VerifiedTrustList, at: datetime, out: TextIO) -> None:
-    """A trust list for people: state, age, entries and rejected entries."""
+def _state(stale: bool, t: Translator) -> str:
+    return t.gettext("STALE") if stale else t.gettext("fresh")
+
+
+def _age(t: Translator, issued: datetime, at: datetime, next_update: datetime, stale: bool) -> str:
+    return t.gettext("issued {issued} ({hours} h ago), next update {next}: {state}").format(
+        issued=t.date(issued),
+        hours=f"{(at - issued).total_seconds() / 3600:.1f}",
+        next=t.date(next_update),
+        state=_state(stale, t),
+    )
+
+
+def print_list(checked: VerifiedTrustList, at: datetime, out: TextIO, lang: str = "en") -> None:
+    """A trust list for people: state, age, entries and rejected entries (English unless ``lang`` says)."""
+    t = translator(lang)
     content = checked.content
-    state = "STALE" if checked.is_stale(at) else "fresh"
-    age = at - content.issued_at
+    heading = t.gettext("trust list #{sequence}, signed by {signer}")
     out.write(
-        f"trust list #{content.sequence}, signed by {checked.signer.subject}\n"
-        f"issued {content.issued_at.isoformat()} ({age.total_seconds() / 3600:.1f} h ago), "
-        f"next update {content.next_update.isoformat()}: {state}\n"
-        f"{len(content.entries)} DSCs, {len(content.cscas)} CSCAs\n"
-        f"{framework_counts(content)}\n"
+        heading.format(sequence=content.sequence, signer=checked.signer.subject)
+        + "\n"
+        + _age(t, content.issued_at, at, content.next_update, checked.is_stale(at))
+        + "\n"
+        + f"{len(content.entries)} DSCs, {len(content.cscas)} CSCAs\n"
+        + f"{framework_counts(content)}\n"
     )
     for entry in content.entries:
         types = ",".join(sorted(entry.types))
         out.write(f"  {entry.certificate.kid_b64}  {entry.country}  [{types}]  {entry.certificate.subject}\n")
+    rejected = t.gettext("rejected {entry}: {reason}")
     for item in checked.rejected:
-        out.write(f"  rejected {item.description}: {item.reason}\n")
+        out.write("  " + rejected.format(entry=item.description, reason=item.reason) + "\n")
 
 
-def print_revocations(revocations: RevocationList, at: datetime, out: TextIO) -> None:
+def print_revocations(revocations: RevocationList, at: datetime, out: TextIO, lang: str = "en") -> None:
     """A revocation list for people: sequence, age, state and how many hashes it holds per DSC."""
-    state = "STALE" if revocations.is_stale(at) else "fresh"
-    age = at - revocations.issued_at
+    t = translator(lang)
     hashes = sum(len(batch) for batch in revocations.batches)
+    heading = t.gettext("revocation list #{sequence}: {hashes} revoked hashes in {batches} batches")
     out.write(
-        f"revocation list #{revocations.sequence}: {hashes} revoked hashes in {len(revocations.batches)} batches\n"
-        f"issued {revocations.issued_at.isoformat()} ({age.total_seconds() / 3600:.1f} h ago), "
-        f"next update {revocations.next_update.isoformat()}: {state}\n"
+        heading.format(sequence=revocations.sequence, hashes=hashes, batches=len(revocations.batches))
+        + "\n"
+        + _age(t, revocations.issued_at, at, revocations.next_update, revocations.is_stale(at))
+        + "\n"
     )
 
 
-def print_rules(rules: RuleSet, out: TextIO) -> None:
-    """Business rules for people: one line per rule, its description Vietnamese first."""
-    out.write(f"{len(rules.rules)} entry rules\n")
+def print_rules(rules: RuleSet, out: TextIO, lang: str = "en") -> None:
+    """Business rules for people: one line per rule, its description in ``lang`` first, then the other language."""
+    t = translator(lang)
+    out.write(t.gettext("{count} entry rules").format(count=len(rules.rules)) + "\n")
+    order = ("vi", "en") if lang == "vi" else ("en", "vi")
     for rule in rules.rules:
-        text = " / ".join(dict.fromkeys(rule.description((language,)) for language in ("vi", "en")))
+        text = " / ".join(dict.fromkeys(rule.description((language,)) for language in order))
         fields = (rule.identifier, rule.country, rule.rule_type, rule.certificate_type)
         out.write(f"  {'  '.join(_text(field) for field in fields)}  {_text(text, 200)}\n")

@@ -34,6 +34,7 @@ from vaxcert_apps.cli import EXIT_FAILED as EXIT_INVALID
 from vaxcert_apps.cli import EXIT_OK as EXIT_VALID
 from vaxcert_apps.cli import EXIT_USAGE, UsageError
 from vaxcert_apps.files import write_atomically
+from vaxcert_apps.i18n import LANGUAGES, Translator, resolve_language, translator
 from vaxcert_apps.render import print_list, print_revocations, print_rules, render_credential, render_human
 
 from .trust_cache import RULES_FILE, TrustCache, default_cache_dir, load_source
@@ -108,6 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--at", metavar="ISO8601", help="validation clock (default: now)")
     check.add_argument("--json", action="store_true", help="print the machine-readable report")
     check.add_argument("--no-color", action="store_true", help="never use colour")
+    check.add_argument(
+        "--lang",
+        choices=LANGUAGES,
+        help="language of the verdict: vi (Vietnamese, the default) or en; default $VAXCERT_LANG, else vi",
+    )
 
     serve = commands.add_parser(
         "serve",
@@ -134,6 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     update.add_argument("--revocations", action="store_true", help="the source is a revocation list")
     show = trust.add_parser("show", help="the cached trust list, revocation list and rules: entries, age, staleness")
     show.add_argument("--at", metavar="ISO8601", help="moment for the staleness check (default: now)")
+    show.add_argument(
+        "--lang", choices=LANGUAGES, help="vi (Vietnamese, the default) or en; default $VAXCERT_LANG, else vi"
+    )
     for command in (pin, update, show):
         command.add_argument("--cache-dir", type=Path, help="trust cache folder (default $VAXCERT_HOME)")
         command.add_argument(
@@ -233,7 +242,7 @@ def _verify_command(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int
     policy = _policy(args)
     value_sets = _load_value_sets(args.value_sets)
     colour = not args.no_color and not os.environ.get("NO_COLOR") and out.isatty()
-    verifier = _Verifier(trust, registry, clock, policy, value_sets)
+    verifier = _Verifier(trust, registry, clock, policy, value_sets, resolve_language(args.lang))
     if args.batch is not None:
         # Everything loaded so far (trust list, rules, revocation list) lives as long as the batch;
         # freezing it keeps the garbage collector from rescanning it for every code.
@@ -247,7 +256,8 @@ def _verify_command(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int
         except VaxcertError as exc:
             # An unreadable picture is reported like any failed check, in the HCERT report's shape.
             report = verify_image(args.image, trust, at=clock, policy=policy, value_sets=value_sets)
-            _print(report.to_json() | _picture_failure(exc), render_human(report, colour), args.json, out)
+            human = render_human(report, colour, lang=verifier.lang)
+            _print(report.to_json() | _picture_failure(exc), human, args.json, out)
             return EXIT_INVALID
     elif args.qr_file is not None:
         scanned = _read_qr_file(args.qr_file)
@@ -268,8 +278,10 @@ class _Verifier:
         clock: datetime,
         policy: Policy,
         value_sets: ValueSets | None,
+        lang: str,
     ) -> None:
         self.registry = registry
+        self.lang = lang
         self.clock = clock
         self.policy = policy
         self.value_sets = value_sets
@@ -297,13 +309,13 @@ class _Verifier:
                 document["qr_text"] = text
             document.update(_shared_fields(credential))
             document["valid"] = credential.valid
-            return document, render_human(report, colour, credential), credential.valid
+            return document, render_human(report, colour, credential, self.lang), credential.valid
         credential = verify_credential(
             scanned, self.registry, at=self.clock, policy=self.policy, value_sets=self.value_sets
         )
         return (
             credential.to_json() | {"validation_clock": self.clock.isoformat()},
-            render_credential(credential, colour),
+            render_credential(credential, colour, self.lang),
             credential.valid,
         )
 
@@ -480,29 +492,34 @@ def _trust_command(args: argparse.Namespace, out: TextIO) -> int:
 def _show(cache: TrustCache, args: argparse.Namespace, out: TextIO) -> None:
     """Everything verification uses from the cache: the trust list, the revocation list, the rules."""
     moment = parse_clock(args.at) if args.at else datetime.now(UTC)
-    print_list(cache.load(args.anchor), moment, out)
-    _fetched(cache.metadata("trust"), out)
+    lang = resolve_language(args.lang)
+    t = translator(lang)
+    print_list(cache.load(args.anchor), moment, out, lang)
+    _fetched(cache.metadata("trust"), out, t)
     out.write("\n")
     if cache.has("revocation"):
-        print_revocations(cache.load_revocations(args.anchor), moment, out)
-        _fetched(cache.metadata("revocation"), out)
+        print_revocations(cache.load_revocations(args.anchor), moment, out, lang)
+        _fetched(cache.metadata("revocation"), out, t)
     else:
-        out.write(
-            "no revocation list cached: Chưa kiểm tra thu hồi / revocation is not checked "
-            "(fetch one with: vaxcert-verify trust update --revocations URL)\n"
+        no_list = t.gettext(
+            "no revocation list cached: revocation is not checked "
+            "(fetch one with: vaxcert-verify trust update --revocations URL)"
         )
+        out.write(no_list + "\n")
     out.write("\n")
     rules = cache.folder / RULES_FILE
     if rules.exists():
-        print_rules(RuleSet.load(rules), out)
-        out.write(f"cached from the last 'verify --rules URL', in {rules}; used only with --rules\n")
+        print_rules(RuleSet.load(rules), out, lang)
+        cached = t.gettext("cached from the last 'verify --rules URL', in {path}; used only with --rules")
+        out.write(cached.format(path=rules) + "\n")
     else:
-        out.write("no rules cached (verify --rules FILE|URL applies entry rules)\n")
+        out.write(t.gettext("no rules cached (verify --rules FILE|URL applies entry rules)") + "\n")
 
 
-def _fetched(meta: dict[str, Any], out: TextIO) -> None:
+def _fetched(meta: dict[str, Any], out: TextIO, t: Translator) -> None:
     if meta.get("fetched_at"):
-        out.write(f"fetched {meta['fetched_at']} from {meta.get('source')}\n")
+        line = t.gettext("fetched {moment} from {source}")
+        out.write(line.format(moment=t.date(meta["fetched_at"]), source=meta.get("source")) + "\n")
 
 
 def _verify_batch(source: str, verifier: _Verifier, out: TextIO, stdin: TextIO) -> int:

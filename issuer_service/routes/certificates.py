@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from vaxcert import DigitalCovidCertificate, qr
 
 from ..auth import Caller
-from ..documents import render_pdf
+from ..documents import Issuer, render_pdf
 from ..health_cards import SHC_TYPE
 from ..issuing import IssuedRecord
 from .context import ERRORS, AppState, ErrorBody, State, caller_with
@@ -128,11 +128,14 @@ def get_svg(
 def get_pdf(
     state: State, uvci: str, caller: Annotated[Caller, Depends(caller_with("read"))], format: FormatQuery = "hcert"
 ) -> Response:
+    settings = state.settings
+    issuer = Issuer(settings.issuer_name, settings.issuer_name_vi or None, settings.issuer_logo)
     if format == "shc":
         record, card = state.service.shc(caller, uvci, audit_as="read_pdf_shc")
-        pdf = render_pdf(record.hc1, state.settings.issuer_name, shc_png=card.png(scale=6))
+        pdf = render_pdf(record.hc1, issuer, shc_png=card.png(scale=6))
     else:
-        pdf = render_pdf(state.service.get(caller, uvci, audit_as="read_pdf").hc1, state.settings.issuer_name)
+        record = state.service.get(caller, uvci, audit_as="read_pdf")
+        pdf = render_pdf(record.hc1, issuer, revoked_at=record.revoked_at)
     return Response(pdf, media_type="application/pdf")
 
 

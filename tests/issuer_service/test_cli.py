@@ -58,7 +58,8 @@ def test_svg_output_and_bad_extension(
 
 def test_demo_creates_pki_once_and_verifies(tmp_path: Path) -> None:
     status, out = run("demo", "--dir", str(tmp_path))
-    assert status == 0 and "VALID" in out
+    assert status == 0 and "HỢP LỆ: Chứng nhận tiêm chủng" in out
+    assert "VALID: Vaccination certificate" in run("demo", "--lang", "en", "--dir", str(tmp_path))[1]
     first_cert = (tmp_path / "dsc.pem").read_bytes()
     assert run("demo", "--dir", str(tmp_path))[0] == 0
     assert (tmp_path / "dsc.pem").read_bytes() == first_cert

@@ -101,12 +101,15 @@ def test_chunks_in_any_order_and_a_missing_chunk(tmp_path: Path) -> None:
     assert status == 1 and document["status"] == "invalid_encoding"
 
 
-def test_human_verdict_is_bilingual_and_names_the_format() -> None:
+def test_human_verdict_is_vietnamese_first_and_names_the_format() -> None:
     case = next(c for c in corpus_cases("shc") if c.id == "synthetic/shc/valid")
     out = io.StringIO()
     status = main(["verify", "--at", case.at.isoformat(), "--trust-jwks", str(JWKS), "--", *case.qr], stdout=out)
     text = out.getvalue()
-    assert status == 0 and "HỢP LỆ / VALID" in text and "SMART Health Card" in text
+    assert status == 0 and text.startswith("HỢP LỆ") and "SMART Health Card" in text and "Định dạng" in text
+    out = io.StringIO()
+    args = ["verify", "--lang", "en", "--at", case.at.isoformat(), "--trust-jwks", str(JWKS), "--", *case.qr]
+    assert main(args, stdout=out) == 0 and out.getvalue().startswith("VALID") and "Format:" in out.getvalue()
 
 
 def test_a_photo_of_any_format_is_read_and_verified(tmp_path: Path) -> None:

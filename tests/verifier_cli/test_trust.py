@@ -92,7 +92,8 @@ def test_pin_update_show_verify_offline(
     status, out = run("trust", "update", url, "--cache-dir", cache)
     assert status == 0 and "not modified" in out and _Counting.requests[-1][1] == 304
     status, out = run("trust", "show", "--cache-dir", cache, "--at", "2026-05-02T00:00:00Z")
-    assert status == 0 and "fresh" in out and signer.certificate.kid_b64 in out
+    assert status == 0 and "còn mới" in out and signer.certificate.kid_b64 in out
+    assert "cấp 01/05/2026" in out  # dd/mm/yyyy in Vietnamese
     code = issue(vaccination_payload, signer, issued_at=ISSUED).text
     status, out = run(
         "verify", "--json", "--trust-list", "cached", "--cache-dir", cache, "--at", "2026-05-02T00:00:00Z", "--", code
@@ -258,13 +259,20 @@ def test_rules_and_revocation_from_the_command_line(
     other = issue(vaccination_payload, signer, issued_at=ISSUED).text  # a second, unrevoked certificate
     offline = ("--cache-dir", cache, "--revocation-list", "cached")
     status, out = run("verify", "--trust-cert", trust, *offline, "--at", at, other)
-    assert status == 0 and "Revocation:       not on the revocation list" in out
-    status, out = run("verify", "--trust-cert", trust, "--rules", str(rules), "--at", "2026-04-05T00:00:00Z", code)
-    assert status == 1 and "14 days" in out
-    # Checkpoint staff see the failed rule in Vietnamese first, then English.
-    assert "Entry rules:      2 of 3 passed" in out and "failed VR-VN-0002: Phải qua ít nhất 14 ngày" in out
-    status, out = run("verify", "--trust-cert", trust, "--rules", str(rules), "--at", at, code)
-    assert status == 0 and "Entry rules:      3 of 3 passed" in out
+    assert status == 0 and "Thu hồi: không có trong danh sách thu hồi" in out
+    early = ("--trust-cert", trust, "--rules", str(rules), "--at", "2026-04-05T00:00:00Z", code)
+    status, out = run("verify", *early)
+    # Checkpoint staff see the failed rule in Vietnamese (the default); travellers can be shown English.
+    assert status == 1 and "Quy định nhập cảnh: đạt 2/3" in out
+    assert "không đạt VR-VN-0002: Phải qua ít nhất 14 ngày" in out
+    status, out = run("verify", "--lang", "en", *early)
+    assert status == 1 and "Entry rules: 2 of 3 passed" in out and "failed VR-VN-0002:" in out and "14 days" in out
+    status, out = run("verify", "--lang", "en", "--trust-cert", trust, "--rules", str(rules), "--at", at, code)
+    assert status == 0 and "Entry rules: 3 of 3 passed" in out
+    assert (
+        "Revocation: not on the revocation list"
+        in run("verify", "--lang", "en", "--trust-cert", trust, *offline, "--at", at, other)[1]
+    )
 
 
 def _revoking(anchor: PemSigner, codes: list[str], sequence: int = 1) -> bytes:
@@ -298,8 +306,10 @@ def test_a_cached_revocation_list_is_used_by_default(
     assert run("trust", "update", str(lists["trust"]), "--cache-dir", cache)[0] == 0
     # only a trust list cached: revocation is not checked, and the verdict says so
     status, out = run("verify", "--trust-list", "cached", "--cache-dir", cache, *at, revoked)
-    assert status == 0 and "Chưa kiểm tra thu hồi / Revocation not checked" in out
+    assert status == 0 and "Chưa kiểm tra thu hồi" in out
     status, out = run("trust", "show", "--cache-dir", cache, *at)
+    assert status == 0 and "chưa lưu danh sách thu hồi: chưa kiểm tra thu hồi" in out and "chưa lưu quy định" in out
+    status, out = run("trust", "show", "--lang", "en", "--cache-dir", cache, *at)
     assert status == 0 and "no revocation list cached" in out and "no rules cached" in out
 
     assert run("trust", "update", "--revocations", str(lists["revocation"]), "--cache-dir", cache)[0] == 0
@@ -308,21 +318,24 @@ def test_a_cached_revocation_list_is_used_by_default(
     status, out = run("verify", "--json", "--trust-list", "cached", "--cache-dir", cache, *at, revoked)
     assert status == 1 and json.loads(out)["errors"]["revocation"]["code"] == "revocation.revoked"
     status, out = run("verify", "--trust-list", "cached", "--cache-dir", cache, *at, other)
-    assert status == 0 and "Revocation:       not on the revocation list" in out and "not checked" not in out
+    assert status == 0 and "Thu hồi: không có trong danh sách thu hồi" in out and "Chưa kiểm tra" not in out
     # asked for explicitly: no revocation check, and said so
     unchecked = ("--revocation-list", "none")
     status, out = run("verify", "--trust-list", "cached", *unchecked, "--cache-dir", cache, *at, revoked)
-    assert status == 0 and "Revocation not checked" in out
+    assert status == 0 and "Chưa kiểm tra thu hồi" in out
 
     rules = Path(__file__).resolve().parents[2] / "spec" / "rules-vn.json"
     (Path(cache) / "rules.json").write_bytes(rules.read_bytes())
     status, out = run("trust", "show", "--cache-dir", cache, *at)
     assert status == 0 and signer.certificate.kid_b64 in out
-    assert "revocation list #1: 1 revoked hashes in 1 batches" in out and "fresh" in out
+    assert "danh sách thu hồi #1: 1 mã băm bị thu hồi trong 1 lô" in out and "còn mới" in out
     from vaxcert.hcert.rules import RuleSet
 
-    assert f"{len(RuleSet.load(rules).rules)} entry rules" in out
+    assert f"{len(RuleSet.load(rules).rules)} quy định nhập cảnh" in out
     assert "VR-VN-0002  VN  Acceptance  Vaccination  Phải qua ít nhất 14 ngày" in out
+    status, out = run("trust", "show", "--lang", "en", "--cache-dir", cache, *at)
+    assert "revocation list #1: 1 revoked hashes in 1 batches" in out and "fresh" in out
+    assert f"{len(RuleSet.load(rules).rules)} entry rules" in out and "VR-VN-0002  VN  Acceptance  Vaccination  " in out
 
     # a cached revocation list that no longer verifies is a refusal (1), not a usage error
     (Path(cache) / "revocation-list.cose").write_bytes(b"\x00garbage")
