@@ -116,7 +116,7 @@ def test_migration_fills_search_columns_of_existing_certificates(client: TestCli
     }
 
 
-def test_certificate_written_without_search_columns_is_not_found_by_name(client: TestClient, settings: Settings) -> None:
+def test_certificate_without_search_columns_is_not_found_by_name(client: TestClient, settings: Settings) -> None:
     # guards the test above: search really reads the stored column, not the HC1
     key = make_key(settings, "Trạm Y tế Phường 3", {"issue", "read"})
     _issue_holders(client, key)

@@ -21,7 +21,9 @@
     state.rows.forEach(function (row) {
       var tr = document.createElement("tr");
       tr.className = row.error ? "bad" : "good";
-      tr.appendChild(cell(String(row.row)));
+      var number = cell(String(row.row));
+      number.setAttribute("data-label", "Dòng");
+      tr.appendChild(number);
       var result = cell("");
       if (row.error) {
         result.textContent = row.error;

@@ -78,7 +78,7 @@ def console(tmp_path_factory: pytest.TempPathFactory, service_dsc: str, chromium
         second = create_organisation(session, "Bệnh viện Đa khoa Tỉnh")
         accounts.create_account(session, first, "y.ta.lan", PASSWORD, {"issue", "read", "revoke"})
         accounts.create_account(session, first, "admin.hcm", PASSWORD, {"admin"})
-        accounts.create_account(session, second, "y.ta.binh", PASSWORD, {"issue", "read"})
+        accounts.create_account(session, second, "y.ta.binh", PASSWORD, {"issue", "read", "revoke"})
         accounts.create_account(session, first, "chi.doc", PASSWORD, {"read"})
     engine.dispose()
     with socket.socket() as probe:
