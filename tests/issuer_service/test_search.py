@@ -111,9 +111,7 @@ def test_migration_fills_search_columns_of_existing_certificates(client: TestCli
             rows = dict(session.execute(select(Certificate.search_name, Certificate.dob)).all())
     finally:
         engine.dispose()
-    assert rows == {
-        search.fold(f"{holder['fn']} {holder['gn']}"): holder["dob"] for holder in VECTORS["holders"]
-    }
+    assert rows == {search.fold(f"{holder['fn']} {holder['gn']}"): holder["dob"] for holder in VECTORS["holders"]}
 
 
 def test_certificate_without_search_columns_is_not_found_by_name(client: TestClient, settings: Settings) -> None:

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 import uvicorn
+from fastapi.testclient import TestClient
 from pypdf import PdfReader
 
 from issuer_service import db
@@ -28,7 +29,7 @@ from issuer_service.app import create_app
 from issuer_service.auth import create_organisation
 from issuer_service.console import accounts
 from issuer_service.settings import Settings
-from tests.conftest import HSM_PIN
+from tests.conftest import HSM_PIN, SENTINEL, leaked_log_lines
 from tests.issuer_service.conftest import SERVICE_KEY
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -294,3 +295,38 @@ def test_sign_in_is_rate_limited(page: Any) -> None:
     sign_in(page, "admin.hcm")  # the right password, too late
     assert "Quá nhiều lần đăng nhập sai" in page.inner_text(".alert")
     assert "/console/login" in page.url
+
+
+def test_names_and_queries_never_reach_the_logs(page: Any) -> None:
+    sign_in(page, "y.ta.lan")
+    issue(page, SENTINEL, "Thị Mười", dob="1970-10-10")
+    page.goto("/console/search")
+    for query in (SENTINEL.lower(), "10/10/1970"):
+        page.fill("#q", query)
+        page.click("form.search button")
+        assert page.locator("table.results tbody tr").count() == 1
+    assert leaked_log_lines() == [] and leaked_log_lines(SENTINEL.lower()) == []
+    assert leaked_log_lines("1970-10-10") == [] and leaked_log_lines("10/10/1970") == []
+
+
+def test_session_cookie_is_secure_behind_tls_and_login_needs_its_token(client: TestClient) -> None:
+    engine = db.make_engine(str(client.app.state.vaxcert.settings.resolved_database_url))  # type: ignore[attr-defined]
+    with db.transaction(db.session_factory(engine)) as session:
+        accounts.create_account(session, create_organisation(session, "Trạm TLS"), "tls.user", PASSWORD, {"read"})
+    engine.dispose()
+    base = "https://testserver/console"
+    form = client.get(f"{base}/login")
+    token = re.search(r'name="csrf" value="([^"]+)"', form.text)
+    assert token is not None and "secure" in form.headers["set-cookie"].lower()
+    refused = client.post(f"{base}/login", data={"username": "tls.user", "password": PASSWORD, "csrf": "forged"})
+    assert refused.status_code == 403
+    signed = client.post(
+        f"{base}/login",
+        data={"username": "tls.user", "password": PASSWORD, "csrf": token.group(1)},
+        follow_redirects=False,
+    )
+    assert signed.status_code == 303
+    cookie = next(v for k, v in signed.headers.multi_items() if k == "set-cookie" and "vaxcert_console=" in v)
+    assert {"httponly", "secure", "samesite=strict", "path=/console"} <= {
+        part.strip().lower() for part in cookie.split(";")
+    }
