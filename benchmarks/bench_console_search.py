@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 from issuer_service import db, search  # noqa: E402
 from issuer_service.auth import create_organisation  # noqa: E402
 from issuer_service.cli import ensure_development_pki  # noqa: E402
+from issuer_service.console.routes import counts_for_dashboard  # noqa: E402
 from issuer_service.models import Certificate  # noqa: E402
 from vaxcert import issue  # noqa: E402
 
@@ -169,13 +170,18 @@ def measure(url: str, organisation_id: int, queries: int, rng: random.Random, ro
             times.setdefault(name, []).append(time.perf_counter() - started)
             found_any += bool(results)
         print(f"  {name}: {found_any}/{queries} queries found something", file=sys.stderr)
+    for scope, organisation in (("dashboard, one organisation", organisation_id), ("dashboard, all (admin)", None)):
+        for _ in range(5):
+            started = time.perf_counter()
+            counts_for_dashboard(reads, organisation)
+            times.setdefault(scope, []).append(time.perf_counter() - started)
     engine.dispose()
     return times
 
 
 def report(label: str, times: dict[str, list[float]]) -> None:
-    every = [t for values in times.values() for t in values]
-    for name, values in [*times.items(), ("all queries", every)]:
+    every = [t for name, values in times.items() if not name.startswith("dashboard") for t in values]
+    for name, values in [*times.items(), ("all search queries", every)]:
         ordered = sorted(values)
         p95 = ordered[int(0.95 * (len(ordered) - 1))]
         print(f"| {label} | {name} | {statistics.median(ordered) * 1e3:.1f} ms | {p95 * 1e3:.1f} ms |")

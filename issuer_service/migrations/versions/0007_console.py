@@ -77,6 +77,9 @@ def upgrade() -> None:
         )
     op.create_index("ix_certificates_org_search_name", "certificates", ["organisation_id", "search_name"])
     op.create_index("ix_certificates_org_dob", "certificates", ["organisation_id", "dob"])
+    op.create_index(
+        "ix_certificates_org_issued_type", "certificates", ["organisation_id", "issued_at", "certificate_type"]
+    )
     op.create_table(
         "staff_accounts",
         sa.Column("id", sa.Integer, primary_key=True),
@@ -111,6 +114,7 @@ def downgrade() -> None:
     op.drop_table("staff_login_failures")
     op.drop_table("staff_sessions")
     op.drop_table("staff_accounts")
+    op.drop_index("ix_certificates_org_issued_type", "certificates")
     op.drop_index("ix_certificates_org_dob", "certificates")
     op.drop_index("ix_certificates_org_search_name", "certificates")
     with op.batch_alter_table("certificates") as batch:
