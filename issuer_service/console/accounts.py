@@ -107,6 +107,8 @@ def rate_limited(session: Session, username: str, now: datetime | None = None) -
 def sign_in(session: Session, username: str, password: str) -> tuple[str, StaffAccount] | None:
     """A new session cookie for a correct password, or None (and a recorded failure)."""
     now = datetime.now(UTC)
+    # Failures older than the window count for nothing: the table holds minutes of attempts, not years.
+    session.execute(delete(LoginFailure).where(LoginFailure.at < now - FAILURE_WINDOW))
     account = session.scalar(select(StaffAccount).where(StaffAccount.username == username[:100]))
     good = password_matches(password, account.password_hash if account else _DUMMY_HASH)
     if account is None or not good or account.disabled_at is not None:

@@ -16,6 +16,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,14 +24,17 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
+from sqlalchemy import select
 
 from issuer_service import db
 from issuer_service.app import create_app
 from issuer_service.auth import create_organisation
 from issuer_service.console import accounts
+from issuer_service.console.routes import counts_for_dashboard
+from issuer_service.models import Organisation
 from issuer_service.settings import Settings
-from tests.conftest import HSM_PIN, SENTINEL, leaked_log_lines
-from tests.issuer_service.conftest import SERVICE_KEY
+from tests.conftest import HSM_PIN, SENTINEL, leaked_log_lines, load_vector_file
+from tests.issuer_service.conftest import SERVICE_KEY, auth, make_key
 
 CHROMIUM = Path("/usr/bin/chromium")
 VECTORS = Path(__file__).parents[3] / "spec/vectors/console"
@@ -330,3 +334,28 @@ def test_session_cookie_is_secure_behind_tls_and_login_needs_its_token(client: T
     assert {"httponly", "secure", "samesite=strict", "path=/console"} <= {
         part.strip().lower() for part in cookie.split(";")
     }
+
+
+def test_dashboard_counts_per_day_site_and_type(client: TestClient) -> None:
+    settings = client.app.state.vaxcert.settings  # type: ignore[attr-defined]
+    first, second = make_key(settings, "Trạm A", {"issue"}), make_key(settings, "Trạm B", {"issue"})
+    payloads = {name: load_vector_file(f"payloads/vn-{name}.json") for name in ("vaccination", "test", "recovery")}
+    for key, kinds in ((first, ("vaccination", "vaccination", "test")), (second, ("recovery",))):
+        for kind in kinds:
+            answer = client.post("/v1/certificates", json=payloads[kind], headers=auth(key))
+            assert answer.status_code == 201, answer.text
+    engine = db.make_engine(settings.resolved_database_url)
+    try:
+        reads = db.read_only_factory(engine)
+        with reads() as session:
+            ids = dict(session.execute(select(Organisation.name, Organisation.id)).all())
+        own = counts_for_dashboard(reads, ids["Trạm A"])
+        every = counts_for_dashboard(reads, None)
+    finally:
+        engine.dispose()
+    today = datetime.now(UTC).strftime("%d/%m")
+    assert own["total"] == 3 and own["days"][-1] == (today, 3) and sum(n for _, n in own["days"]) == 3
+    assert own["sites"] == [("Trạm A", 3)]
+    assert [n for _, n in own["types"]] == [2, 1, 0]
+    assert every["total"] == 4 and dict(every["sites"]) == {"Trạm A": 3, "Trạm B": 1}
+    assert [n for _, n in every["types"]] == [2, 1, 1]
