@@ -547,28 +547,40 @@ async def dashboard(request: Request, scope: str = "") -> Response:
 
 
 def counts_for_dashboard(reads: sessionmaker[Session], organisation_id: int | None) -> dict[str, Any]:
-    """Certificates per day (last 30 days), per site (organisation) and per type: counts only.
+    """Certificates of the last 30 days per day, per site (organisation) and per type: counts only.
 
-    One organisation's counts read only the (organisation_id, issued_at, certificate_type) index.
+    Every count covers the same 30 days, so a page reads a window of the index, not the whole
+    table (all-time counts over a million rows took 2 s); one organisation's counts read only
+    the (organisation_id, issued_at, certificate_type) index.
     """
     today = datetime.now(UTC).date()
     since = datetime.combine(today - timedelta(days=29), datetime.min.time(), UTC)
-    scoped: list[Any] = [] if organisation_id is None else [Certificate.organisation_id == organisation_id]
+    scoped: list[Any] = [Certificate.issued_at >= since]
+    if organisation_id is not None:
+        scoped.append(Certificate.organisation_id == organisation_id)
     day = func.date(Certificate.issued_at)
     with reads() as session:
-        by_day: dict[Any, int] = dict(
+        by_day: dict[Any, int] = dict(session.execute(select(day, func.count()).where(*scoped).group_by(day)).all())
+        # Counted per organisation id on its index, names looked up after: joining first would read every row.
+        per_site = (
             session.execute(
-                select(day, func.count()).where(Certificate.issued_at >= since, *scoped).group_by(day)
-            ).all()
+                select(Certificate.organisation_id, func.count())
+                .where(*scoped)
+                .group_by(Certificate.organisation_id)
+                .order_by(func.count().desc())
+                .limit(20)
+            )
+            .tuples()
+            .all()
         )
-        by_site = session.execute(
-            select(Organisation.name, func.count(Certificate.uvci))
-            .join(Certificate, Certificate.organisation_id == Organisation.id)
-            .where(*scoped)
-            .group_by(Organisation.name)
-            .order_by(func.count(Certificate.uvci).desc())
-            .limit(20)
-        ).all()
+        names = dict(
+            session.execute(
+                select(Organisation.id, Organisation.name).where(Organisation.id.in_([i for i, _ in per_site]))
+            )
+            .tuples()
+            .all()
+        )
+        by_site = [(names.get(organisation, "?"), count) for organisation, count in per_site]
         by_type = dict(
             session.execute(
                 select(Certificate.certificate_type, func.count()).where(*scoped).group_by(Certificate.certificate_type)
