@@ -39,16 +39,16 @@ def columns(points: Sequence[tuple[str, int]], *, width: int = 420, height: int 
     return "".join(parts)
 
 
-def bars(points: Sequence[tuple[str, int]], *, width: int = 420, label: str = "") -> str:
+def bars(points: Sequence[tuple[str, int]], *, width: int = 460, label: str = "") -> str:
     """Horizontal bars with their names and counts (sites, certificate types)."""
-    row, name_w, count_w = 26, 160, 44
+    row, name_w, count_w = 26, 200, 44
     height = max(len(points), 1) * row + 8
     top = max((value for _, value in points), default=0) or 1
     parts = [_open(width, height, label)]
     for index, (name, value) in enumerate(points):
         y = 4 + index * row
         length = (width - name_w - count_w) * value / top
-        shown = name if len(name) <= 22 else name[:21] + "…"
+        shown = name if len(name) <= 25 else name[:24] + "…"  # ~7.5 px a letter at 13 px
         parts.append(
             f'<text x="{name_w - 8}" y="{y + 16}" text-anchor="end" font-size="13" fill="{_TEXT}">'
             f"{escape(shown)}</text>"
