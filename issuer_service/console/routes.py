@@ -16,11 +16,10 @@ import io
 import logging
 import re
 import secrets
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import parse_qs, quote
 
 from fastapi import APIRouter, FastAPI, Request
@@ -81,7 +80,6 @@ _FIELD_OF = {
     "v.0.co": "co",
 }
 _VACCINE_PROPHYLAXIS = "1119349007"  # SARS-CoV-2 mRNA vaccine; the value set allows a generic antigen too
-T = TypeVar("T")
 
 
 def install(app: FastAPI) -> None:
@@ -104,11 +102,6 @@ def _redirect(url: str) -> RedirectResponse:
 
 def _secure(request: Request, state: AppState) -> bool:
     return request.url.scheme == "https" or state.settings.public_url.startswith("https://")
-
-
-async def _run(state: AppState, work: Callable[[], T]) -> T:
-    del state
-    return await asyncio.to_thread(work)
 
 
 async def _form(request: Request) -> dict[str, str]:
