@@ -8,6 +8,10 @@ shared by rows whose folded name and date of birth are drawn from Vietnamese fam
 given names (Nguyễn about 38 %, as in the population).  The timed call is
 ``issuer_service.search.search`` (index range scan + decoding each result's HC1 for display),
 limit 50, through a read-only session as the console uses it.
+
+Measured 29/11/2026 on the shared 2-core machine (other helpers' tests running), 300 queries per
+kind: p95 over all search queries 31.9 ms on SQLite (WAL), 17.9 ms on PostgreSQL 15 (target
+<= 100 ms); the dashboard's counts 0.2-0.26 s (SQLite) and 0.11-0.15 s (PostgreSQL).
 """
 
 from __future__ import annotations
