@@ -9,6 +9,9 @@ vaxcert-issuer key list [--org NAME]     (prefix, organisation, scopes, created,
 vaxcert-issuer key revoke PREFIX
 vaxcert-issuer bulk FILE --org NAME [--rejects PATH]   (resumable: re-run the same file after a crash;
                                          rejected rows go to FILE.rejects.csv)
+vaxcert-issuer staff create --org NAME --username U --roles issue,read   (web console account; password
+                                         asked twice, or one line on stdin with --password-stdin)
+vaxcert-issuer staff list [--org NAME]
 vaxcert-issuer audit verify
 vaxcert-issuer keys list|export|rotate [--label L] [--types vtr] [--list-signer]|retire KID
 """
@@ -76,6 +79,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--rejects",
         type=Path,
         help="where to list rejected rows (row number, reason); default FILE.rejects.csv next to FILE",
+    )
+    staff = commands.add_parser("staff", help="web console accounts (/console)").add_subparsers(
+        dest="staff", required=True
+    )
+    staff_create = staff.add_parser("create", help="a new console account for an organisation's staff member")
+    staff_create.add_argument("--org", required=True, metavar="NAME", help="organisation the account works for")
+    staff_create.add_argument("--username", required=True, help="the name to sign in with (unique)")
+    staff_create.add_argument("--roles", required=True, help=f"comma-separated: {', '.join(SCOPES)}")
+    staff_create.add_argument(
+        "--password-stdin", action="store_true", help="read the password from the first line of stdin (no prompt)"
+    )
+    staff.add_parser("list", help="console accounts: user name, organisation, roles (never passwords)").add_argument(
+        "--org", metavar="NAME", help="only this organisation's accounts"
     )
     audit_cmd = commands.add_parser("audit", help="audit log").add_subparsers(dest="audit", required=True)
     audit_cmd.add_parser("verify", help="check the hash chain")
@@ -155,7 +171,46 @@ def _run(settings: Settings, sessions: sessionmaker[Session], args: argparse.Nam
         return _audit(sessions, args, out)
     if args.command == "keys":
         return _keys(settings, sessions, args, out)
+    if args.command == "staff":
+        return _staff(sessions, args, out)
     return _bulk(settings, sessions, args, out)
+
+
+def _staff(sessions: sessionmaker[Session], args: argparse.Namespace, out: TextIO) -> int:
+    from .console import accounts
+    from .models import StaffAccount
+
+    if args.staff == "list":
+        with sessions() as session:
+            query = select(StaffAccount, Organisation).join(Organisation).order_by(StaffAccount.username)
+            if args.org:
+                query = query.where(Organisation.name == args.org)
+            for account, organisation in session.execute(query):
+                state = "disabled" if account.disabled_at else "active"
+                out.write(f"{account.username}\t{organisation.name}\t{account.roles}\t{state}\n")
+        return EXIT_OK
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        import getpass
+
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            print("vaxcert-issuer: the passwords differ", file=sys.stderr)
+            return EXIT_USAGE
+    roles = {role.strip() for role in args.roles.split(",") if role.strip()}
+    try:
+        with db.transaction(sessions) as session:
+            owner = session.scalar(select(Organisation).where(Organisation.name == args.org))
+            if owner is None:
+                print(f"vaxcert-issuer: no organisation {args.org!r} (org create NAME first)", file=sys.stderr)
+                return EXIT_FAILED
+            accounts.create_account(session, owner, args.username, password, roles)
+    except accounts.AccountError as exc:
+        print(f"vaxcert-issuer: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    out.write(f"console account {args.username!r} for {args.org} ({','.join(sorted(roles))}): sign in at /console\n")
+    return EXIT_OK
 
 
 def _keys(settings: Settings, sessions: sessionmaker[Session], args: argparse.Namespace, out: TextIO) -> int:

@@ -30,6 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from . import db, lists
 from .auth import KeyStates
 from .bulk_runner import BulkRunner
+from .console import routes as console
 from .errors import Conflict, Exhausted, Forbidden, Invalid, NotFound, ServiceError, Unavailable
 from .issuing import IssuerService
 from .metrics import Metrics
@@ -54,7 +55,8 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.settings.max_upload_bytes if scope["path"].startswith("/v1/bulk") else self.settings.max_body_bytes
+        uploads = scope["path"].startswith(("/v1/bulk", "/console/bulk"))
+        limit = self.settings.max_upload_bytes if uploads else self.settings.max_body_bytes
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
@@ -289,6 +291,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (health.router, certificates.router, bulk.router, list_routes.router):
         app.include_router(router)
     _offline_docs(app)
+    console.install(app)
     return app
 
 

@@ -53,6 +53,12 @@ class Certificate(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     revocation_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # Folded "family given" name and the date of birth, for the console's search (issuer_service.search);
+    # "C" collation on PostgreSQL so a prefix is a byte-order range of the index.
+    search_name: Mapped[str | None] = mapped_column(
+        String(200).with_variant(String(200, collation="C"), "postgresql"), nullable=True
+    )
+    dob: Mapped[str | None] = mapped_column(String(10), nullable=True)
 
 
 class IdempotencyRecord(Base):
@@ -117,6 +123,40 @@ class BulkRow(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
+class StaffAccount(Base):
+    """A person who signs in to the web console: one organisation, some roles, a scrypt password hash."""
+
+    __tablename__ = "staff_accounts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(300))
+    roles: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class StaffSession(Base):
+    """A signed-in browser: the cookie's SHA-256 (never the cookie), its CSRF token and expiry."""
+
+    __tablename__ = "staff_sessions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("staff_accounts.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LoginFailure(Base):
+    """A failed sign-in, counted per user name for rate limiting across every service instance."""
+
+    __tablename__ = "staff_login_failures"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class AuditEntry(Base):
     """Append-only, hash-chained: each entry's digest covers the previous digest."""
 
@@ -171,3 +211,10 @@ class SigningKey(Base):
 # DSCs still have unexpired certificates: both must stay index lookups with millions of rows.
 Index("ix_certificates_revoked_at", Certificate.revoked_at)
 Index("ix_certificates_kid_expires_at", Certificate.kid, Certificate.expires_at)
+# The console's search: a prefix range of folded names or one date of birth, within an organisation.
+Index("ix_certificates_org_search_name", Certificate.organisation_id, Certificate.search_name)
+Index("ix_certificates_org_dob", Certificate.organisation_id, Certificate.dob)
+# The dashboard's counts per day and per type, read from the index alone.
+Index(
+    "ix_certificates_org_issued_type", Certificate.organisation_id, Certificate.issued_at, Certificate.certificate_type
+)

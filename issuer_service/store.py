@@ -10,12 +10,13 @@ from typing import Any
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
-from vaxcert import IssuedCertificate
+from vaxcert import IssuedCertificate, decode_unverified
 
 from . import db
 from .auth import Caller
 from .errors import Unavailable
 from .models import Certificate
+from .search import indexed_values
 
 
 class Store:
@@ -95,6 +96,7 @@ class Transaction:
 def certificate_values(caller: Caller, issued: IssuedCertificate) -> dict[str, Any]:
     """The ``certificates`` row for a freshly issued certificate (vaxcert.IssuedCertificate)."""
     return {
+        **indexed_values(decode_unverified(issued.text).dcc),  # our own text, just signed
         "uvci": issued.uvci,
         "organisation_id": caller.organisation_id,
         "certificate_type": issued.certificate_type,

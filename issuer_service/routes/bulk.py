@@ -17,7 +17,7 @@ from ..bulk_files import FileDigest, MultipartError, MultipartFile
 from ..errors import Invalid
 from ..issuing import IssuerService
 from ..models import BulkJob
-from .context import ERRORS, HttpError, State, caller_with
+from .context import ERRORS, AppState, HttpError, State, caller_with
 
 log = logging.getLogger("vaxcert.issuer")
 router = APIRouter()
@@ -52,6 +52,15 @@ async def bulk(
     """Upload NDJSON (one DCC per line) or CSV (spec/bulk.md): as the request body, or as the
     ``file`` field of a multipart/form-data form.  Any service instance runs the job; poll
     ``GET /v1/bulk/{id}``.  The same file again (even with other line ends) is the same job."""
+    job = await receive_upload(state, request, caller, name)
+    return _job_response(job)
+
+
+async def receive_upload(state: AppState, request: Request, caller: Caller, name: str | None) -> BulkJob:
+    """Store an uploaded file (the body, or a multipart form's ``file`` field) as a job and wake the runner.
+
+    Shared by ``POST /v1/bulk`` and the console's upload form.
+    """
     issuer = state.service
     content_type = request.headers.get("content-type", "")
     try:
@@ -97,7 +106,7 @@ async def bulk(
             raise HttpError(400, "client_disconnected", "the upload was interrupted") from None
         raise
     state.bulk_runner.wake()
-    return _job_response(job)
+    return job
 
 
 @router.get(
