@@ -44,8 +44,7 @@ def test_padded_base64url_is_read(signer: Issued) -> None:
 def test_a_certificate_strict_parsers_refuse_is_read() -> None:
     pem = Path(NULL_PARAMS_SIGNER).read_text(encoding="ascii")
     der = base64.b64decode("".join(line for line in pem.splitlines() if "-----" not in line))
-    with pytest.raises(ValueError):
-        x509.load_der_x509_certificate(der).signature_algorithm_oid  # noqa: B018 - the point of this vector
+    # Newer cryptography releases refuse this certificate (older ones warn); ours reads it either way.
     parsed = parse_certificate(der)
     assert parsed.scheme == ("ecdsa", "sha256", None)
     assert parsed.issuer_country == "UT"
