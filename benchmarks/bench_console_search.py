@@ -17,6 +17,7 @@ kind: p95 over all search queries 31.9 ms on SQLite (WAL), 17.9 ms on PostgreSQL
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import statistics
 import sys
@@ -102,24 +103,10 @@ def populate(url: str, rows: int, rng: random.Random) -> int:
     with db.transaction(sessions) as session:
         organisation_id = create_organisation(session, "Sở Y tế (benchmark)").id
     signer = ensure_development_pki(Path(tempfile.mkdtemp(prefix="vaxcert-search-keys-")))
-    payload = {
-        "ver": "1.3.0",
-        "nam": {"fn": "Nguyễn", "gn": "Thị Phương"},
-        "dob": "1990-04-15",
-        "v": [
-            {
-                "tg": "840539006",
-                "vp": "1119349007",
-                "mp": "EU/1/20/1528",
-                "ma": "ORG-100030215",
-                "dn": 2,
-                "sd": 2,
-                "dt": "2021-09-20",
-                "co": "VN",
-                "is": "Ministry of Health of Viet Nam",
-            }
-        ],
-    }
+    # the same sample the issuing CLI and the README use (spec/vectors/payloads)
+    payload = json.loads(
+        (Path(__file__).resolve().parents[1] / "spec/vectors/payloads/vn-vaccination.json").read_text()
+    )
     texts = []
     for family, given in _names(rng, 64):
         payload["nam"] = {"fn": family, "gn": given}

@@ -17,6 +17,7 @@ Measured, never asserted.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import subprocess
 import sys
@@ -48,24 +49,11 @@ def certificate(folder: Path) -> tuple[str, Path, PemSigner]:
     (folder / "dsc.pem").write_bytes(dsc.certificate_pem())
     (folder / "dsc-key.pem").write_bytes(dsc.private_key_pem())
     signer = PemSigner.from_files(folder / "dsc-key.pem", folder / "dsc.pem")
-    payload = {
-        "ver": "1.3.0",
-        "nam": {"fn": "Nguyễn", "gn": "Thị Phương"},
-        "dob": "1990-04-15",
-        "v": [
-            {
-                "tg": "840539006",
-                "vp": "1119349007",
-                "mp": "EU/1/20/1528",
-                "ma": "ORG-100030215",
-                "dn": 2,
-                "sd": 2,
-                "dt": (date.today() - timedelta(days=60)).isoformat(),
-                "co": "VN",
-                "is": "Ministry of Health of Viet Nam",
-            }
-        ],
-    }
+    # the same sample the issuing CLI and the README use (spec/vectors/payloads)
+    payload = json.loads(
+        (Path(__file__).resolve().parents[1] / "spec/vectors/payloads/vn-vaccination.json").read_text()
+    )
+    payload["v"][0]["dt"] = (date.today() - timedelta(days=60)).isoformat()  # recent, so entry rules pass
     return issue(payload, signer).text, folder / "dsc.pem", signer
 
 
