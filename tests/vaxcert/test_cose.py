@@ -113,3 +113,20 @@ def test_envelope_tags_in_any_length_encoding(signer: PemSigner) -> None:
         with pytest.raises(CoseError) as info:
             cose.decode(data)
         assert info.value.code == code
+
+
+@given(protected=st.binary(max_size=300), payload=st.binary(max_size=70_000))
+def test_sig_structure_is_the_cbor_array_a_generic_encoder_writes(protected: bytes, payload: bytes) -> None:
+    assert cose.sig_structure(protected, payload) == cbor2.dumps(["Signature1", protected, b"", payload])
+
+
+@given(payload=st.binary(max_size=70_000))
+def test_signed_message_is_the_tagged_array_a_generic_encoder_writes(signer: PemSigner, payload: bytes) -> None:
+    signed = cose.sign(payload, signer, signer.certificate.kid)
+    decoded = cbor2.loads(signed)
+    assert decoded.tag == 18
+    assert signed == cbor2.dumps(cbor2.CBORTag(18, decoded.value))
+    protected, unprotected, carried, _ = decoded.value
+    assert cbor2.loads(protected) == {1: -7, 4: signer.certificate.kid}
+    assert unprotected == {}
+    assert carried == payload
