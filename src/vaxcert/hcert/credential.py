@@ -17,7 +17,9 @@ Two things only the multi-format view adds:
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
+import contextlib
+import functools
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -80,36 +82,77 @@ class HcertDetail:
 
 
 def dcc_trust_store(registry: TrustRegistry, base: TrustStore | None = None) -> TrustStore:
-    """The DSCs an HCERT code may be signed by: ``base``, the registry's DCC keys, and anchor certificates."""
-    signers: list[DocumentSignerCertificate] = []
-    if base is not None:
-        signers.extend(dsc for group in base.by_kid.values() for dsc in group)
-    for (framework, key_id), key in registry.keys.items():
-        if framework != "DCC":
-            continue
-        try:
-            kid = base64.b64decode(key_id, validate=True)
-            public_key = key.public_key
-        except ValueError:
-            continue  # an unusable entry trusts nothing; the others still load
-        signers.append(
-            DocumentSignerCertificate(
-                der=key.spki,
-                public_key=public_key,  # type: ignore[arg-type]  # HCERT checks the key type when verifying
-                kid=kid,
-                subject=key.name or f"registry DCC key {key_id}",
-                country=None,
-                not_before=key.valid_from,
-                not_after=key.valid_until,
-                allowed_types=None,
-            )
-        )
-    for der in registry.anchors:
-        try:
-            signers.append(DocumentSignerCertificate.from_der(der))
-        except ValueError:
-            continue  # a CSCA or VDS signer that is no DSC: other formats use it
-    return TrustStore.of(signers, base.source if base is not None else None)
+    """The DSCs an HCERT code may be signed by: ``base``, the registry's DCC keys, and anchor certificates.
+
+    Nothing is converted up front: a kid is looked up in the registry when a code names
+    it, so verifying with the full registry snapshot (900 DCC keys) costs what verifying
+    with one key does.
+    """
+    return TrustStore(_RegistryKidIndex(registry, base), base.source if base is not None else None)
+
+
+class _RegistryKidIndex(Mapping[bytes, tuple[DocumentSignerCertificate, ...]]):
+    """kid -> DSCs over a base store, the registry's DCC keys and its anchor certificates."""
+
+    def __init__(self, registry: TrustRegistry, base: TrustStore | None) -> None:
+        self._registry = registry
+        self._base: Mapping[bytes, tuple[DocumentSignerCertificate, ...]] = base.by_kid if base is not None else {}
+        self._anchors: dict[bytes, tuple[DocumentSignerCertificate, ...]] = {}
+        for der in registry.anchors:
+            dsc = _anchor_dsc(der)
+            if dsc is not None:
+                self._anchors[dsc.kid] = (*self._anchors.get(dsc.kid, ()), dsc)
+        self._found: dict[bytes, tuple[DocumentSignerCertificate, ...]] = {}
+
+    def __getitem__(self, kid: bytes) -> tuple[DocumentSignerCertificate, ...]:
+        found = self._found.get(kid)
+        if found is None:
+            listed = _registry_dsc(self._registry, kid)
+            found = (*self._base.get(kid, ()), *self._anchors.get(kid, ()), *((listed,) if listed else ()))
+            if not found:
+                raise KeyError(kid)
+            self._found[kid] = found
+        return found
+
+    def __iter__(self) -> Iterator[bytes]:
+        kids = dict.fromkeys([*self._base, *self._anchors])
+        for framework, key_id in self._registry.keys:
+            if framework == "DCC":
+                with contextlib.suppress(ValueError):
+                    kids.setdefault(base64.b64decode(key_id, validate=True))
+        return iter(kids)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+def _registry_dsc(registry: TrustRegistry, kid: bytes) -> DocumentSignerCertificate | None:
+    key_id = base64.b64encode(kid).decode("ascii")
+    key = registry.key("DCC", key_id)
+    if key is None:
+        return None
+    try:
+        public_key = key.public_key
+    except ValueError:
+        return None  # an unusable entry trusts nothing; the others still work
+    return DocumentSignerCertificate(
+        der=key.spki,
+        public_key=public_key,  # type: ignore[arg-type]  # HCERT checks the key type when verifying
+        kid=kid,
+        subject=key.name or f"registry DCC key {key_id}",
+        country=None,
+        not_before=key.valid_from,
+        not_after=key.valid_until,
+        allowed_types=None,
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _anchor_dsc(der: bytes) -> DocumentSignerCertificate | None:
+    try:
+        return DocumentSignerCertificate.from_der(der)
+    except ValueError:
+        return None  # a CSCA or VDS signer that is no DSC: other formats use it
 
 
 def verify_hcert(
