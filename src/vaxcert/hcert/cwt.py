@@ -33,7 +33,8 @@ class CwtClaims:
         claims = {"iss": self.issuer, "iat": self.issued_at, "exp": self.expires_at, "hcert": self.dcc}
         try:
             # Nearly every payload is plain JSON already: copied in one lean walk ...
-            return _plain_copy(claims, 0, [JSON_MAX_VALUES - 1])  # the root counts as a value
+            copied: dict[str, Any] = _plain_copy(claims, 0, [JSON_MAX_VALUES - 1])  # the root counts as a value
+            return copied
         except _NotPlain:
             # ... and anything else (bytes, tags, huge numbers, cycles, floods) the bounded way.
             printable: dict[str, Any] = json_compatible(claims)
