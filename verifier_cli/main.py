@@ -11,11 +11,12 @@ from __future__ import annotations
 import argparse
 import base64
 import gc
+import itertools
 import json
 import os
 import re
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -506,7 +507,7 @@ def _verify_batch(source: str, verifier: _Verifier, out: TextIO, stdin: TextIO, 
     all_valid = True
     with stream:
         if jobs > 1 and _can_fork():
-            return _verify_batch_in_processes(stream, verifier, out, jobs)
+            return _verify_batch_in_processes(iter(stream), verifier, out, jobs)
         # One result per input line, blank lines included, so output line N answers input line N.
         for line in stream:
             text, valid = _batch_line(verifier, line)
@@ -536,7 +537,7 @@ def _batch_chunk(lines: list[str]) -> tuple[str, bool]:
     return "".join(texts), all_valid
 
 
-def _chunks(stream: Iterable[str]) -> Iterable[list[str]]:
+def _chunks(stream: Iterable[str]) -> Iterator[list[str]]:
     chunk: list[str] = []
     for line in stream:
         chunk.append(line)
@@ -553,7 +554,7 @@ def _can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
-def _verify_batch_in_processes(stream: Iterable[str], verifier: _Verifier, out: TextIO, jobs: int) -> int:
+def _verify_batch_in_processes(stream: Iterator[str], verifier: _Verifier, out: TextIO, jobs: int) -> int:
     """The batch over ``jobs`` forked processes; chunks come back, and are printed, in input order.
 
     Forked, so each worker starts with the trust, lists and policy already loaded (and frozen
@@ -563,13 +564,19 @@ def _verify_batch_in_processes(stream: Iterable[str], verifier: _Verifier, out: 
 
     global _BATCH_VERIFIER
     _BATCH_VERIFIER = verifier
-    all_valid = True
+    # The first chunk is verified here: what loads on first use (compiled schemas, value sets,
+    # key caches) is then loaded once, before the fork, instead of once in every worker.
+    first = next(_chunks(itertools.islice(stream, BATCH_CHUNK_LINES)), [])
+    text, all_valid = _batch_chunk(first)
+    out.write(text)
+    gc.collect()
+    gc.freeze()
     try:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
             # imap keeps order and reads the input lazily, a few chunks ahead of the output.
-            for text, valid in pool.imap(_batch_chunk, _chunks(stream)):
-                all_valid = all_valid and valid
-                out.write(text)
+            for chunk_text, chunk_valid in pool.imap(_batch_chunk, _chunks(stream)):
+                all_valid = all_valid and chunk_valid
+                out.write(chunk_text)
     finally:
         _BATCH_VERIFIER = None
     return EXIT_VALID if all_valid else EXIT_INVALID
