@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import IntEnum
+from types import MappingProxyType
 from typing import Any, Protocol
 
 from cryptography.exceptions import InvalidSignature
@@ -149,15 +150,7 @@ def decode(data: bytes, limits: CborLimits = HCERT_MESSAGE) -> CoseSign1:
     protected_bytes, unprotected, payload, signature = item
     if not isinstance(protected_bytes, bytes):
         raise CoseError("cose.bad_protected", "the protected header is not a byte string")
-    if protected_bytes:
-        try:
-            protected = loads_strict(protected_bytes, limits)
-        except CborFormatError as exc:
-            raise CoseError("cose.bad_protected", f"the protected header is not CBOR ({exc})") from None
-    else:
-        protected = {}
-    if not isinstance(protected, MAP_TYPES):
-        raise CoseError("cose.bad_protected", "the protected header is not a map")
+    protected = _protected_header(protected_bytes, limits)
     if not isinstance(unprotected, MAP_TYPES):
         raise CoseError("cose.bad_unprotected", "the unprotected header is not a map")
     if not isinstance(payload, bytes):
@@ -165,6 +158,37 @@ def decode(data: bytes, limits: CborLimits = HCERT_MESSAGE) -> CoseSign1:
     if not isinstance(signature, bytes) or not signature:
         raise CoseError("cose.bad_signature_field", "the signature is missing or not a byte string")
     return CoseSign1(protected_bytes, protected, unprotected, payload, signature)
+
+
+# Decoded protected headers by their bytes and profile: a verifier sees the same few issuers'
+# headers on every scan.  Read-only views, so no message can edit another's header.
+_PROTECTED_HEADERS: dict[tuple[bytes, CborLimits], Mapping[Any, Any]] = {}
+_PROTECTED_CACHE_SIZE = 1024
+_PROTECTED_CACHE_MAX_BYTES = 64  # alg and a kid take ~15: anything longer is decoded afresh
+_SCALARS = frozenset({int, str, bytes, bool, type(None)})  # values a shared header may hold
+
+
+def _protected_header(protected_bytes: bytes, limits: CborLimits) -> Mapping[Any, Any]:
+    if not protected_bytes:
+        return {}
+    known = _PROTECTED_HEADERS.get((protected_bytes, limits))
+    if known is not None:
+        return known
+    try:
+        protected = loads_strict(protected_bytes, limits)
+    except CborFormatError as exc:
+        raise CoseError("cose.bad_protected", f"the protected header is not CBOR ({exc})") from None
+    if not isinstance(protected, MAP_TYPES):
+        raise CoseError("cose.bad_protected", "the protected header is not a map")
+    if len(protected_bytes) <= _PROTECTED_CACHE_MAX_BYTES and all(
+        type(value) in _SCALARS for value in protected.values()
+    ):
+        if len(_PROTECTED_HEADERS) >= _PROTECTED_CACHE_SIZE:
+            _PROTECTED_HEADERS.clear()
+        view = MappingProxyType(protected)
+        _PROTECTED_HEADERS[(protected_bytes, limits)] = view
+        return view
+    return protected
 
 
 _KNOWN_ALGORITHMS: dict[int, tuple[PublicKey, CoseAlgorithm]] = {}

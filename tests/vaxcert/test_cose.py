@@ -130,3 +130,22 @@ def test_signed_message_is_the_tagged_array_a_generic_encoder_writes(signer: Pem
     assert cbor2.loads(protected) == {1: -7, 4: signer.certificate.kid}
     assert unprotected == {}
     assert carried == payload
+
+
+def test_protected_header_of_a_repeated_message_is_shared_read_only(signer: PemSigner) -> None:
+    signed = cose.sign(b"x", signer, signer.certificate.kid)
+    first, second = cose.decode(signed), cose.decode(signed)
+    assert first.protected == second.protected == {1: -7, 4: signer.certificate.kid}
+    with pytest.raises(TypeError):
+        first.protected[4] = b"other"  # type: ignore[index]
+    assert second.kid == signer.certificate.kid
+
+
+def test_protected_header_with_a_container_is_decoded_afresh_for_each_message(signer: PemSigner) -> None:
+    signed = _rebuild(
+        cose.sign(b"x", signer, signer.certificate.kid),
+        lambda items: items.__setitem__(0, cbor2.dumps({1: -7, 4: b"k", 99: [1]})),
+    )
+    first, second = cose.decode(signed), cose.decode(signed)
+    first.protected[99].append(2)
+    assert second.protected[99] == [1]
