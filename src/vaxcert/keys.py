@@ -20,6 +20,7 @@ from .errors import KeyProviderError, VaxcertError
 from .trust import DocumentSignerCertificate
 
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+_ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())  # immutable; built once rather than on every signature
 
 
 @runtime_checkable
@@ -87,6 +88,6 @@ class PemSigner(CertifiedSigner):
 
     def sign(self, data: bytes) -> bytes:
         if isinstance(self._key, ec.EllipticCurvePrivateKey):
-            r, s = decode_dss_signature(self._key.sign(data, ec.ECDSA(hashes.SHA256())))
+            r, s = decode_dss_signature(self._key.sign(data, _ECDSA_SHA256))
             return r.to_bytes(32, "big") + s.to_bytes(32, "big")
         return self._key.sign(data, padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32), hashes.SHA256())

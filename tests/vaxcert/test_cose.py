@@ -113,3 +113,39 @@ def test_envelope_tags_in_any_length_encoding(signer: PemSigner) -> None:
         with pytest.raises(CoseError) as info:
             cose.decode(data)
         assert info.value.code == code
+
+
+@given(protected=st.binary(max_size=300), payload=st.binary(max_size=70_000))
+def test_sig_structure_is_the_cbor_array_a_generic_encoder_writes(protected: bytes, payload: bytes) -> None:
+    assert cose.sig_structure(protected, payload) == cbor2.dumps(["Signature1", protected, b"", payload])
+
+
+@given(payload=st.binary(max_size=70_000))
+def test_signed_message_is_the_tagged_array_a_generic_encoder_writes(signer: PemSigner, payload: bytes) -> None:
+    signed = cose.sign(payload, signer, signer.certificate.kid)
+    decoded = cbor2.loads(signed)
+    assert decoded.tag == 18
+    assert signed == cbor2.dumps(cbor2.CBORTag(18, decoded.value))
+    protected, unprotected, carried, _ = decoded.value
+    assert cbor2.loads(protected) == {1: -7, 4: signer.certificate.kid}
+    assert unprotected == {}
+    assert carried == payload
+
+
+def test_protected_header_of_a_repeated_message_is_shared_read_only(signer: PemSigner) -> None:
+    signed = cose.sign(b"x", signer, signer.certificate.kid)
+    first, second = cose.decode(signed), cose.decode(signed)
+    assert first.protected == second.protected == {1: -7, 4: signer.certificate.kid}
+    with pytest.raises(TypeError):
+        first.protected[4] = b"other"  # type: ignore[index]
+    assert second.kid == signer.certificate.kid
+
+
+def test_protected_header_with_a_container_is_decoded_afresh_for_each_message(signer: PemSigner) -> None:
+    signed = _rebuild(
+        cose.sign(b"x", signer, signer.certificate.kid),
+        lambda items: items.__setitem__(0, cbor2.dumps({1: -7, 4: b"k", 99: [1]})),
+    )
+    first, second = cose.decode(signed), cose.decode(signed)
+    first.protected[99].append(2)
+    assert second.protected[99] == [1]

@@ -10,7 +10,7 @@ import pytest
 
 from tests.support.multiformat_corpus import CORPUS_DIR, CorpusCase, corpus_cases
 from trust_list.cli import main as trust_main
-from verifier_cli.main import main
+from verifier_cli.main import BATCH_CHUNK_LINES, EXIT_USAGE, main
 
 pytestmark = pytest.mark.skipif(not CORPUS_DIR.exists(), reason="shared/ is not beside the checkout")
 REGISTRY = CORPUS_DIR / "trust" / "synthetic-registry.json"
@@ -124,3 +124,33 @@ def test_a_photo_of_any_format_is_read_and_verified(tmp_path: Path) -> None:
     photo.write_bytes(qr.encode_png(divoc.payload))
     status, document = run("--at", divoc.at.isoformat(), "--trust-registry", str(REGISTRY), "--image", str(photo))
     assert status == 0 and document["format"] == "divoc" and document["status"] == "verified", document
+
+
+def test_batch_in_processes_prints_what_one_process_prints_in_input_order(tmp_path: Path) -> None:
+    cases = [c for c in corpus_cases() if c.qr_file is None and len(c.qr) == 1 and "\n" not in c.qr[0]]
+    # More lines than one chunk holds, so several workers answer and their chunks must be put back in order.
+    lines = [cases[n % len(cases)].qr[0] for n in range(BATCH_CHUNK_LINES * 3 + 7)]
+    lines[BATCH_CHUNK_LINES + 1] = ""  # a blank line is answered too
+    batch = tmp_path / "batch.txt"
+    batch.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    args = ["verify", "--at", "2025-01-01T00:00:00Z", "--batch", str(batch), "--trust-registry", str(REGISTRY)]
+    outputs = {}
+    for jobs in ("1", "2", "3"):
+        out = io.StringIO()
+        outputs[jobs] = (main([*args, "--trust-jwks", str(JWKS), "--jobs", jobs], stdout=out), out.getvalue())
+    assert outputs["2"] == outputs["1"] and outputs["3"] == outputs["1"]
+    documents = [json.loads(line) for line in outputs["1"][1].splitlines()]
+    assert len(documents) == len(lines)
+    assert [d["format"] for d in documents[:20]] == [cases[n % len(cases)].format for n in range(20)]
+
+
+@pytest.mark.parametrize("jobs", ["-1", "x", "257"])
+def test_jobs_must_be_a_process_count(jobs: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["verify", "--batch", "-", "--jobs", jobs], stdout=io.StringIO())
+    assert "--jobs" in capsys.readouterr().err
+
+
+def test_jobs_apply_to_a_batch_only() -> None:
+    out = io.StringIO()
+    assert main(["verify", "--jobs", "2", "--", "HC1:XX"], stdout=out) == EXIT_USAGE

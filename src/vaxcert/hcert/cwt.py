@@ -29,11 +29,16 @@ class CwtClaims:
     dcc: dict[str, Any]
 
     def to_json(self) -> dict[str, Any]:
-        """The claims as the verifier's JSON report prints them."""
-        printable: dict[str, Any] = json_compatible(
-            {"iss": self.issuer, "iat": self.issued_at, "exp": self.expires_at, "hcert": self.dcc}
-        )
-        return printable
+        """The claims as the verifier's JSON report prints them (a copy: editing it leaves the claims alone)."""
+        claims = {"iss": self.issuer, "iat": self.issued_at, "exp": self.expires_at, "hcert": self.dcc}
+        try:
+            # Nearly every payload is plain JSON already: copied in one lean walk ...
+            copied: dict[str, Any] = _plain_copy(claims, 0, [JSON_MAX_VALUES - 1])  # the root counts as a value
+            return copied
+        except _NotPlain:
+            # ... and anything else (bytes, tags, huge numbers, cycles, floods) the bounded way.
+            printable: dict[str, Any] = json_compatible(claims)
+            return printable
 
 
 def encode(claims: CwtClaims) -> bytes:
@@ -116,6 +121,47 @@ JSON_MAX_DEPTH = 32
 JSON_MAX_VALUES = 10_000
 _JSON_MAX_INT_BITS = 1024  # past ~4,300 digits Python refuses to turn an int into text
 _JSON_MAX_TEXT = 200  # for the text of values JSON has no type for
+
+_JSON_SAFE_INT = 1 << 63  # within every JSON reader's integers; larger ones take the converter's path
+
+
+class _NotPlain(Exception):
+    """The value needs the bounded converter (not JSON as it stands, or past a bound)."""
+
+
+def _plain_copy(value: Any, depth: int, left: list[int]) -> Any:
+    """A copy of ``value`` if it is plain JSON within the printing bounds; else raises :class:`_NotPlain`.
+
+    Only exact types pass (str, int, bool, None, finite float, dict with text keys, list), so
+    what it returns is what :func:`json_compatible` would, without that converter's
+    per-value bookkeeping.  Depth is bounded, so a cycle ends in :class:`_NotPlain` too.
+    """
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return value
+    if kind is int:
+        if -_JSON_SAFE_INT <= value < _JSON_SAFE_INT:
+            return value
+        raise _NotPlain
+    if kind is float:
+        if math.isfinite(value):
+            return value
+        raise _NotPlain
+    if depth >= JSON_MAX_DEPTH or (kind is not dict and kind is not list):
+        raise _NotPlain
+    left[0] -= len(value)
+    if left[0] < 0:
+        raise _NotPlain
+    depth += 1
+    if kind is list:
+        return [_plain_copy(item, depth, left) for item in value]
+    out = {}
+    for key, item in value.items():
+        if type(key) is not str:
+            raise _NotPlain
+        out[key] = _plain_copy(item, depth, left)
+    return out
+
 
 CYCLE = "<cycle>"
 TOO_DEEP = "<too deep>"

@@ -71,8 +71,14 @@ class VerificationReport:
 
     @property
     def valid(self) -> bool:
-        checks = self.checks
-        return checks.get("signature") is True and all(passed is not False for passed in checks.values())
+        # One pass over the outcomes, no dict: the CLI and the credential view ask several times per code.
+        signed = False
+        for outcome in self.outcomes:
+            if outcome.passed is False:
+                return False
+            if outcome.passed is True and outcome.name == "signature":
+                signed = True
+        return signed
 
     @property
     def failures(self) -> tuple[StageOutcome, ...]:
@@ -108,12 +114,18 @@ class VerificationReport:
         )
 
     def to_json(self) -> dict[str, Any]:
-        """The verifier CLI's JSON contract (see ``spec/verifier-json.md``)."""
+        """The verifier CLI's JSON contract (see ``spec/verifier-json.md``).
+
+        Built from values whose JSON types are known (flags, codes, library-written text),
+        so only the payload, which came from the scanned code, goes through the bounded converter.
+        """
+        valid = self.valid
+        failures = self.failures
         document: dict[str, Any] = {
-            "valid": self.valid,
-            "stage": self.stage,
+            "valid": valid,
+            "stage": "ok" if valid else (failures[0].name if failures else "signature"),
             "checks": self.checks,
-            "errors": {outcome.name: _error_json(outcome) for outcome in self.failures},
+            "errors": {outcome.name: _error_json(outcome) for outcome in failures},
             "payload": None,  # converted on its own below, with its own size budget
             "kid": base64.b64encode(self.kid).decode("ascii") if self.kid else None,
             "signer": self.signer.subject if self.signer else None,
@@ -133,12 +145,15 @@ class VerificationReport:
             ],
             "validation_clock": self.validation_clock.isoformat(),
         }
+        if self.rule_outcomes:
+            # A rule set is trusted input, but its texts and error values come from JSON files
+            # and CertLogic: the bounded converter keeps them printable whatever they hold.
+            document["rules"] = json_compatible(document["rules"])
         if self.qr_text is not None:
             document["qr_text"] = self.qr_text
-        printable: dict[str, Any] = json_compatible(document)
         if self.unverified_claims is not None:
-            printable["payload"] = self.unverified_claims.to_json()
-        return printable
+            document["payload"] = self.unverified_claims.to_json()
+        return document
 
 
 def _error_json(outcome: StageOutcome) -> dict[str, Any]:

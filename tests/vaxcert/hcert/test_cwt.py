@@ -143,3 +143,44 @@ def test_claims_to_json_is_safe_for_a_hand_built_cycle() -> None:
     dcc["v"] = [dcc]
     printed = cwt.CwtClaims("VN", 1, 2, dcc).to_json()
     assert printed["hcert"] == {"ver": "1.3.0", "v": [cwt.CYCLE]}
+
+
+any_decoded = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.integers(min_value=2**60, max_value=2**70)
+    | st.floats()
+    | st.text(max_size=10)
+    | st.binary(max_size=8),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.tuples(children)
+        | st.dictionaries(st.text(max_size=6) | st.integers(), children, max_size=4)
+        | st.builds(cbor2.CBORTag, st.integers(0, 300), children)
+    ),
+    max_leaves=30,
+)
+
+
+@given(any_decoded)
+def test_claims_to_json_is_the_bounded_conversion(dcc: object) -> None:
+    claims = cwt.CwtClaims("VN", 1, 2, {"v": dcc})
+    printed = claims.to_json()
+    assert json.dumps(printed, allow_nan=False) == json.dumps(
+        cwt.json_compatible({"iss": "VN", "iat": 1, "exp": 2, "hcert": {"v": dcc}}), allow_nan=False
+    )
+
+
+@pytest.mark.parametrize("size", [cwt.JSON_MAX_VALUES - 6, cwt.JSON_MAX_VALUES - 5, cwt.JSON_MAX_VALUES - 4])
+def test_claims_to_json_truncates_where_the_bounded_conversion_does(size: int) -> None:
+    # root, iss, iat, exp, hcert and its list are 6 values: the list's items bring the total to the bound.
+    claims = cwt.CwtClaims("VN", 1, 2, {"v": [0] * size})
+    assert claims.to_json() == cwt.json_compatible({"iss": "VN", "iat": 1, "exp": 2, "hcert": {"v": [0] * size}})
+
+
+def test_claims_to_json_is_a_copy() -> None:
+    dcc = {"v": [{"ci": "URN:UVCI:01:VN:X#1"}]}
+    printed = cwt.CwtClaims("VN", 1, 2, dcc).to_json()
+    printed["hcert"]["v"][0]["ci"] = "edited"
+    assert dcc == {"v": [{"ci": "URN:UVCI:01:VN:X#1"}]}
