@@ -8,6 +8,7 @@ import os
 import stat
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -359,3 +360,42 @@ def test_ndjson_progress_total(
 
 if sys.platform != "linux":  # pragma: no cover - file modes and /proc are Linux-specific here
     pytestmark = pytest.mark.skip("Linux only")
+
+
+def test_a_stopped_runner_hands_its_job_back_for_another_to_finish(
+    settings: Settings, vaccination_payload: dict[str, Any]
+) -> None:
+    from issuer_service.auth import Caller
+    from issuer_service.issuing import IssuerService
+    from issuer_service.metrics import Metrics
+    from issuer_service.models import Organisation
+    from issuer_service.signers import load_signers
+
+    make_key(settings, "Ministry", {"issue"})
+    engine = db.make_engine(settings.resolved_database_url)
+    sessions = db.session_factory(engine)
+    signers = load_signers(settings, sessions)
+    try:
+        with sessions() as session:
+            organisation = session.scalars(select(Organisation).where(Organisation.name == "Ministry")).one()
+            caller = Caller(organisation.id, organisation.name, "test", frozenset({"issue"}), organisation.uvci_prefix)
+        first, second = (IssuerService(settings, sessions, signers, Metrics()) for _ in range(2))
+        body = "".join(
+            json.dumps({**vaccination_payload, "nam": {"fn": SENTINEL, "gn": f"An {i}"}}) + "\n" for i in range(5)
+        )
+        first.store_upload_chunk("upload-stop", 0, body.encode())
+        job = first.create_job(caller, "stop.ndjson", "sha-stop", rows_total=5, upload_id="upload-stop")
+        claimed = first.claim_job(job.id)
+        assert claimed is not None
+        stop = threading.Event()
+        stop.set()  # shutting down as the job starts
+        handed = first.run_job(claimed, stop=stop)
+        assert handed.status == "running" and handed.rows_done == 0
+        again = second.claim_job(job.id)  # handed back: another runner takes it at once
+        assert again is not None
+        finished = second.run_job(again)
+        assert (finished.status, finished.rows_done, finished.rows_issued) == ("finished", 5, 5)
+        assert _certificates(settings) == 5
+    finally:
+        signers.close()
+        engine.dispose()
