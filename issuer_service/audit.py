@@ -60,7 +60,7 @@ def append_many(session: Session, organisation_id: int | None, events: list[tupl
         for action, subject, detail in events
     ]
     if _uses_outbox(session):
-        session.execute(insert(AuditOutboxEntry.__table__), rows)
+        session.execute(insert(AuditOutboxEntry), rows)
     else:
         _chain(session, rows)
 
@@ -77,7 +77,7 @@ def _chain(session: Session, rows: Sequence[dict[str, Any]]) -> None:
         digest = _digest(previous, row["at"], row["organisation_id"], row["action"], row["subject"], row["detail"])
         chained.append({**row, "previous_sha256": previous, "sha256": digest})
         previous = digest
-    session.execute(insert(AuditEntry.__table__), chained)
+    session.execute(insert(AuditEntry), chained)
 
 
 def seal(session: Session, limit: int = SEAL_BATCH) -> int:

@@ -431,8 +431,8 @@ class BulkJobs:
             # One multi-row INSERT per table: a batch of certificates, their row results and
             # their audit entries commit together, or not at all.
             if certificates:
-                session.execute(insert(Certificate.__table__), certificates)
-            session.execute(insert(BulkRow.__table__), results)
+                session.execute(insert(Certificate), certificates)
+            session.execute(insert(BulkRow), results)
             audit.append_many(session, caller.organisation_id, events)
             session.execute(
                 update(BulkJob)
