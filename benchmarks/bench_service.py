@@ -1,10 +1,12 @@
 """HTTP issuance throughput: 2 uvicorn workers, concurrent clients, SQLite (and PostgreSQL if given).
 
     .venv/bin/python benchmarks/bench_service.py [--requests 3000] [--concurrency 32] [--postgres URL]
+                                                 [--keys pem,softhsm]
 
 The load generator runs on the same 2-core machine and competes for CPU, so the
-numbers are a floor.  Keys: development PEM key (VAXCERT_DEV_KEYS=pem) or the
-dev SoftHSM2 token (--softhsm).
+numbers are a floor.  Keys: the development PEM key (VAXCERT_DEV_KEYS=pem) and the
+development SoftHSM2 token (VAXCERT_DEV_KEYS=softhsm: every uvicorn worker signs
+through its own PKCS#11 session), each on SQLite and on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
+KEY_NAMES = {"pem": "PEM key", "softhsm": "SoftHSM2"}
 PAYLOAD = json.loads((ROOT / "spec/vectors/payloads/vn-vaccination.json").read_text(encoding="utf-8"))
 
 
@@ -55,9 +58,10 @@ async def load(url: str, key: str, requests: int, concurrency: int) -> list[floa
     return latencies
 
 
-def run(database_url: str | None, label: str, args: argparse.Namespace) -> None:
+def run(database_url: str | None, label: str, args: argparse.Namespace, keys: str) -> None:
     data = Path(tempfile.mkdtemp(prefix="vaxcert-bench-"))
-    env = {**os.environ, "VAXCERT_DATA_DIR": str(data), "VAXCERT_DEV_KEYS": "softhsm" if args.softhsm else "pem"}
+    env = {**os.environ, "VAXCERT_DATA_DIR": str(data), "VAXCERT_DEV_KEYS": keys}
+    env.pop("VAXCERT_HSM_TOKEN", None)
     if database_url:
         env["VAXCERT_DATABASE_URL"] = database_url
     admin = [sys.executable, "-m", "issuer_service.admin"]
@@ -90,7 +94,7 @@ def run(database_url: str | None, label: str, args: argparse.Namespace) -> None:
         url = f"http://127.0.0.1:{port}/v1/certificates"
         asyncio.run(load(url, key, 200, args.concurrency))  # warm-up
         if shutil.which("wrk") and not args.python_client:
-            print(wrk(url, key, args), flush=True)
+            print(wrk(url, key, args, keys), flush=True)
             return
         started = time.perf_counter()
         latencies = asyncio.run(load(url, key, args.requests, args.concurrency))
@@ -98,13 +102,13 @@ def run(database_url: str | None, label: str, args: argparse.Namespace) -> None:
         latencies.sort()
         p50 = statistics.median(latencies) * 1e3
         p99 = latencies[int(len(latencies) * 0.99) - 1] * 1e3
-        print(f"| {label} | {args.requests / elapsed:,.0f}/s | {p50:.1f} ms | {p99:.1f} ms |")
+        print(f"| {label} | {KEY_NAMES[keys]} | {args.requests / elapsed:,.0f}/s | {p50:.1f} ms | {p99:.1f} ms | |")
     finally:
         server.terminate()
         server.wait(timeout=30)
 
 
-def wrk(url: str, key: str, args: argparse.Namespace) -> str:
+def wrk(url: str, key: str, args: argparse.Namespace, keys: str) -> str:
     """Load from wrk (C, one thread), so the generator takes little of the 2 cores from the server."""
     script = Path(tempfile.mkdtemp()) / "post.lua"
     body = json.dumps(PAYLOAD, ensure_ascii=False).replace("\\", "\\\\").replace("]]", "] ]")
@@ -123,7 +127,8 @@ def wrk(url: str, key: str, args: argparse.Namespace) -> str:
     p50 = next(line.split()[-1] for line in result.splitlines() if line.strip().startswith("50%"))
     p99 = next(line.split()[-1] for line in result.splitlines() if line.strip().startswith("99%"))
     non_2xx = next((line for line in result.splitlines() if "Non-2xx" in line), "")
-    return f"| {args.label} (wrk, {args.seconds} s) | {float(rate):,.0f}/s | {p50} | {p99} | {non_2xx}"
+    label = f"{args.label} (wrk, {args.seconds} s)"
+    return f"| {label} | {KEY_NAMES[keys]} | {float(rate):,.0f}/s | {p50} | {p99} | {non_2xx}"
 
 
 def main() -> None:
@@ -133,18 +138,23 @@ def main() -> None:
     parser.add_argument(
         "--postgres", default="auto", help="SQLAlchemy URL of an empty database, 'auto' (start one) or ''"
     )
-    parser.add_argument("--softhsm", action="store_true", help="sign with the development SoftHSM2 token")
+    parser.add_argument("--keys", default="pem,softhsm", help="pem, softhsm or both (development keys; default both)")
+    parser.add_argument("--softhsm", action="store_true", help="only the development SoftHSM2 token (--keys softhsm)")
     parser.add_argument("--seconds", type=int, default=15, help="wrk duration")
     parser.add_argument("--python-client", action="store_true", help="use the httpx client even if wrk exists")
     args = parser.parse_args()
-    keys = "SoftHSM2" if args.softhsm else "PEM key"
+    keys = ["softhsm"] if args.softhsm else args.keys.split(",")
+    unknown = [name for name in keys if name not in KEY_NAMES]
+    if unknown:
+        parser.error(f"--keys: unknown {', '.join(unknown)} (pem, softhsm)")
     print(
-        f"POST /v1/certificates, ES256 ({keys}), 2 uvicorn workers, {args.concurrency} concurrent clients, "
-        f"{args.requests} requests\n"
+        f"POST /v1/certificates, ES256, 2 uvicorn workers, {args.concurrency} concurrent clients, "
+        f"{args.requests} requests (or wrk for {args.seconds} s)\n"
     )
-    print("| database | throughput | p50 latency | p99 latency | errors |\n|---|---|---|---|---|")
-    args.label = "SQLite (WAL)"
-    run(None, args.label, args)
+    print("| database | key | certificates/s | p50 latency | p99 latency | errors |\n|---|---|---|---|---|---|")
+    for name in keys:
+        args.label = "SQLite (WAL)"
+        run(None, args.label, args, name)
     if args.postgres == "auto":
         # Test support, not shipped: importable from the checkout only.
         sys.path.insert(0, str(ROOT))
@@ -152,11 +162,24 @@ def main() -> None:
 
         if available():
             with throwaway_postgres() as url:
-                args.label = "PostgreSQL (throw-away local server)"
-                run(url, args.label, args)
+                for name in keys:
+                    args.label = "PostgreSQL (throw-away local server)"
+                    run(fresh_database(url, f"bench_{name}"), args.label, args, name)
     elif args.postgres:
-        args.label = "PostgreSQL"
-        run(args.postgres, args.label, args)
+        for name in keys:
+            args.label = "PostgreSQL"
+            run(fresh_database(args.postgres, f"bench_{name}_{time.monotonic_ns()}"), args.label, args, name)
+
+
+def fresh_database(server: str, name: str) -> str:
+    """An empty database on ``server`` for one run: the keys of one run must not meet the other's."""
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(server)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    engine.dispose()
+    return server.rsplit("/", 1)[0] + f"/{name}"
 
 
 if __name__ == "__main__":

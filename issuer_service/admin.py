@@ -7,8 +7,8 @@ vaxcert-issuer org list
 vaxcert-issuer key create --org NAME --scopes issue,read   (prints the key once)
 vaxcert-issuer key list [--org NAME]     (prefix, organisation, scopes, created, revoked; never the secret)
 vaxcert-issuer key revoke PREFIX
-vaxcert-issuer bulk FILE --org NAME [--rejects PATH]   (resumable: re-run the same file after a crash;
-                                         rejected rows go to FILE.rejects.csv)
+vaxcert-issuer bulk FILE --org NAME [--rejects PATH] [--workers N]   (resumable: re-run the same file
+                                         after a crash; rejected rows go to FILE.rejects.csv; N processes sign)
 vaxcert-issuer staff create --org NAME --username U --roles issue,read   (web console account; password
                                          asked twice, or one line on stdin with --password-stdin)
 vaxcert-issuer staff list [--org NAME]
@@ -76,6 +76,14 @@ def build_parser() -> argparse.ArgumentParser:
     bulk.add_argument("--org", required=True, metavar="NAME", help="organisation the certificates are issued for")
     bulk.add_argument("--batch-size", type=int, default=200, help="rows per committed batch (default 200)")
     bulk.add_argument(
+        "--workers",
+        type=_positive,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="processes that validate and sign (each with its own HSM session); this one writes "
+        "(default: the number of CPUs, %(default)s here)",
+    )
+    bulk.add_argument(
         "--rejects",
         type=Path,
         help="where to list rejected rows (row number, reason); default FILE.rejects.csv next to FILE",
@@ -108,6 +116,16 @@ def build_parser() -> argparse.ArgumentParser:
         "kid", help="key identifier, as keys list shows it"
     )
     return parser
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
 
 
 def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int:
@@ -416,6 +434,7 @@ def _bulk(settings: Settings, sessions: sessionmaker[Session], args: argparse.Na
                 rows_total=total,
                 batch_size=args.batch_size,
                 progress=progress,
+                workers=args.workers,
             )
     except ServiceError as exc:
         print(f"\nvaxcert-issuer: stopped: {exc.code}: {exc.message} (run again to resume)", file=sys.stderr)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import logging
@@ -10,7 +11,7 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,11 +19,10 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from vaxcert import IssuedCertificate
-
-from . import audit
+from . import audit, bulk_workers
 from .auth import Caller
 from .bulk_files import parse_rows, personal_values, scrub
+from .bulk_workers import RowOutcome
 from .errors import Conflict, Invalid, NotFound, ServiceError, Unavailable
 from .issuance import Issuance
 from .metrics import Metrics
@@ -31,10 +31,6 @@ from .settings import Settings
 from .store import Store, as_utc, certificate_values
 
 log = logging.getLogger("vaxcert.issuer")
-
-# A bulk row once signed (the certificate, and the row's personal values to scrub from any later
-# message), or why it was rejected.
-RowOutcome = tuple[IssuedCertificate, list[str]] | ServiceError
 
 
 class LeaseLost(Exception):
@@ -218,6 +214,7 @@ class BulkJobs:
         rows_total: int | None = None,
         batch_size: int = 200,
         progress: Callable[[BulkJob], None] | None = None,
+        workers: int = 1,
     ) -> BulkJob:
         """Issue every row of a local file; re-running the same file resumes where the last run stopped.
 
@@ -226,6 +223,8 @@ class BulkJobs:
         work, which the next run redoes, and never duplicates a certificate.
         Rows given as text are errors found while parsing (reported, not issued).
         A job some other live runner holds is refused (:class:`Conflict` ``bulk_job_busy``).
+        ``workers`` > 1 validates and signs in that many processes (see :mod:`.bulk_workers`);
+        this process still writes every batch, in file order.
         """
         job = self.create_job(caller, file_name, data_sha256, raw_sha256=raw_sha256, rows_total=rows_total)
         if job.status == "finished":
@@ -233,7 +232,9 @@ class BulkJobs:
         claimed = self.claim_job(job.id)
         if claimed is None:
             raise Conflict("bulk_job_busy", f"job {job.id} is being run by another process; its lease expires soon")
-        return self._guarded_run(caller, job.id, rows, batch_size=batch_size, progress=progress, stop=None)
+        return self._guarded_run(
+            caller, job.id, rows, batch_size=batch_size, progress=progress, stop=None, workers=workers
+        )
 
     def _guarded_run(
         self,
@@ -244,6 +245,7 @@ class BulkJobs:
         batch_size: int,
         progress: Callable[[BulkJob], None] | None,
         stop: threading.Event | None,
+        workers: int = 1,
     ) -> BulkJob:
         """Run a job whose lease we hold; whatever goes wrong, the job does not stay 'running' for ever.
 
@@ -252,7 +254,7 @@ class BulkJobs:
         reason.  Only the exception's type is logged: its text may quote a row.
         """
         try:
-            return self._run(caller, job_id, rows, batch_size=batch_size, progress=progress, stop=stop)
+            return self._run(caller, job_id, rows, batch_size=batch_size, progress=progress, stop=stop, workers=workers)
         except (LeaseLost, ServiceError):
             raise
         except csv.Error as exc:
@@ -271,6 +273,7 @@ class BulkJobs:
         batch_size: int,
         progress: Callable[[BulkJob], None] | None,
         stop: threading.Event | None,
+        workers: int = 1,
     ) -> BulkJob:
         with self.store.read_sessions() as session:
             done = set(session.scalars(select(BulkRow.row_number).where(BulkRow.job_id == job_id)))
@@ -279,6 +282,7 @@ class BulkJobs:
         job = current
         batch: list[tuple[int, RowOutcome]] = []
         renewed = time.monotonic()
+        stopped = False
 
         def flush() -> None:
             nonlocal job, renewed
@@ -289,28 +293,38 @@ class BulkJobs:
                 if progress:
                     progress(job)
 
-        for number, row in rows:
-            if stop is not None and stop.is_set():
-                flush()
-                self.release_job(job_id)
-                return job
-            if number in done:
-                if time.monotonic() - renewed > self.lease.total_seconds() / 3:
-                    self._renew(job_id)
-                    renewed = time.monotonic()
-                continue
-            if isinstance(row, str):
-                batch.append((number, Invalid("bad_row", row)))
-            else:
-                try:
-                    batch.append((number, (self.issuance.sign(caller, row), personal_values(row))))
-                except ServiceError as exc:
-                    if isinstance(exc, Unavailable):
-                        flush()
-                        raise
-                    batch.append((number, type(exc)(exc.code, scrub(exc.message, personal_values(row)))))
-            if len(batch) >= batch_size:
-                flush()
+        def todo() -> Iterator[tuple[int, dict[str, Any] | str]]:
+            """The rows not yet committed; renews the lease while skipping many committed ones."""
+            nonlocal renewed, stopped
+            for number, row in rows:
+                if stop is not None and stop.is_set():
+                    stopped = True
+                    return
+                if number in done:
+                    if time.monotonic() - renewed > self.lease.total_seconds() / 3:
+                        self._renew(job_id)
+                        renewed = time.monotonic()
+                    continue
+                yield number, row
+
+        if workers > 1:
+            plan = bulk_workers.plan(self.issuance.settings, self.store, self.issuance.signers, caller)
+            outcomes = bulk_workers.signed_rows(plan, todo(), workers, in_flight_rows=2 * batch_size)
+        else:
+            outcomes = self._signed_here(caller, todo())
+        # Outcomes arrive in file order whoever signed them; only this process writes.
+        with contextlib.closing(outcomes):
+            for number, outcome in outcomes:
+                if isinstance(outcome, Unavailable):  # HSM or worker gone: keep what was signed, resume later
+                    flush()
+                    raise outcome
+                batch.append((number, outcome))
+                if len(batch) >= batch_size:
+                    flush()
+        if stopped:
+            flush()
+            self.release_job(job_id)
+            return job
         flush()
         with self.store.transaction() as session:
             self._fence(session, job_id)
@@ -330,6 +344,19 @@ class BulkJobs:
                 f"issued={stored.rows_issued} rejected={stored.rows_rejected}",
             )
             return stored
+
+    def _signed_here(
+        self, caller: Caller, rows: Iterable[tuple[int, dict[str, Any] | str]]
+    ) -> Generator[tuple[int, RowOutcome], None, None]:
+        """Rows' outcomes signed in this process, one at a time (the service's runner, ``--workers 1``)."""
+        for number, row in rows:
+            if isinstance(row, str):
+                yield number, Invalid("bad_row", row)
+                continue
+            try:
+                yield number, (self.issuance.sign(caller, row), personal_values(row))
+            except ServiceError as exc:
+                yield number, type(exc)(exc.code, scrub(exc.message, personal_values(row)))
 
     def _fail(self, caller: Caller, job_id: int, reason: str) -> BulkJob:
         with self.store.transaction() as session:

@@ -136,6 +136,7 @@ class IssuerService:
         rows_total: int | None = None,
         batch_size: int = 200,
         progress: Callable[[BulkJob], None] | None = None,
+        workers: int = 1,
     ) -> BulkJob:
         return self.bulk_jobs.bulk(
             caller,
@@ -146,6 +147,7 @@ class IssuerService:
             rows_total=rows_total,
             batch_size=batch_size,
             progress=progress,
+            workers=workers,
         )
 
     def job(self, caller: Caller, job_id: int) -> tuple[BulkJob, list[BulkRow]]:

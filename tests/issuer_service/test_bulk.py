@@ -8,6 +8,7 @@ import os
 import stat
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -20,7 +21,7 @@ from sqlalchemy import func, insert, select
 
 from issuer_service import admin, db
 from issuer_service.app import create_app
-from issuer_service.models import BulkJob, BulkUpload, Certificate
+from issuer_service.models import BulkJob, BulkRow, BulkUpload, Certificate
 from issuer_service.settings import Settings
 from tests.conftest import HSM_PIN, SENTINEL
 from tests.issuer_service.conftest import SERVICE_KEY, auth, make_key, uvci_of
@@ -112,12 +113,13 @@ def test_duplicate_and_already_issued_ci_are_row_failures(
     assert again["job_id"] == status["job_id"] and again["status"] == "finished" and _certificates(settings) == 9
 
 
-def test_duplicate_ci_through_the_cli(cli_env: Settings, tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_duplicate_ci_through_the_cli(cli_env: Settings, tmp_path: Path, workers: str) -> None:
     make_key(cli_env, "Ministry", {"issue"})
     records = tmp_path / "records.csv"
     ci = uvci_of(cli_env, "Ministry", "CLI1")
     records.write_bytes(_csv(_row(1, ci=ci), _row(2, ci=ci), _row(3)))
-    status, out = _cli(str(records), "--org", "Ministry")
+    status, out = _cli(str(records), "--org", "Ministry", "--workers", workers)
     assert status == 1 and "2 issued, 1 rejected" in out and "uvci_taken: 1" in out
     assert _certificates(cli_env) == 2
 
@@ -278,13 +280,14 @@ def test_fresh_database_file_is_private(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------- the CLI's progress and rejects
 
 
+@pytest.mark.parametrize("workers", ["1", "2"])
 def test_cli_progress_counts_rows_and_lists_rejects(
-    cli_env: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    cli_env: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str], workers: str
 ) -> None:
     make_key(cli_env, "Ministry", {"issue"})
     records = tmp_path / "records.csv"
     records.write_bytes(_csv(_row(1), _row(2, dob="1980-13"), _row(3), "Lê,Cường,1990,x,y"))
-    status, out = _cli(str(records), "--org", "Ministry")
+    status, out = _cli(str(records), "--org", "Ministry", "--workers", workers)
     progress = capsys.readouterr().err
     assert status == 1
     assert "4/4 rows" in progress and "/5 rows" not in progress
@@ -296,8 +299,51 @@ def test_cli_progress_counts_rows_and_lists_rejects(
     assert SENTINEL not in text and "1980-13" not in text and "Cường" not in text
     assert stat.S_IMODE(rejects.stat().st_mode) == 0o600
     elsewhere = tmp_path / "elsewhere.csv"
-    assert _cli(str(records), "--org", "Ministry", "--rejects", str(elsewhere))[0] == 1
+    assert _cli(str(records), "--org", "Ministry", "--rejects", str(elsewhere), "--workers", workers)[0] == 1
     assert elsewhere.read_text(encoding="utf-8") == text
+
+
+@pytest.mark.parametrize("workers", ["0", "-1", "two"])
+def test_cli_refuses_a_worker_count_below_one(
+    cli_env: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str], workers: str
+) -> None:
+    records = tmp_path / "records.csv"
+    records.write_bytes(_csv(_row(1)))
+    with pytest.raises(SystemExit) as exited:
+        _cli(str(records), "--org", "Ministry", "--workers", workers)
+    assert exited.value.code == 2 and "--workers" in capsys.readouterr().err
+
+
+def test_many_rows_through_two_workers_keep_file_order(
+    cli_env: Settings, tmp_path: Path, vaccination_payload: dict[str, Any]
+) -> None:
+    """Several chunks per worker: every row's result lands on its own row number, rejections included."""
+    make_key(cli_env, "Ministry", {"issue"})
+    records = tmp_path / "records.ndjson"
+    bad = {17, 64, 65, 200, 299}  # across chunk borders (64 rows a chunk) and batches
+    lines = []
+    for index in range(300):
+        payload = json.loads(json.dumps(vaccination_payload))
+        payload["nam"] = {"fn": SENTINEL, "gn": f"An {index}"}
+        payload["v"][0]["ci"] = uvci_of(cli_env, "Ministry", f"ORDER{index:04d}")
+        if index + 1 in bad:
+            payload["v"][0]["mp"] = "Nanocovax"
+        lines.append(json.dumps(payload))
+    records.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    status, out = _cli(str(records), "--org", "Ministry", "--workers", "2", "--batch-size", "50")
+    assert status == 1 and f"{300 - len(bad)} issued, {len(bad)} rejected" in out
+    engine = db.make_engine(cli_env.resolved_database_url)
+    try:
+        with db.session_factory(engine)() as session:
+            results = session.execute(select(BulkRow.row_number, BulkRow.uvci, BulkRow.error)).all()
+    finally:
+        engine.dispose()
+    assert len(results) == 300
+    for number, uvci, error in results:
+        if number in bad:
+            assert uvci is None and error and SENTINEL not in error
+        else:
+            assert error is None and uvci == uvci_of(cli_env, "Ministry", f"ORDER{number - 1:04d}")
 
 
 def test_ndjson_progress_total(
@@ -314,3 +360,42 @@ def test_ndjson_progress_total(
 
 if sys.platform != "linux":  # pragma: no cover - file modes and /proc are Linux-specific here
     pytestmark = pytest.mark.skip("Linux only")
+
+
+def test_a_stopped_runner_hands_its_job_back_for_another_to_finish(
+    settings: Settings, vaccination_payload: dict[str, Any]
+) -> None:
+    from issuer_service.auth import Caller
+    from issuer_service.issuing import IssuerService
+    from issuer_service.metrics import Metrics
+    from issuer_service.models import Organisation
+    from issuer_service.signers import load_signers
+
+    make_key(settings, "Ministry", {"issue"})
+    engine = db.make_engine(settings.resolved_database_url)
+    sessions = db.session_factory(engine)
+    signers = load_signers(settings, sessions)
+    try:
+        with sessions() as session:
+            organisation = session.scalars(select(Organisation).where(Organisation.name == "Ministry")).one()
+            caller = Caller(organisation.id, organisation.name, "test", frozenset({"issue"}), organisation.uvci_prefix)
+        first, second = (IssuerService(settings, sessions, signers, Metrics()) for _ in range(2))
+        body = "".join(
+            json.dumps({**vaccination_payload, "nam": {"fn": SENTINEL, "gn": f"An {i}"}}) + "\n" for i in range(5)
+        )
+        first.store_upload_chunk("upload-stop", 0, body.encode())
+        job = first.create_job(caller, "stop.ndjson", "sha-stop", rows_total=5, upload_id="upload-stop")
+        claimed = first.claim_job(job.id)
+        assert claimed is not None
+        stop = threading.Event()
+        stop.set()  # shutting down as the job starts
+        handed = first.run_job(claimed, stop=stop)
+        assert handed.status == "running" and handed.rows_done == 0
+        again = second.claim_job(job.id)  # handed back: another runner takes it at once
+        assert again is not None
+        finished = second.run_job(again)
+        assert (finished.status, finished.rows_done, finished.rows_issued) == ("finished", 5, 5)
+        assert _certificates(settings) == 5
+    finally:
+        signers.close()
+        engine.dispose()

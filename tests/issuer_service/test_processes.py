@@ -39,8 +39,31 @@ def _counts(settings: Settings) -> tuple[int, int, int]:
         engine.dispose()
 
 
+def _children(pid: int) -> set[int]:
+    """The processes whose parent is ``pid`` (Linux /proc)."""
+    found: set[int] = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text(encoding="ascii", errors="replace")
+            except OSError:
+                continue
+            if int(stat.rpartition(")")[2].split()[1]) == pid:
+                found.add(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] != "Z"
+
+
+@pytest.mark.parametrize("workers", [1, 2])
 def test_kill_9_during_bulk_then_resume(
-    settings: Settings, tmp_path: Path, vaccination_payload: dict[str, Any]
+    settings: Settings, tmp_path: Path, vaccination_payload: dict[str, Any], workers: int
 ) -> None:
     rows = 12000  # enough that the kill lands mid-run even with fast signing
     records = tmp_path / "records.ndjson"
@@ -62,14 +85,24 @@ def test_kill_9_during_bulk_then_resume(
         "Ministry",
         "--batch-size",
         "50",
+        "--workers",
+        str(workers),
     ]
     process = subprocess.Popen(command, env=service_env(settings), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
     while _counts(settings)[1] < 400 and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
     assert process.poll() is None, "the bulk run finished before it could be killed; use more rows"
+    helpers = _children(process.pid)
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
+    # The signing workers die with their parent: no orphan keeps an HSM session or a core.
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in helpers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(pid) for pid in helpers)
+    if workers > 1:
+        assert len(helpers) >= workers  # they did run in processes of their own
     certificates, done, issued = _counts(settings)
     assert 0 < done < rows and certificates == issued  # every acknowledged row has its certificate, no orphans
     record_process_output(process.stderr.read() if process.stderr else b"")
