@@ -212,6 +212,9 @@ def test_bulk_upload_with_three_bad_rows_and_rejects_download(page: Any, screens
     assert page.inner_text("#rows-issued") == "4" and page.inner_text("#rows-rejected") == "3"
     assert page.eval_on_selector("#job-progress", "bar => [bar.value, bar.max]") == [7, 7]
     assert page.locator("#job-rows tr.bad").count() == 3
+    # the script's words come with the page, in its language
+    assert page.inner_text("#job-status") == "Hoàn tất"
+    assert page.get_attribute("#job-rows tr.bad td", "data-label") == "Dòng"
     assert page.locator("#job-rows tr.good a").count() == 4
     shoot(page, screenshots, "bulk-job")
     with page.expect_download() as waiting:
