@@ -133,6 +133,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)"
     )
     serve.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
+    serve.add_argument(
+        "--lang",
+        choices=LANGUAGES,
+        help="the page's language when the browser states none (its VI | EN switch and Accept-Language win), "
+        "and of the start-up warnings; default $VAXCERT_LANG, else vi",
+    )
     _trust_options(serve)
 
     trust = commands.add_parser(

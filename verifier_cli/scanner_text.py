@@ -1,17 +1,16 @@
-"""Every word the checkpoint scanner page shows, Vietnamese first with English beside it.
+"""Every word the checkpoint scanner page shows, as message ids of the shared catalogue.
 
-Kept in one module (and as ``(vi, en)`` pairs) so it can move into the shared message
-catalogue without touching the server or the page: the page itself holds no sentences,
-it shows what the server sends.
+The English text is the message id (``vaxcert_apps.i18n``); the server translates it into the
+language each request asked for, and the page itself holds no sentences: the HTML's
+``{{key}}`` slots are filled from :data:`HTML` and the script shows what the server sends.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from vaxcert.summary import STATUS_TEXT, Status
-
-Text = tuple[str, str]
+from vaxcert.summary import Status
+from vaxcert_apps.i18n import N_, Translator
 
 FORMAT_NAMES: Mapping[str, str] = {
     "hcert": "HCERT (EU DCC / WHO DDCC)",
@@ -21,118 +20,95 @@ FORMAT_NAMES: Mapping[str, str] = {
     "unknown": "?",
 }
 
-EVENT_NAMES: Mapping[str, Text] = {
-    "vaccination": ("Tiêm chủng", "Vaccination"),
-    "test": ("Xét nghiệm", "Test"),
-    "recovery": ("Khỏi bệnh", "Recovery"),
+EVENT_NAMES: Mapping[str, str] = {
+    "vaccination": N_("Vaccination"),
+    "test": N_("Test"),
+    "recovery": N_("Recovery"),
 }
 
-RESULT_NAMES: Mapping[str, Text] = {
-    "negative": ("Âm tính", "Negative"),
-    "positive": ("Dương tính", "Positive"),
+RESULT_NAMES: Mapping[str, str] = {
+    "negative": N_("Negative"),
+    "positive": N_("Positive"),
 }
 
-HEADLINE: Mapping[str, Text] = {
-    "green": ("HỢP LỆ", "VALID"),
-    "amber": ("CẦN XEM XÉT", "CHECK"),
-    "red": ("KHÔNG HỢP LỆ", "NOT VALID"),
+HEADLINE: Mapping[str, str] = {
+    "green": N_("VALID"),
+    "amber": N_("CHECK"),
+    "red": N_("NOT VALID"),
 }
 
-INCOMPLETE_SCAN: Text = ("Mã quét chưa đủ, hãy quét lại", "Incomplete scan, scan again")
+INCOMPLETE_SCAN = N_("Incomplete scan, scan again")
 
 # What the officer should understand and do, per status; the library's own message is
-# shown beside it in small print for the technically minded.
-REASONS: Mapping[Status, Text] = {
-    Status.NOT_SUPPORTED: (
-        "Đây không phải mã chứng nhận y tế mà máy đọc được",
-        "This is not a health certificate code this scanner reads",
-    ),
+# shown beside it in small print for the technically minded.  A status without an entry
+# here is told in the shared status line (Translator.status).
+REASONS: Mapping[Status, str] = {
+    Status.NOT_SUPPORTED: N_("This is not a health certificate code this scanner reads"),
     Status.INVALID_ENCODING: INCOMPLETE_SCAN,
-    Status.INVALID_COMPRESSION: ("Mã bị hỏng, hãy quét lại", "The code is damaged, scan again"),
-    Status.INVALID_SIGNING_FORMAT: ("Chữ ký của mã bị hỏng", "The code's signature is malformed"),
-    Status.ISSUER_NOT_TRUSTED: (
-        "Nơi cấp không có trong danh sách tin cậy của máy này",
-        "The issuer is not on this scanner's trust list",
-    ),
-    Status.TERMINATED_KEYS: STATUS_TEXT[Status.TERMINATED_KEYS],
-    Status.REVOKED_KEYS: STATUS_TEXT[Status.REVOKED_KEYS],
-    Status.EXPIRED_KEYS: STATUS_TEXT[Status.EXPIRED_KEYS],
-    Status.INVALID_SIGNATURE: (
-        "Mã đã bị sửa hoặc làm giả: chữ ký không khớp",
-        "The code was altered or forged: the signature does not match",
-    ),
-    Status.REVOKED: ("Nơi cấp đã thu hồi chứng nhận này", "The issuer has revoked this certificate"),
-    Status.EXPIRED: ("Chứng nhận đã hết hạn", "The certificate has expired"),
-    Status.REVOCATION_UNKNOWN: (
-        "Chứng nhận thật, nhưng danh sách thu hồi đã cũ nên chưa biết đã bị thu hồi chưa",
-        "Genuine, but the revocation list is out of date: revocation unknown",
-    ),
-    Status.RULES_NOT_MET: (
-        "Chứng nhận thật, nhưng không đạt quy định nhập cảnh",
-        "Genuine, but entry rules not met",
-    ),
+    Status.INVALID_COMPRESSION: N_("The code is damaged, scan again"),
+    Status.INVALID_SIGNING_FORMAT: N_("The code's signature is malformed"),
+    Status.ISSUER_NOT_TRUSTED: N_("The issuer is not on this scanner's trust list"),
+    Status.INVALID_SIGNATURE: N_("The code was altered or forged: the signature does not match"),
+    Status.REVOKED: N_("The issuer has revoked this certificate"),
+    Status.EXPIRED: N_("The certificate has expired"),
+    Status.REVOCATION_UNKNOWN: N_("Genuine, but the revocation list is out of date: revocation unknown"),
+    Status.RULES_NOT_MET: N_("Genuine, but entry rules not met"),
 }
 
-NOT_TRUSTWORTHY: Text = ("Thông tin dưới đây KHÔNG đáng tin", "The details below are NOT trustworthy")
-DOSE: Text = ("mũi", "dose")
-CHUNKS: Text = ("Đã quét phần {have}/{total}, hãy quét tiếp", "Scanned part {have} of {total}, scan the next")
+NOT_TRUSTWORTHY = N_("The details below are NOT trustworthy")
+DOSE = N_("dose {dose}")
+CHUNKS = N_("Scanned part {have} of {total}, scan the next")
 
 # The lists the verdicts rely on.
-TRUST_LIST = ("Danh sách tin cậy", "Trust list")
-REVOCATION_LIST = ("Danh sách thu hồi", "Revocation list")
-RULES = ("Quy định nhập cảnh", "Entry rules")
-NOT_CHECKED_REVOCATION: Text = (
-    "CHƯA KIỂM TRA THU HỒI: không có danh sách thu hồi",
-    "REVOCATION NOT CHECKED: no revocation list",
-)
-NOT_CHECKED_RULES: Text = (
-    "CHƯA KIỂM TRA QUY ĐỊNH NHẬP CẢNH: không có quy định",
-    "ENTRY RULES NOT CHECKED: no rules loaded",
-)
-NO_TRUST_LIST: Text = (
-    "Không có danh sách tin cậy đã ký: chỉ tin các chứng chỉ được chỉ định",
-    "No signed trust list: only the certificates given are trusted",
-)
-STALE_WARNING: Text = (
-    "{name_vi} ĐÃ CŨ (hạn cập nhật {due}): hãy cập nhật",
-    "{name_en} is STALE (due {due}): update it",
-)
-ISSUED_AGO: Text = ("ký {age} trước", "signed {age} ago")
-DUE: Text = ("cập nhật trước {due}", "update due {due}")
-LOADED: Text = ("{count} quy định, tệp ngày {date}", "{count} rules, file of {date}")
+TRUST_LIST = N_("Trust list")
+REVOCATION_LIST = N_("Revocation list")
+RULES = N_("Entry rules")
+NOT_CHECKED_REVOCATION = N_("REVOCATION NOT CHECKED: no revocation list")
+NOT_CHECKED_RULES = N_("ENTRY RULES NOT CHECKED: no rules loaded")
+NO_TRUST_LIST = N_("No signed trust list: only the certificates given are trusted")
+STALE_WARNING = N_("{name} is STALE (due {due}): update it")
+ISSUED_AGO = N_("signed {age} ago")
+DUE = N_("update due {due}")
+LOADED = N_("{count} rules, file of {date}")
+COUNTS = N_("Since start: {valid} valid, {invalid} not valid")
 
 
-def age_text(seconds: float) -> Text:
-    """A list's age in the largest whole unit, in both languages."""
+def age_text(seconds: float, t: Translator) -> str:
+    """A list's age in the largest whole unit."""
     seconds = max(0, int(seconds))
-    for limit, vi, en in ((86400, "ngày", "days"), (3600, "giờ", "hours"), (60, "phút", "minutes")):
+    units = ((86400, N_("{count} days")), (3600, N_("{count} hours")), (60, N_("{count} minutes")))
+    for limit, message in units:
         if seconds >= limit:
-            return (f"{seconds // limit} {vi}", f"{seconds // limit} {en}")
-    return (f"{seconds} giây", f"{seconds} seconds")
+            return t.gettext(message).format(count=seconds // limit)
+    return t.gettext(N_("{count} seconds")).format(count=seconds)
 
 
-def date_text(iso: str | None) -> str:
-    """An ISO date (possibly partial: ``1978`` or ``1978-04``) as dd/mm/yyyy, mm/yyyy or yyyy."""
-    if not iso:
-        return "?"
-    parts = iso[:10].split("-")
-    if not all(part.isdigit() for part in parts):
-        return iso[:32]
-    return "/".join(reversed(parts))
-
-
-# Sentences the page's script shows; it receives them with the list status.
-PAGE: Mapping[str, Text] = {
-    "ready": ("Sẵn sàng quét", "Ready to scan"),
-    "born": ("Ngày sinh", "Date of birth"),
-    "format": ("Định dạng", "Format"),
-    "missing": ("KHÔNG CÓ", "NONE"),
-    "stale": ("ĐÃ CŨ", "STALE"),
+# Sentences the page's script shows; it receives them, translated, with the list status.
+PAGE: Mapping[str, str] = {
+    "ready": N_("Ready to scan"),
+    "born": N_("Date of birth"),
+    "format": N_("Format"),
+    "missing": N_("NONE"),
+    "stale": N_("STALE"),
     "chunks": CHUNKS,
-    "camera_on": ("Camera đang quét", "Camera scanning"),
-    "camera_failed": (
-        "Không mở được camera: hãy cho phép camera hoặc dùng máy quét cầm tay",
-        "Cannot open the camera: allow it or use the handheld scanner",
-    ),
+    "camera_on": N_("Camera scanning"),
+    "camera_failed": N_("Cannot open the camera: allow it or use the handheld scanner"),
 }
-COUNTS: Text = ("Từ khi mở: {valid} hợp lệ, {invalid} không hợp lệ", "Since start: {valid} valid, {invalid} not valid")
+
+# The words written into scanner.html's ``{{key}}`` slots.
+HTML: Mapping[str, str] = {
+    "title": N_("Checkpoint scanner"),
+    "heading": N_("Certificate check"),
+    "lists": N_("Lists"),
+    "ready": PAGE["ready"],
+    "camera_off": N_("Camera off"),
+    "start_camera": N_("Start camera"),
+    "handheld": N_("Handheld scanner"),
+    "scan_here": N_("Scan here…"),
+    "next": N_("Next scan"),
+    "language": N_("Language"),
+}
+
+
+def page_texts(t: Translator) -> dict[str, str]:
+    return {key: t.gettext(message) for key, message in PAGE.items()}

@@ -12,9 +12,12 @@ forgotten; only a count per status is kept, in memory; no request is logged.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import hashlib
+import html
 import json
+import re
 import sys
 import threading
 import time
@@ -22,19 +25,21 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
+from http.cookies import CookieError, SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
 from typing import Any, TextIO
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from vaxcert import Policy, TrustStore, VaxcertError, qr, trustlist, verify_credential
 from vaxcert.dispatch import MAX_INPUT_BYTES
 from vaxcert.hcert.credential import dcc_trust_store
 from vaxcert.hcert.valuesets import ValueSets
 from vaxcert.registry import TrustRegistry
-from vaxcert.summary import STATUS_TEXT, CredentialReport, Status
+from vaxcert.summary import CredentialReport, Status
 from vaxcert_apps.cli import EXIT_OK
+from vaxcert_apps.i18n import LANGUAGES, Translator, negotiate, resolve_language, translator
 from vaxcert_apps.render import INCOMPLETE_SCAN_CODES
 
 from . import scanner_text as words
@@ -57,7 +62,6 @@ MAX_CHUNKS = 32
 RELOAD_CHECK_SECONDS = 5.0
 AMBER = frozenset({Status.RULES_NOT_MET, Status.REVOCATION_UNKNOWN})
 STATIC = {
-    "/": ("scanner.html", "text/html; charset=utf-8"),
     "/scanner.js": ("scanner.js", "text/javascript; charset=utf-8"),
     "/scanner.css": ("scanner.css", "text/css; charset=utf-8"),
 }
@@ -70,15 +74,18 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",  # verdicts carry names: never in the browser's cache
 }
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
+LANG_COOKIE = "lang"
+LANG_COOKIE_SECONDS = 365 * 86400
+_SLOT = re.compile(r"\{\{(\w+)\}\}")
 
 
 @dataclass(frozen=True)
 class ListInfo:
     """What the page shows about one list: its name, whether it can be relied on, and its age."""
 
-    name: words.Text
+    name: str
     state: str  # "ok", "stale" or "missing"
-    detail: words.Text
+    detail: str
 
 
 class Scanner:
@@ -102,7 +109,9 @@ class Scanner:
         self._counts: Counter[str] = Counter()
         self._lock = threading.Lock()
 
-    def verify(self, scanned: str | bytes | list[str], at: datetime | None = None) -> dict[str, Any]:
+    def verify(
+        self, scanned: str | bytes | list[str], at: datetime | None = None, t: Translator | None = None
+    ) -> dict[str, Any]:
         """The verdict the page shows for one scanned code (its chunks, for a chunked SMART Health Card)."""
         credential = verify_credential(
             scanned,
@@ -114,34 +123,33 @@ class Scanner:
         )
         with self._lock:
             self._counts[str(credential.status)] += 1
-        return self.verdict(credential)
+        return self.verdict(credential, t or translator())
 
-    def verdict(self, credential: CredentialReport) -> dict[str, Any]:
+    def verdict(self, credential: CredentialReport, t: Translator) -> dict[str, Any]:
         tone = "green" if credential.valid else "amber" if credential.status in AMBER else "red"
-        status_text = STATUS_TEXT[credential.status]
-        warnings: list[words.Text] = []
+        warnings: list[str] = []
         if credential.format == "hcert" and credential.status in (Status.VERIFIED, Status.RULES_NOT_MET):
             if self.policy.revocations is None:
-                warnings.append(words.NOT_CHECKED_REVOCATION)
+                warnings.append(t.gettext(words.NOT_CHECKED_REVOCATION))
             if self.policy.rules is None:
-                warnings.append(words.NOT_CHECKED_RULES)
+                warnings.append(t.gettext(words.NOT_CHECKED_RULES))
         holder = credential.holder
         return {
             "tone": tone,
-            "headline": words.HEADLINE[tone],
+            "headline": t.gettext(words.HEADLINE[tone]),
             "status": str(credential.status),
-            "status_text": status_text,
-            "reason": None if credential.valid else _reason(credential),
+            "status_text": t.status(credential.status),
+            "reason": None if credential.valid else _reason(credential, t),
             "code": credential.code,
             "message": None if credential.valid else credential.message,
             "format": words.FORMAT_NAMES[credential.format],
             "untrusted": None
             if credential.valid or (holder is None and not credential.events)
-            else words.NOT_TRUSTWORTHY,
+            else t.gettext(words.NOT_TRUSTWORTHY),
             "holder": None
             if holder is None
-            else {"name": holder.name[:200], "birth_date": words.date_text(holder.birth_date)},
-            "events": [_event(event) for event in credential.events[:20]],
+            else {"name": holder.name[:200], "birth_date": t.date(holder.birth_date) if holder.birth_date else "?"},
+            "events": [_event(event, t) for event in credential.events[:20]],
             "warnings": warnings,
         }
 
@@ -153,44 +161,46 @@ class Scanner:
         with self._lock:
             return dict(self._counts)
 
-    def lists(self, at: datetime | None = None) -> list[ListInfo]:
+    def lists(self, at: datetime | None = None, t: Translator | None = None) -> list[ListInfo]:
+        t = t or translator()
         moment = at or datetime.now(UTC)
         found: list[ListInfo] = []
         if self.trust_list is None:
-            found.append(ListInfo(words.TRUST_LIST, "missing", words.NO_TRUST_LIST))
+            found.append(ListInfo(t.gettext(words.TRUST_LIST), "missing", t.gettext(words.NO_TRUST_LIST)))
         else:
             content = self.trust_list.content
             found.append(
-                _dated(words.TRUST_LIST, content.issued_at, content.next_update, moment, self.trust_list.sequence)
+                _dated(words.TRUST_LIST, content.issued_at, content.next_update, moment, self.trust_list.sequence, t)
             )
         revocations = self.policy.revocations
         if revocations is None:
-            found.append(ListInfo(words.REVOCATION_LIST, "missing", words.NOT_CHECKED_REVOCATION))
+            found.append(ListInfo(t.gettext(words.REVOCATION_LIST), "missing", t.gettext(words.NOT_CHECKED_REVOCATION)))
         else:
             found.append(
                 _dated(
-                    words.REVOCATION_LIST, revocations.issued_at, revocations.next_update, moment, revocations.sequence
+                    words.REVOCATION_LIST,
+                    revocations.issued_at,
+                    revocations.next_update,
+                    moment,
+                    revocations.sequence,
+                    t,
                 )
             )
         if self.policy.rules is None:
-            found.append(ListInfo(words.RULES, "missing", words.NOT_CHECKED_RULES))
+            found.append(ListInfo(t.gettext(words.RULES), "missing", t.gettext(words.NOT_CHECKED_RULES)))
         else:
             count = len(self.policy.rules.rules)
             dated = "?"
             if self.rules_file is not None:
-                try:
-                    modified = datetime.fromtimestamp(self.rules_file.stat().st_mtime, UTC)
-                    dated = modified.strftime("%d/%m/%Y")
-                except OSError:
-                    pass
-            vi, en = words.LOADED
-            found.append(
-                ListInfo(words.RULES, "ok", (vi.format(count=count, date=dated), en.format(count=count, date=dated)))
-            )
+                with contextlib.suppress(OSError):
+                    dated = t.date(datetime.fromtimestamp(self.rules_file.stat().st_mtime, UTC).date().isoformat())
+            loaded = t.gettext(words.LOADED).format(count=count, date=dated)
+            found.append(ListInfo(t.gettext(words.RULES), "ok", loaded))
         return found
 
-    def status(self, at: datetime | None = None) -> dict[str, Any]:
-        lists = self.lists(at)
+    def status(self, at: datetime | None = None, t: Translator | None = None) -> dict[str, Any]:
+        t = t or translator()
+        lists = self.lists(at, t)
         counts = self.counts()
         valid = counts.get(str(Status.VERIFIED), 0)
         invalid = sum(counts.values()) - valid
@@ -198,58 +208,45 @@ class Scanner:
             "lists": [{"name": info.name, "state": info.state, "detail": info.detail} for info in lists],
             "alarm": any(info.state != "ok" for info in lists),
             "counts": counts,
-            "counts_text": (
-                words.COUNTS[0].format(valid=valid, invalid=invalid),
-                words.COUNTS[1].format(valid=valid, invalid=invalid),
-            ),
-            "texts": words.PAGE,
+            "counts_text": t.gettext(words.COUNTS).format(valid=valid, invalid=invalid),
+            "texts": words.page_texts(t),
+            "lang": t.language,
         }
 
 
-def _dated(name: words.Text, issued: datetime, due: datetime, moment: datetime, sequence: int) -> ListInfo:
-    vi_age, en_age = words.age_text((moment - issued).total_seconds())
-    due_text = due.strftime("%d/%m/%Y %H:%M UTC")
+def _dated(name: str, issued: datetime, due: datetime, moment: datetime, sequence: int, t: Translator) -> ListInfo:
+    shown = t.gettext(name)
+    due_text = t.date(due)
     if moment > due:
-        return ListInfo(
-            name,
-            "stale",
-            (
-                words.STALE_WARNING[0].format(name_vi=name[0], due=due_text),
-                words.STALE_WARNING[1].format(name_en=name[1], due=due_text),
-            ),
-        )
-    return ListInfo(
-        name,
-        "ok",
-        (
-            f"#{sequence}, {words.ISSUED_AGO[0].format(age=vi_age)}, {words.DUE[0].format(due=due_text)}",
-            f"#{sequence}, {words.ISSUED_AGO[1].format(age=en_age)}, {words.DUE[1].format(due=due_text)}",
-        ),
-    )
+        return ListInfo(shown, "stale", t.gettext(words.STALE_WARNING).format(name=shown, due=due_text))
+    age = words.age_text((moment - issued).total_seconds(), t)
+    issued_ago = t.gettext(words.ISSUED_AGO).format(age=age)
+    return ListInfo(shown, "ok", f"#{sequence}, {issued_ago}, {t.gettext(words.DUE).format(due=due_text)}")
 
 
-def _reason(credential: CredentialReport) -> words.Text:
+def _reason(credential: CredentialReport, t: Translator) -> str:
     # A code cut short can surface as a bad Base45 length or as truncated zlib data, depending on
     # where the cut fell: both mean the same to the officer.
     if credential.code in INCOMPLETE_SCAN_CODES:
-        return words.INCOMPLETE_SCAN
-    return words.REASONS[credential.status]
+        return t.gettext(words.INCOMPLETE_SCAN)
+    reason = words.REASONS.get(credential.status)
+    return t.gettext(reason) if reason is not None else t.status(credential.status)
 
 
-def _event(event: Any) -> dict[str, Any]:
+def _event(event: Any, t: Translator) -> dict[str, Any]:
     parts: list[str] = []
     if event.dose is not None:
-        parts.append(f"{words.DOSE[0]} / {words.DOSE[1]} {event.dose}")
-    parts.append(words.date_text(event.date))
+        parts.append(t.gettext(words.DOSE).format(dose=event.dose))
+    parts.append(t.date(event.date) if event.date else "?")
     if event.country:
-        parts.append(str(event.country)[:8])
+        parts.append(t.country(event.country))
     if event.product:
         parts.append(str(event.product)[:80])
     result = words.RESULT_NAMES.get(str(event.result).lower()) if event.result else None
     return {
-        "type": words.EVENT_NAMES[event.type],
+        "type": t.gettext(words.EVENT_NAMES[event.type]),
         "details": " · ".join(parts),
-        "result": result or ((str(event.result)[:40], str(event.result)[:40]) if event.result else None),
+        "result": t.gettext(result) if result else (str(event.result)[:40] if event.result else None),
     }
 
 
@@ -301,6 +298,7 @@ class LiveScanner:
             self._args.rules = str(self._cache_folder / RULES_FILE)
         self._stamps = self._cache_stamps()
         self._checked = time.monotonic()
+        self.default_language = resolve_language(getattr(args, "lang", None))
         self._lock = threading.Lock()
 
     @property
@@ -338,6 +336,7 @@ def create_server(scanner: LiveScanner, host: str = "127.0.0.1", port: int = 0) 
     server = ThreadingHTTPServer((host, port), _Handler)
     server.daemon_threads = True
     server.scanner = scanner  # type: ignore[attr-defined]
+    server.default_language = scanner.default_language  # type: ignore[attr-defined]
     return server
 
 
@@ -348,9 +347,9 @@ def serve_command(args: argparse.Namespace, out: TextIO) -> int:
     host, port = str(server.server_address[0]), int(server.server_address[1])
     shown = f"[{host}]" if ":" in host else host
     out.write(f"vaxcert-verify: scanner page on http://{shown}:{port}/ (Ctrl+C to stop)\n")
-    for info in scanner.lists():
+    for info in scanner.lists(t=translator(live.default_language)):
         if info.state != "ok":
-            print(f"vaxcert-verify: warning: {info.detail[0]} / {info.detail[1]}", file=sys.stderr)
+            print(f"vaxcert-verify: warning: {info.detail}", file=sys.stderr)
     out.flush()
     try:
         server.serve_forever()
@@ -377,12 +376,14 @@ class _Handler(BaseHTTPRequestHandler):
         if not self._local_request():
             return
         path = urlsplit(self.path).path
-        if path in STATIC:
+        if path == "/":
+            self._page()
+        elif path in STATIC:
             name, content_type = STATIC[path]
             body = resources.files("verifier_cli").joinpath("static", name).read_bytes()
             self._send(HTTPStatus.OK, body, content_type)
         elif path == "/api/status":
-            self._json(HTTPStatus.OK, self.scanner.status())
+            self._json(HTTPStatus.OK, self.scanner.status(t=self._translator()))
         else:
             self._json(HTTPStatus.NOT_FOUND, {"error": "not_found"})
 
@@ -412,7 +413,7 @@ class _Handler(BaseHTTPRequestHandler):
         if len(lines) > MAX_CHUNKS:
             lines = lines[: MAX_CHUNKS + 1]  # reported as a bad chunk set by the SHC stage, not read whole
         scanned: str | list[str] = lines[0] if len(lines) == 1 else lines
-        return {"found": True, "verdict": self.scanner.verify(scanned)}
+        return {"found": True, "verdict": self.scanner.verify(scanned, t=self._translator())}
 
     def _frame(self, body: bytes) -> dict[str, Any]:
         try:
@@ -427,7 +428,43 @@ class _Handler(BaseHTTPRequestHandler):
         scan_id = hashlib.sha256(raw).hexdigest()[:16]
         if self.headers.get("X-Shown-Scan") == scan_id:
             return {"found": True, "same": True}
-        return {"found": True, "scan_id": scan_id, "verdict": self.scanner.verify(scanned)}
+        return {"found": True, "scan_id": scan_id, "verdict": self.scanner.verify(scanned, t=self._translator())}
+
+    def _chosen_language(self) -> tuple[str, bool]:
+        """``?lang=`` (the page's switch, remembered in a cookie), else the cookie, else Accept-Language.
+
+        The second value says whether the switch was used just now, so the cookie is set.
+        """
+        asked = parse_qs(urlsplit(self.path).query).get("lang", [""])[0]
+        if asked in LANGUAGES:
+            return asked, True
+        try:
+            cookie = SimpleCookie(self.headers.get("Cookie") or "")
+        except CookieError:
+            cookie = SimpleCookie()
+        morsel = cookie.get(LANG_COOKIE)
+        if morsel is not None and morsel.value in LANGUAGES:
+            return morsel.value, False
+        return negotiate(self.headers.get("Accept-Language"), self.server.default_language), False  # type: ignore[attr-defined]
+
+    def _translator(self) -> Translator:
+        return translator(self._chosen_language()[0])
+
+    def _page(self) -> None:
+        language, switched = self._chosen_language()
+        t = translator(language)
+        template = resources.files("verifier_cli").joinpath("static", "scanner.html").read_text(encoding="utf-8")
+        slots = {key: html.escape(t.gettext(message)) for key, message in words.HTML.items()}
+        slots["lang"] = language
+        for code in LANGUAGES:
+            slots[f"current_{code}"] = ' aria-current="true"' if code == language else ""
+        body = _SLOT.sub(lambda match: slots.get(match.group(1), ""), template).encode("utf-8")
+        extra = {}
+        if switched:
+            extra["Set-Cookie"] = (
+                f"{LANG_COOKIE}={language}; Path=/; Max-Age={LANG_COOKIE_SECONDS}; SameSite=Strict; HttpOnly"
+            )
+        self._send(HTTPStatus.OK, body, "text/html; charset=utf-8", extra)
 
     def _body(self, limit: int) -> bytes | None:
         try:
@@ -459,11 +496,11 @@ class _Handler(BaseHTTPRequestHandler):
     def _json(self, status: HTTPStatus, document: dict[str, Any]) -> None:
         self._send(status, json.dumps(document, ensure_ascii=False).encode("utf-8"), "application/json")
 
-    def _send(self, status: HTTPStatus, body: bytes, content_type: str) -> None:
+    def _send(self, status: HTTPStatus, body: bytes, content_type: str, extra: dict[str, str] | None = None) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
-        for name, value in SECURITY_HEADERS.items():
+        for name, value in {**SECURITY_HEADERS, **(extra or {}), "Vary": "Accept-Language, Cookie"}.items():
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(body)

@@ -16,13 +16,14 @@ import io
 import logging
 import re
 import secrets
+from contextvars import ContextVar
 from datetime import UTC, date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote
+from urllib.parse import parse_qs, quote, urlencode
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -31,6 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from vaxcert import ValueSets, decode_unverified, qr
 from vaxcert.hcert.valuesets import VACCINE_MANUFACTURER, VACCINE_PRODUCT
+from vaxcert_apps.i18n import LANGUAGES, negotiate
 
 from .. import search as finder
 from ..documents import render_pdf
@@ -39,10 +41,42 @@ from ..models import Certificate, Organisation
 from ..routes.bulk import receive_upload
 from ..routes.context import AppState, HttpError, state_of
 from . import accounts, charts
-from .texts import TEXTS, text
+from .texts import LANGUAGE, current, text
 
 log = logging.getLogger("vaxcert.console")
-router = APIRouter(prefix="/console", include_in_schema=False)
+LANG_COOKIE = "vaxcert_lang"
+LANG_COOKIE_SECONDS = 365 * 86400
+# Per request: the language switched to just now (to remember in a cookie) and the page's own
+# address (for the switch's links).
+_SWITCHED: ContextVar[str | None] = ContextVar("vaxcert_console_switched", default=None)
+_HERE: ContextVar[tuple[str, dict[str, str]]] = ContextVar("vaxcert_console_here", default=("/console", {}))
+
+
+async def _language(request: Request) -> None:
+    """The page's language: ``?lang=`` (the VI | EN switch), else its cookie, else Accept-Language, else vi.
+
+    Async, so that the context variables it sets are seen by the route it runs before.
+    """
+    asked = request.query_params.get("lang", "")
+    remembered = request.cookies.get(LANG_COOKIE, "")
+    if asked in LANGUAGES:
+        language = asked
+    elif remembered in LANGUAGES:
+        language = remembered
+    else:
+        language = negotiate(request.headers.get("accept-language"))
+    LANGUAGE.set(language)
+    _SWITCHED.set(asked if asked in LANGUAGES else None)
+    others = {key: value for key, value in request.query_params.items() if key != "lang"}
+    _HERE.set((request.url.path, others))
+
+
+def _switch_url(language: str) -> str:
+    path, query = _HERE.get()
+    return f"{path}?{urlencode({**query, 'lang': language})}"
+
+
+router = APIRouter(prefix="/console", include_in_schema=False, dependencies=[Depends(_language)])
 
 SESSION_COOKIE = "vaxcert_console"
 LOGIN_CSRF_COOKIE = "vaxcert_console_login"
@@ -51,8 +85,14 @@ _templates = Environment(
     loader=FileSystemLoader(_PACKAGE / "templates"), autoescape=select_autoescape(["html"]), auto_reload=False
 )
 _templates.globals["t"] = text
-_templates.globals["TEXTS"] = TEXTS
-_templates.filters["ddmmyyyy"] = finder.display_date
+_templates.globals["lang"] = LANGUAGE.get
+_templates.globals["languages"] = LANGUAGES
+_templates.globals["switch_url"] = _switch_url
+# dd/mm/yyyy in Vietnamese, "15 Apr 1990" in English; country codes as names
+_templates.filters["ddmmyyyy"] = lambda value: (
+    "" if not value else current().date(value.isoformat() if isinstance(value, date) else value)
+)
+_templates.filters["country"] = lambda value: current().country(value)
 _templates.filters["urlquote"] = lambda value: quote(str(value), safe="")
 # Pages hold personal data: never cached, never framed, scripts and styles only from here.
 _HEADERS = {
@@ -93,7 +133,11 @@ def install(app: FastAPI) -> None:
 
 def _page(template: str, status: int = 200, **context: Any) -> HTMLResponse:
     html = _templates.get_template(template).render(**context)
-    return HTMLResponse(html, status_code=status, headers=_HEADERS)
+    response = HTMLResponse(html, status_code=status, headers={**_HEADERS, "Vary": "Accept-Language, Cookie"})
+    switched = _SWITCHED.get()
+    if switched is not None:
+        response.set_cookie(LANG_COOKIE, switched, max_age=LANG_COOKIE_SECONDS, httponly=True, samesite="strict")
+    return response
 
 
 def _redirect(url: str) -> RedirectResponse:

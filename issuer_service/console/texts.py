@@ -1,102 +1,100 @@
-"""Every word the console shows: Vietnamese first, English beside it (one place, for the shared catalogue)."""
+"""Every word the console shows, as message ids of the shared catalogue (``vaxcert_apps.i18n``).
+
+The English text is the message id; :func:`text` gives it in the language of the request
+being served (set by the console's routes from the VI | EN switch, its cookie or Accept-Language).
+"""
 
 from __future__ import annotations
 
-TEXTS: dict[str, tuple[str, str]] = {
-    "title": ("Cổng cấp chứng nhận", "Issuer console"),
-    "sign_in": ("Đăng nhập", "Sign in"),
-    "sign_out": ("Đăng xuất", "Sign out"),
-    "username": ("Tên đăng nhập", "User name"),
-    "password": ("Mật khẩu", "Password"),
-    "bad_login": ("Sai tên đăng nhập hoặc mật khẩu", "Wrong user name or password"),
-    "rate_limited": (
-        "Quá nhiều lần đăng nhập sai; hãy thử lại sau 15 phút",
-        "Too many failed sign-ins; try again in 15 minutes",
-    ),
-    "csrf": (
-        "Biểu mẫu đã hết hạn hoặc không hợp lệ; hãy tải lại trang",
-        "The form expired or is not valid; reload the page",
-    ),
-    "forbidden": ("Tài khoản không có quyền này", "This account lacks the role for this"),
-    "not_found": ("Không tìm thấy chứng nhận của đơn vị", "No such certificate for this organisation"),
-    "nav_issue": ("Cấp chứng nhận", "Issue"),
-    "nav_search": ("Tra cứu", "Search"),
-    "nav_bulk": ("Tải lên hàng loạt", "Bulk upload"),
-    "nav_dashboard": ("Thống kê", "Dashboard"),
-    "issue_title": ("Cấp chứng nhận tiêm chủng", "Issue a vaccination certificate"),
-    "family_name": ("Họ", "Family name"),
-    "given_name": ("Tên đệm và tên", "Given names"),
-    "dob": ("Ngày sinh", "Date of birth"),
-    "vaccine": ("Vắc xin", "Vaccine"),
-    "manufacturer": ("Nhà sản xuất", "Manufacturer"),
-    "dose": ("Mũi số", "Dose number"),
-    "doses": ("Tổng số mũi", "Total doses"),
-    "vaccinated_on": ("Ngày tiêm", "Date of vaccination"),
-    "country": ("Quốc gia tiêm", "Country of vaccination"),
-    "issue_button": ("Cấp và ký", "Issue and sign"),
-    "fix_fields": ("Hãy sửa các ô được đánh dấu", "Correct the marked fields"),
-    "required": ("Bắt buộc", "Required"),
-    "issued": ("Đã cấp chứng nhận", "Certificate issued"),
-    "search_title": ("Tra cứu chứng nhận", "Find a certificate"),
-    "search_hint": (
-        "Họ tên (không cần dấu), ngày sinh (dd/mm/yyyy) hoặc mã UVCI",
-        "Name (accents optional), date of birth (dd/mm/yyyy) or UVCI",
-    ),
-    "search_button": ("Tìm", "Search"),
-    "no_results": ("Không có kết quả", "No results"),
-    "results": ("Kết quả", "Results"),
-    "name": ("Họ và tên", "Name"),
-    "type": ("Loại", "Type"),
-    "issued_at": ("Ngày cấp", "Issued"),
-    "expires_at": ("Hiệu lực đến", "Valid until"),
-    "status": ("Trạng thái", "Status"),
-    "valid": ("Còn hiệu lực", "Valid"),
-    "revoked": ("ĐÃ THU HỒI", "REVOKED"),
-    "uvci": ("Mã chứng nhận", "Certificate identifier"),
-    "print": ("In chứng nhận (PDF)", "Print (PDF)"),
-    "reprint": ("In lại", "Reprint"),
-    "revoke_title": ("Thu hồi chứng nhận", "Revoke the certificate"),
-    "reason": ("Lý do", "Reason"),
-    "revoke_button": ("Thu hồi", "Revoke"),
-    "reason_short": ("Lý do cần từ 3 đến 200 ký tự", "The reason needs 3 to 200 characters"),
-    "revoked_on": ("Thu hồi ngày", "Revoked on"),
-    "bulk_title": ("Cấp hàng loạt từ tệp CSV hoặc NDJSON", "Issue from a CSV or NDJSON file"),
-    "file": ("Tệp", "File"),
-    "upload": ("Tải lên", "Upload"),
-    "no_file": ("Hãy chọn một tệp", "Choose a file"),
-    "progress": ("Tiến độ", "Progress"),
-    "rows_done": ("Đã xử lý", "Rows done"),
-    "rows_issued": ("Đã cấp", "Issued"),
-    "rows_rejected": ("Bị từ chối", "Rejected"),
-    "row": ("Dòng", "Row"),
-    "result": ("Kết quả", "Result"),
-    "rejects_csv": ("Tải các dòng bị từ chối (CSV)", "Download rejected rows (CSV)"),
-    "job_running": ("Đang chạy", "Running"),
-    "job_finished": ("Hoàn tất", "Finished"),
-    "job_failed": ("Thất bại", "Failed"),
-    "dashboard_title": ("Chứng nhận đã cấp trong 30 ngày", "Certificates issued in the last 30 days"),
-    "per_day": ("Theo ngày", "Per day"),
-    "per_site": ("Theo cơ sở", "Per site"),
-    "per_type": ("Theo loại", "Per type"),
-    "all_orgs": ("Tất cả đơn vị", "All organisations"),
-    "this_org": ("Đơn vị của tôi", "My organisation"),
-    "total": ("Tổng", "Total"),
-    "type_v": ("Tiêm chủng", "Vaccination"),
-    "type_t": ("Xét nghiệm", "Test"),
-    "type_r": ("Khỏi bệnh", "Recovery"),
-    "unavailable": ("Dịch vụ tạm thời không sẵn sàng; chưa lưu gì", "Service unavailable; nothing was stored"),
+from contextvars import ContextVar
+
+from vaxcert_apps.i18n import DEFAULT_LANGUAGE, N_, Translator, translator
+
+TEXTS: dict[str, str] = {
+    "title": N_("Issuer console"),
+    "sign_in": N_("Sign in"),
+    "sign_out": N_("Sign out"),
+    "username": N_("User name"),
+    "password": N_("Password"),
+    "bad_login": N_("Wrong user name or password"),
+    "rate_limited": N_("Too many failed sign-ins; try again in 15 minutes"),
+    "csrf": N_("The form expired or is not valid; reload the page"),
+    "forbidden": N_("This account lacks the role for this"),
+    "not_found": N_("No such certificate for this organisation"),
+    "nav_issue": N_("Issue"),
+    "nav_search": N_("Search"),
+    "nav_bulk": N_("Bulk upload"),
+    "nav_dashboard": N_("Dashboard"),
+    "issue_title": N_("Issue a vaccination certificate"),
+    "family_name": N_("Family name"),
+    "given_name": N_("Given names"),
+    "dob": N_("Date of birth"),
+    "vaccine": N_("Vaccine"),
+    "manufacturer": N_("Manufacturer"),
+    "dose": N_("Dose number"),
+    "doses": N_("Total doses"),
+    "vaccinated_on": N_("Date of vaccination"),
+    "country": N_("Country of vaccination"),
+    "issue_button": N_("Issue and sign"),
+    "fix_fields": N_("Correct the marked fields"),
+    "required": N_("Required"),
+    "issued": N_("Certificate issued"),
+    "search_title": N_("Find a certificate"),
+    "search_hint": N_("Name (accents optional), date of birth (dd/mm/yyyy) or UVCI"),
+    "search_button": N_("Find"),
+    "no_results": N_("No results"),
+    "results": N_("Results"),
+    "name": N_("Name"),
+    "type": N_("Type"),
+    "issued_at": N_("Issued on"),
+    "expires_at": N_("Valid until"),
+    "status": N_("Status"),
+    "valid": N_("Valid"),
+    "revoked": N_("REVOKED"),
+    "uvci": N_("Certificate identifier"),
+    "print": N_("Print (PDF)"),
+    "reprint": N_("Reprint"),
+    "revoke_title": N_("Revoke the certificate"),
+    "reason": N_("Reason"),
+    "revoke_button": N_("Revoke"),
+    "reason_short": N_("The reason needs 3 to 200 characters"),
+    "revoked_on": N_("Revoked on"),
+    "bulk_title": N_("Issue from a CSV or NDJSON file"),
+    "file": N_("File"),
+    "upload": N_("Upload"),
+    "no_file": N_("Choose a file"),
+    "progress": N_("Progress"),
+    "rows_done": N_("Rows done"),
+    "rows_issued": N_("Issued"),
+    "rows_rejected": N_("Rejected"),
+    "row": N_("Row"),
+    "result": N_("Result"),
+    "rejects_csv": N_("Download rejected rows (CSV)"),
+    "job_running": N_("Running"),
+    "job_finished": N_("Finished"),
+    "job_failed": N_("Failed"),
+    "dashboard_title": N_("Certificates issued in the last 30 days"),
+    "per_day": N_("Per day"),
+    "per_site": N_("Per site"),
+    "per_type": N_("Per type"),
+    "all_orgs": N_("All organisations"),
+    "this_org": N_("My organisation"),
+    "total": N_("Total"),
+    "type_v": N_("Vaccination"),
+    "type_t": N_("Test"),
+    "type_r": N_("Recovery"),
+    "language": N_("Language"),
+    "unavailable": N_("Service unavailable; nothing was stored"),
 }
+
+# The language of the request being served; each request sets its own (an async dependency).
+LANGUAGE: ContextVar[str] = ContextVar("vaxcert_console_language", default=DEFAULT_LANGUAGE)
+
+
+def current() -> Translator:
+    return translator(LANGUAGE.get())
 
 
 def text(key: str) -> str:
-    """``"Vietnamese / English"`` for ``key``."""
-    vietnamese, english = TEXTS[key]
-    return f"{vietnamese} / {english}"
-
-
-def vi(key: str) -> str:
-    return TEXTS[key][0]
-
-
-def en(key: str) -> str:
-    return TEXTS[key][1]
+    """The words for ``key`` in the request's language."""
+    return current().gettext(TEXTS[key])

@@ -8,7 +8,8 @@
   const FRAME_WIDTH = 800;
   const $ = (id) => document.getElementById(id);
   const verdictBox = $("verdict"), input = $("code"), video = $("video"), canvas = $("frame");
-  let texts = null;          // the page's sentences, from the server (verifier_cli/scanner_text.py)
+  let texts = null;          // the page's sentences in the chosen language, from the server (verifier_cli/scanner_text.py)
+  const readyText = verdictBox.textContent.trim();  // the server wrote it into the page in that language
   let shownScan = "";        // id of the camera code on screen, so it is not verified again
   let clearTimer = 0, cameraOn = false, busy = false;
   let chunks = new Map(), chunkTotal = 0;
@@ -20,18 +21,12 @@
     for (const child of children || []) node.append(child);
     return node;
   }
-  function pair(p) {  // [vi, en] -> "vi <span class=en>en</span>"
-    const frag = document.createDocumentFragment();
-    frag.append(p[0]);
-    if (p[1] && p[1] !== p[0]) frag.append(el("span", "en", [p[1]]));
-    return frag;
-  }
   const painted = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
 
   function showIdle() {
     verdictBox.className = "verdict idle";
     verdictBox.replaceChildren(
-      el("p", "headline", [pair(texts ? texts.ready : ["Sẵn sàng quét", "Ready to scan"])]));
+      el("p", "headline", [texts ? texts.ready : readyText]));
   }
   // "Next scan" while the last code is still in front of the camera must not bring its holder
   // back: its id is kept a few seconds longer (the benchmark forgets it at once).
@@ -48,20 +43,20 @@
 
   function showVerdict(v) {
     clearTimeout(clearTimer);
-    const parts = [el("p", "headline", [pair(v.headline)])];
-    if (v.reason) parts.push(el("p", "reason", [pair(v.reason)]));
-    for (const w of v.warnings) parts.push(el("p", "warning", ["⚠ ", pair(w)]));
-    if (v.untrusted) parts.push(el("p", "untrusted", [pair(v.untrusted)]));
+    const parts = [el("p", "headline", [v.headline])];
+    if (v.reason) parts.push(el("p", "reason", [v.reason]));
+    for (const w of v.warnings) parts.push(el("p", "warning", ["⚠ ", w]));
+    if (v.untrusted) parts.push(el("p", "untrusted", [v.untrusted]));
     if (v.holder) {
       parts.push(el("p", "name", [v.holder.name]));
     }
     const dl = el("dl");
-    const row = (label, value) => dl.append(el("dt", "", [pair(label)]), el("dd", "", [value]));
+    const row = (label, value) => dl.append(el("dt", "", [label]), el("dd", "", [value]));
     if (v.holder) row(texts.born, v.holder.birth_date);
     for (const e of v.events) {
       const value = document.createDocumentFragment();
       value.append(e.details);
-      if (e.result) { value.append(" — "); value.append(pair(e.result)); }
+      if (e.result) { value.append(" — "); value.append(e.result); }
       row(e.type, value);
     }
     row(texts.format, v.format);
@@ -87,9 +82,7 @@
     if (total !== chunkTotal) { chunks = new Map(); chunkTotal = total; }
     chunks.set(index, text.trim());
     if (chunks.size < total) {
-      const [vi, en] = texts.chunks;
-      const fill = (s) => s.replace("{have}", chunks.size).replace("{total}", total);
-      $("chunks").replaceChildren(pair([fill(vi), fill(en)]));
+      $("chunks").replaceChildren(texts.chunks.replace("{have}", chunks.size).replace("{total}", total));
       $("chunks").hidden = false;
       return { found: false };
     }
@@ -161,11 +154,11 @@
       video.srcObject = stream;
       await video.play();
       cameraOn = true;
-      $("camera-state").replaceChildren(pair(texts.camera_on));
+      $("camera-state").replaceChildren(texts.camera_on);
       $("camera-button").hidden = true;
       cameraLoop();
     } catch (error) {
-      $("camera-state").replaceChildren(pair(texts.camera_failed));
+      $("camera-state").replaceChildren(texts.camera_failed);
     }
   }
   $("camera-button").addEventListener("click", startCamera);
@@ -175,14 +168,14 @@
     texts = status.texts;
     $("lists").replaceChildren(...status.lists.map((l) => {
       // A list in trouble gets a short label here; the alarm box above says it in full.
-      const item = el("li", l.state, [pair(l.name), ": ", pair(l.state === "ok" ? l.detail : texts[l.state])]);
+      const item = el("li", l.state, [l.name, ": ", l.state === "ok" ? l.detail : texts[l.state]]);
       item.dataset.state = l.state;
       return item;
     }));
     const alarms = status.lists.filter((l) => l.state !== "ok");
     $("alarm").hidden = alarms.length === 0;
-    $("alarm").replaceChildren(...alarms.map((l) => el("div", "", ["⚠ ", pair(l.detail)])));
-    $("counts").replaceChildren(pair(status.counts_text));
+    $("alarm").replaceChildren(...alarms.map((l) => el("div", "", ["⚠ ", l.detail])));
+    $("counts").replaceChildren(status.counts_text);
   }
 
   window.vaxcertScanner = { timings, reset: () => clearVerdict(true), submit: submitText };
@@ -190,6 +183,6 @@
   refreshStatus().then(() => {
     if (verdictBox.classList.contains("idle")) showIdle();
     if (navigator.mediaDevices && navigator.mediaDevices.getUserMedia) startCamera();
-    else $("camera-state").replaceChildren(pair(texts.camera_failed));
+    else $("camera-state").replaceChildren(texts.camera_failed);
   });
 })();

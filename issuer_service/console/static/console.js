@@ -4,7 +4,12 @@
   var job = document.getElementById("job");
   if (!job) { return; }
   var url = job.getAttribute("data-status-url");
-  var labels = { running: "Đang chạy / Running", finished: "Hoàn tất / Finished", failed: "Thất bại / Failed" };
+  // The words come with the page, in its language (the shared catalogue, rendered by the server).
+  var labels = {
+    running: job.getAttribute("data-label-running"),
+    finished: job.getAttribute("data-label-finished"),
+    failed: job.getAttribute("data-label-failed")
+  };
   function cell(text) { var td = document.createElement("td"); td.textContent = text; return td; }
   function show(state) {
     var bar = document.getElementById("job-progress");
@@ -22,7 +27,7 @@
       var tr = document.createElement("tr");
       tr.className = row.error ? "bad" : "good";
       var number = cell(String(row.row));
-      number.setAttribute("data-label", "Dòng");
+      number.setAttribute("data-label", job.getAttribute("data-label-row"));
       tr.appendChild(number);
       var result = cell("");
       if (row.error) {

@@ -196,7 +196,7 @@ def test_sign_in_issue_search_print_and_revoke(page: Any, screenshots: Path) -> 
     page.fill("#reason", "Nhập sai ngày sinh / wrong date of birth")
     page.click("form[action='/console/certificate/revoke'] button")
     page.wait_for_url(re.compile(r"/console/certificate\?"))
-    assert "ĐÃ THU HỒI" in page.inner_text(".alert.big")
+    assert "ĐÃ BỊ THU HỒI" in page.inner_text(".alert.big")  # the catalogue's word, as on the PDF
     assert page.locator("#reason").count() == 0  # nothing left to revoke
     shoot(page, screenshots, "certificate-revoked")
 
@@ -212,6 +212,9 @@ def test_bulk_upload_with_three_bad_rows_and_rejects_download(page: Any, screens
     assert page.inner_text("#rows-issued") == "4" and page.inner_text("#rows-rejected") == "3"
     assert page.eval_on_selector("#job-progress", "bar => [bar.value, bar.max]") == [7, 7]
     assert page.locator("#job-rows tr.bad").count() == 3
+    # the script's words come with the page, in its language
+    assert page.inner_text("#job-status") == "Hoàn tất"
+    assert page.get_attribute("#job-rows tr.bad td", "data-label") == "Dòng"
     assert page.locator("#job-rows tr.good a").count() == 4
     shoot(page, screenshots, "bulk-job")
     with page.expect_download() as waiting:
@@ -359,3 +362,50 @@ def test_dashboard_counts_per_day_site_and_type(client: TestClient) -> None:
     assert [n for _, n in own["types"]] == [2, 1, 0]
     assert every["total"] == 4 and dict(every["sites"]) == {"Trạm A": 3, "Trạm B": 1}
     assert [n for _, n in every["types"]] == [2, 1, 1]
+
+
+def test_pages_are_vietnamese_by_default_and_english_for_an_english_browser(client: TestClient) -> None:
+    default = client.get("/console/login")
+    assert '<html lang="vi">' in default.text and "Đăng nhập" in default.text and "Sign in" not in default.text
+    english = client.get("/console/login", headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert '<html lang="en">' in english.text and "Sign in" in english.text and "Đăng nhập" not in english.text
+    assert "vaxcert_lang" not in english.headers.get("set-cookie", "")  # nothing to remember: no switch used
+
+
+def test_the_switch_sets_the_language_and_its_cookie_keeps_it(client: TestClient) -> None:
+    vietnamese_browser = {"Accept-Language": "vi-VN"}
+    switched = client.get("/console/login?lang=en", headers=vietnamese_browser)
+    assert '<html lang="en">' in switched.text and "Sign in" in switched.text
+    cookie = next(v for k, v in switched.headers.multi_items() if k == "set-cookie" and "vaxcert_lang=" in v)
+    assert cookie.startswith("vaxcert_lang=en;") and "samesite=strict" in cookie.lower()
+    # the switch links keep the page where it is, in the other language
+    assert 'href="/console/login?lang=vi"' in switched.text
+    client.cookies.set("vaxcert_lang", "en")
+    kept = client.get("/console/login", headers=vietnamese_browser)
+    assert '<html lang="en">' in kept.text and "Sign in" in kept.text
+    client.cookies.set("vaxcert_lang", "xx")  # an unknown value falls back to the browser's language
+    assert '<html lang="vi">' in client.get("/console/login", headers=vietnamese_browser).text
+
+
+def test_an_english_page_shows_english_dates_and_country_names(chromium: Any, console: str, screenshots: Path) -> None:
+    context = chromium.new_context(base_url=console, viewport=DESKTOP, locale="en-GB")
+    page = context.new_page()
+    try:
+        sign_in(page, "y.ta.lan")
+        page.wait_for_url(re.compile(r"/console/search$"))
+        assert "Find a certificate" in page.inner_text("h1")
+        issue(page, "Lý", "Thị Hoa", dob="1988-02-29")
+        details = page.inner_text("dl")
+        assert "29 Feb 1988" in details and "20 Sep 2021" in details and "Vietnam" in details
+        assert "Date of birth" in details and "Ngày sinh" not in details
+        shoot(page, screenshots, "certificate-en")
+        page.click("nav.lang a[hreflang=vi]")  # the switch keeps the certificate on screen
+        page.wait_for_url(re.compile(r"/console/certificate\?.*lang=vi"))
+        details = page.inner_text("dl")
+        assert "29/02/1988" in details and "Việt Nam" in details and "Ngày sinh" in details
+        page.goto("/console/search")
+        assert "Tra cứu chứng nhận" in page.inner_text("h1")  # remembered over the browser's English
+        page.goto("/console/search?lang=en")
+        shoot(page, screenshots, "search-en")
+    finally:
+        context.close()
