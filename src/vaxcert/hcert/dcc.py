@@ -36,6 +36,12 @@ _NAME_PUNCTUATION = frozenset("'\u2019\u02bc.,")
 
 
 def _name_problem(value: str) -> str | None:
+    if _NAME_CHARACTERS.issuperset(value):  # nearly every name: one set test in C
+        return None
+    return _character_problem(value)
+
+
+def _character_problem(value: str) -> str | None:
     for ch in value:
         category = unicodedata.category(ch)
         if ch in _EMOJI_MARKS or category[0] in "CS" or category in ("Zl", "Zp"):
@@ -43,6 +49,16 @@ def _name_problem(value: str) -> str | None:
         if category[0] == "P" and category != "Pd" and ch not in _NAME_PUNCTUATION:
             return f"{ch!r} is not allowed in a name"
     return None
+
+
+# The Latin blocks names are written in (Vietnamese letters sit in Latin Extended Additional),
+# combining marks and the dashes and apostrophes people type, filtered by the very rule above.
+_NAME_CHARACTERS = frozenset(
+    ch
+    for start, end in ((0x20, 0x250), (0x2BC, 0x2BD), (0x300, 0x370), (0x1E00, 0x1F00), (0x2010, 0x2020))
+    for ch in map(chr, range(start, end))
+    if _character_problem(ch) is None
+)
 
 
 def _check_name(value: str) -> str:

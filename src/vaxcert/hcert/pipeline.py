@@ -31,7 +31,7 @@ from ..errors import (
 from ..keys import Signer
 from ..outcome import StageOutcome
 from ..trust import DocumentSignerCertificate, TrustStore
-from . import base45, compression, cwt, prefix, rules, schema, uvci
+from . import base45, compression, cwt, payload_checks, prefix, rules, schema, uvci
 from .report import CHECKS, VerificationReport
 from .revocation import RevocationList
 from .rules import RuleSet
@@ -81,19 +81,8 @@ def issue(
     sets, a UVCI with a wrong check character, a DSC whose EKU excludes the
     certificate type, and an ``exp`` the DSC would not outlive.
     """
-    model, generated_uvci = _model(certificate, issuer_country)
-    dcc = model.to_json()
-    result = schema.validate(dcc, value_sets)
-    if result.value_set_findings:
-        raise IssuanceError(
-            "issue.unknown_code",
-            "; ".join(finding.describe() for finding in result.value_set_findings),
-        )
-    certificate_uvci = model.uvci or ""
-    if not generated_uvci and "#" in certificate_uvci and not uvci.has_valid_checksum(certificate_uvci):
-        raise IssuanceError("issue.bad_uvci_checksum", f"UVCI {certificate_uvci!r} has a wrong check character")
+    dcc, certificate_uvci, kind = _validated(certificate, issuer_country, value_sets)
     dsc = signer.certificate
-    kind = model.certificate_type
     if not dsc.may_sign(kind):
         raise IssuanceError(
             "issue.dsc_not_allowed", f"the DSC's extended key usage does not allow {_TYPE_NAMES[kind]} certificates"
@@ -111,6 +100,38 @@ def issue(
     message = cose.sign(cwt.encode(claims), signer, dsc.kid)
     text = prefix.encode(base45.encode(compression.encode(message)))
     return IssuedCertificate(text, certificate_uvci, dsc.kid, kind, now, expires)
+
+
+def _validated(
+    certificate: DigitalCovidCertificate | Mapping[str, Any], country: str, value_sets: ValueSets | None
+) -> tuple[dict[str, Any], str, str]:
+    """The payload as it will be signed, its UVCI and its type; raises for anything refused.
+
+    A plain payload the lean checks vouch for skips the pydantic model and the schema
+    validator (together over half of issue() in place): those checks imply both.  Anything
+    else, a model instance included, goes through the model and then the schema, which
+    word the refusal.
+    """
+    if type(certificate) is dict:
+        payload, _ = _with_generated_uvci(certificate, country)
+        dcc = payload_checks.checked_payload(payload)
+        if dcc is not None:
+            kind = "v" if "v" in dcc else "t" if "t" in dcc else "r"
+            _refuse_unknown_codes((value_sets or ValueSets.bundled()).check(dcc))
+            return dcc, dcc[kind][0]["ci"], kind
+    model, generated_uvci = _model(certificate, country)
+    dcc = model.to_json()
+    result = schema.validate(dcc, value_sets)
+    _refuse_unknown_codes(result.value_set_findings)
+    certificate_uvci = model.uvci or ""
+    if not generated_uvci and "#" in certificate_uvci and not uvci.has_valid_checksum(certificate_uvci):
+        raise IssuanceError("issue.bad_uvci_checksum", f"UVCI {certificate_uvci!r} has a wrong check character")
+    return dcc, certificate_uvci, result.certificate_type
+
+
+def _refuse_unknown_codes(findings: tuple[ValueSetFinding, ...]) -> None:
+    if findings:
+        raise IssuanceError("issue.unknown_code", "; ".join(finding.describe() for finding in findings))
 
 
 def _model(

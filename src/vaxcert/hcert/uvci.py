@@ -32,21 +32,31 @@ _ISSUING_ENTITY = re.compile(r"^[A-Z0-9]{1,20}$")
 _GRAMMAR = re.compile(r"^URN:UVCI:01:[A-Z]{2}:[A-Z0-9]+(?:[:/][A-Z0-9]+)*#[A-Z0-9/:]$")
 
 
-_CODE_POINTS = {ch: index for index, ch in enumerate(CHARSET)}
+_INVALID = 0xFF
+# Luhn mod N adds, for each character from the right, its code point alternately doubled
+# (then both digits of the product in base N) and as is; both addends come from a table so
+# the sum runs over whole byte strings in C rather than a per-character Python loop.
+_AS_IS = bytes(CHARSET.index(chr(b)) if chr(b) in CHARSET else _INVALID for b in range(256))
+_DOUBLED = bytes(
+    (2 * CHARSET.index(chr(b))) // len(CHARSET) + (2 * CHARSET.index(chr(b))) % len(CHARSET)
+    if chr(b) in CHARSET
+    else _INVALID
+    for b in range(256)
+)
 
 
 def check_character(body: str) -> str:
     """The Luhn mod 38 check character for ``body`` (without the ``#``)."""
+    try:
+        raw = body.encode("ascii")
+    except UnicodeEncodeError as exc:
+        raise IssuanceError("uvci.bad_character", f"{body[exc.start]!r} is not allowed in a UVCI") from None
+    as_is = raw.translate(_AS_IS)
+    if _INVALID in as_is:
+        raise IssuanceError("uvci.bad_character", f"{body[as_is.index(_INVALID)]!r} is not allowed in a UVCI")
     n = len(CHARSET)
-    factor = 2
-    total = 0
-    for ch in reversed(body):
-        index = _CODE_POINTS.get(ch, -1)
-        if index < 0:
-            raise IssuanceError("uvci.bad_character", f"{ch!r} is not allowed in a UVCI")
-        addend = factor * index
-        factor = 1 if factor == 2 else 2
-        total += addend // n + addend % n
+    # The rightmost character is doubled, the one before it taken as is, and so on.
+    total = sum(raw[-1::-2].translate(_DOUBLED)) + sum(as_is[-2::-2])
     return CHARSET[(n - total % n) % n]
 
 
@@ -56,14 +66,23 @@ def generate(country: str = "VN", issuing_entity: str | None = None) -> str:
         raise IssuanceError("uvci.bad_country", f"{country!r} is not an ISO 3166-1 alpha-2 code")
     if issuing_entity is not None and not _ISSUING_ENTITY.match(issuing_entity):
         raise IssuanceError("uvci.bad_issuing_entity", f"{issuing_entity!r} is not 1-20 characters of A-Z, 0-9")
-    number = secrets.randbelow(len(_OPAQUE_ALPHABET) ** OPAQUE_LENGTH)
-    digits = []
-    for _ in range(OPAQUE_LENGTH):
-        number, digit = divmod(number, len(_OPAQUE_ALPHABET))
-        digits.append(_OPAQUE_ALPHABET[digit])
-    opaque = "".join(digits)
+    # 36**13 < 2**68: one draw gives all 13 digits; base 36 is what int() and the alphabet share.
+    number = secrets.randbelow(_OPAQUE_SPACE)
+    opaque = _base36(number).rjust(OPAQUE_LENGTH, "0")
     body = f"{namespace(country, issuing_entity) if issuing_entity else f'{PREFIX}{VERSION}:{country}:'}{opaque}"
     return f"{body}#{check_character(body)}"
+
+
+_OPAQUE_SPACE = len(_OPAQUE_ALPHABET) ** OPAQUE_LENGTH
+_BASE36_DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _base36(number: int) -> str:
+    digits = []
+    while number:
+        number, digit = divmod(number, 36)
+        digits.append(_BASE36_DIGITS[digit])
+    return "".join(reversed(digits))
 
 
 def namespace(country: str, issuing_entity: str) -> str:

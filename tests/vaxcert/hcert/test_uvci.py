@@ -72,3 +72,26 @@ def test_unprefixed_and_namespaced_uvcis_never_meet() -> None:
     """A namespaced UVCI has a '/' in its opaque field, an unprefixed generated one never does."""
     plain = uvci.generate("VN")
     assert "/" not in plain.rpartition("#")[0] and uvci.grammar_problem(plain) is None
+
+
+def _luhn_mod_n_reference(body: str) -> str:
+    """The eHN guidelines' algorithm, one character at a time (the library sums whole byte strings)."""
+    n = len(uvci.CHARSET)
+    factor, total = 2, 0
+    for ch in reversed(body):
+        addend = factor * uvci.CHARSET.index(ch)
+        factor = 1 if factor == 2 else 2
+        total += addend // n + addend % n
+    return uvci.CHARSET[(n - total % n) % n]
+
+
+@given(st.text(alphabet=uvci.CHARSET, min_size=1, max_size=120))
+def test_check_character_matches_the_per_character_algorithm(body: str) -> None:
+    assert uvci.check_character(body) == _luhn_mod_n_reference(body)
+
+
+@given(st.text(min_size=1, max_size=40).filter(lambda text: any(ch not in uvci.CHARSET for ch in text)))
+def test_check_character_refuses_characters_outside_the_alphabet(body: str) -> None:
+    with pytest.raises(IssuanceError) as caught:
+        uvci.check_character(body)
+    assert caught.value.code == "uvci.bad_character"

@@ -1,0 +1,209 @@
+"""The issuing model's checks on a plain JSON payload, without building the model.
+
+:class:`~vaxcert.hcert.dcc.DigitalCovidCertificate` is the reference: it
+refuses what no issuer should sign and words each refusal.  Building it costs
+about half of :func:`~vaxcert.hcert.pipeline.issue` (five nested pydantic
+models, then a dump back to JSON), so the issuing hot path first tries
+:func:`checked_payload`, which applies the same checks to the plain payload
+and returns what the model would have dumped, for payloads of the schema
+version vaxcert issues, which these checks then imply as well.
+
+It answers only when it is sure.  Anything it does not recognise as plainly
+valid (an unknown key, a value the model would coerce or strip, a date in a
+form it would rewrite, any problem at all) gives ``None``, and the model then
+decides and words the refusal.  So the model stays the single source of the
+rules' wording, and the lean path can only ever agree with it:
+``tests/vaxcert/hcert/test_payload_checks.py`` checks that on generated
+payloads, valid and broken.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import UTC, date, datetime
+from typing import Any
+
+from ..errors import VaxcertError
+from . import uvci as _uvci
+from .dcc import (
+    CURRENT_SCHEMA_VERSION,
+    DATE_LEEWAY,
+    DISEASE_COVID19,
+    TIME_LEEWAY,
+    _earliest_birth,
+    _name_problem,
+)
+from .names import transliterate
+
+# ASCII digits only (pydantic's patterns take any Unicode digit: those payloads go to the model).
+_DOB = re.compile(r"(?:(?:19|20)[0-9][0-9](?:-[0-9][0-9]){0,2})?")
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# The one date-time spelling pydantic dumps back unchanged: seconds, no fraction, Z or a non-zero offset.
+_MOMENT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:Z|[+-](?!00:00)[0-9]{2}:[0-9]{2})")
+_COUNTRY = re.compile(r"[A-Z]{2}")
+_TRANSLITERATED = re.compile(r"[A-Z<]*")
+_TEXT_MAX = 80
+
+# Each entry's fields in the model's order (the dump's order, so the CBOR bytes match):
+# name -> kind.  "text" is required text, "text?" optional, "short" / "short?" at most 80
+# characters, "dose" a strict positive int, "day" a date, "moment" a date-time.
+_VACCINATION = {
+    "tg": "text",
+    "vp": "text",
+    "mp": "text",
+    "ma": "text",
+    "dn": "dose",
+    "sd": "dose",
+    "dt": "day",
+    "co": "country",
+    "is": "short",
+    "ci": "uvci",
+}
+_TEST = {
+    "tg": "text",
+    "tt": "text",
+    "nm": "short?",
+    "ma": "text?",
+    "sc": "moment",
+    "tr": "text",
+    "tc": "short?",
+    "co": "country",
+    "is": "short",
+    "ci": "uvci",
+}
+_RECOVERY = {"tg": "text", "fr": "day", "co": "country", "is": "short", "df": "day", "du": "day", "ci": "uvci"}
+_ENTRY_FIELDS = {"v": _VACCINATION, "t": _TEST, "r": _RECOVERY}
+_TOP_KEYS = frozenset({"ver", "nam", "dob", "v", "t", "r"})
+_NAME_KEYS = frozenset({"fn", "fnt", "gn", "gnt"})
+
+
+class _Unsure(Exception):
+    """This payload is for the model to judge."""
+
+
+def checked_payload(payload: object, now: datetime | None = None) -> dict[str, Any] | None:
+    """``DigitalCovidCertificate.model_validate(payload).to_json()`` when it would succeed and
+    the official schema of the version vaxcert issues accepts that dump, else None.
+
+    ``now`` is the model's validation-context clock (events may not be in the future); the
+    system clock by default.  None means "ask the model and the schema", never "refused".
+    Value-set membership is not checked here.
+    """
+    try:
+        clock = now or datetime.now(UTC)
+        return _checked(payload, clock.replace(tzinfo=UTC) if clock.tzinfo is None else clock.astimezone(UTC))
+    except (_Unsure, VaxcertError, ValueError, TypeError, OverflowError):
+        return None
+
+
+def _checked(payload: object, now: datetime) -> dict[str, Any]:
+    if type(payload) is not dict or not payload.keys() <= _TOP_KEYS:
+        raise _Unsure
+    # Only the version vaxcert issues: its official schema is then implied by these checks
+    # (tested), so issuing needs to run neither the model nor the schema validator.
+    ver = payload.get("ver", CURRENT_SCHEMA_VERSION)
+    if ver != CURRENT_SCHEMA_VERSION or type(ver) is not str:
+        raise _Unsure
+    dob = _text(payload.get("dob"))
+    if not _DOB.fullmatch(dob):
+        raise _Unsure
+    born = _earliest_birth(dob)  # also refuses a month or day the calendar lacks (ValueError)
+    today = (now + DATE_LEEWAY).date()
+    if born is not None and born > today:
+        raise _Unsure
+    groups = [group for group in ("v", "t", "r") if payload.get(group) is not None]
+    if len(groups) != 1:
+        raise _Unsure
+    group = groups[0]
+    entries = payload[group]
+    if type(entries) is not list or len(entries) != 1:
+        raise _Unsure
+    entry = _entry(entries[0], _ENTRY_FIELDS[group], now, today, born)
+    return {"ver": ver, "nam": _names(payload.get("nam")), "dob": dob, group: [entry]}
+
+
+def _text(value: object, limit: int | None = None) -> str:
+    # pydantic strips surrounding whitespace and coerces other types: such values go to the model.
+    if type(value) is not str or (value and (value[0].isspace() or value[-1].isspace())):
+        raise _Unsure
+    if limit is not None and len(value) > limit:
+        raise _Unsure
+    return value
+
+
+def _names(names: object) -> dict[str, Any]:
+    if type(names) is not dict or not names.keys() <= _NAME_KEYS:
+        raise _Unsure
+    out: dict[str, Any] = {}
+    for native, standard in (("fn", "fnt"), ("gn", "gnt")):
+        written = names.get(native)
+        given = names.get(standard)
+        if written is not None:
+            _text(written)
+            if not unicodedata.is_normalized("NFC", written):
+                raise _Unsure
+            if len(written) > _TEXT_MAX or _name_problem(written) is not None:
+                raise _Unsure
+            if written and not given:
+                given = transliterate(written)  # as the model fills it; its errors go to the model
+            out[native] = written
+        if given is not None:
+            _text(given, _TEXT_MAX)
+            if not _TRANSLITERATED.fullmatch(given):
+                raise _Unsure
+            out[standard] = given
+    if "fnt" not in out:  # the model is content with gnt alone; the official schema requires fnt
+        raise _Unsure
+    # The model's field order: fn, fnt, gn, gnt.
+    return {key: out[key] for key in ("fn", "fnt", "gn", "gnt") if key in out}
+
+
+def _entry(entry: object, fields: dict[str, str], now: datetime, today: date, born: date | None) -> dict[str, Any]:
+    if type(entry) is not dict or not entry.keys() <= fields.keys():
+        raise _Unsure
+    out: dict[str, Any] = {}
+    days: dict[str, date] = {}
+    for name, kind in fields.items():
+        value = entry.get(name)
+        if value is None:
+            if name == "tg" and name not in entry:  # the model's default; an explicit null it refuses
+                value = DISEASE_COVID19
+            elif kind.endswith("?"):  # the model allows no ci (issue() makes one); the schema does not
+                continue
+            else:
+                raise _Unsure
+        if kind == "dose":
+            if type(value) is not int or value < 1:
+                raise _Unsure
+        elif kind == "day":
+            _text(value)
+            if not _DAY.fullmatch(value):
+                raise _Unsure
+            days[name] = date.fromisoformat(value)
+        elif kind == "moment":
+            _text(value)
+            if not _MOMENT.fullmatch(value):
+                raise _Unsure
+            sampled = datetime.fromisoformat(value).astimezone(UTC)
+            if sampled > now + TIME_LEEWAY or (born is not None and sampled.date() < born):
+                raise _Unsure
+        elif kind == "country":
+            _text(value)
+            if not _COUNTRY.fullmatch(value):
+                raise _Unsure
+        elif kind == "uvci":
+            _text(value, _TEXT_MAX)
+            if _uvci.grammar_problem(value) is not None or not _uvci.has_valid_checksum(value):
+                raise _Unsure
+        else:
+            _text(value, _TEXT_MAX if kind.startswith("short") else None)
+        out[name] = value
+    # The event itself (a vaccination, a first positive test) is neither future nor before the birth.
+    for name in ("dt", "fr"):
+        day = days.get(name)
+        if day is not None and (day > today or (born is not None and day < born)):
+            raise _Unsure
+    if "df" in days and (days["df"] > days["du"] or days["df"] < days["fr"]):
+        raise _Unsure
+    return out
