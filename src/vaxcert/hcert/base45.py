@@ -51,7 +51,7 @@ def _encode_pairs(data: bytes, pairs: int) -> str:
     lanes[0::_LANE] = data[1 : 2 * pairs : 2]  # the word's low byte
     lanes[1::_LANE] = data[0 : 2 * pairs : 2]  # the word's high byte (big-endian input)
     words = int.from_bytes(lanes, "little")
-    mask = int.from_bytes(b"\xff\0\0\0\0" * pairs, "little")  # quotients are below 64
+    mask = _encode_mask(pairs)  # quotients are below 64
     high = ((words * _DIV2025[0]) >> _DIV2025[1]) & mask
     rest = words - 2025 * high
     middle = ((rest * _DIV45[0]) >> _DIV45[1]) & mask
@@ -61,6 +61,19 @@ def _encode_pairs(data: bytes, pairs: int) -> str:
     digits[1::3] = middle.to_bytes(size, "little")[0::_LANE]
     digits[2::3] = high.to_bytes(size, "little")[0::_LANE]
     return digits.translate(_ENCODE_TABLE).decode("ascii")
+
+
+_ENCODE_MASKS: dict[int, int] = {}
+
+
+def _encode_mask(pairs: int) -> int:
+    """0xFF in the low byte of each of ``pairs`` 40-bit lanes (kept: codes come in a few sizes)."""
+    mask = _ENCODE_MASKS.get(pairs)
+    if mask is None:
+        mask = int.from_bytes(b"\xff\0\0\0\0" * pairs, "little")
+        if len(_ENCODE_MASKS) < 64:
+            _ENCODE_MASKS[pairs] = mask
+    return mask
 
 
 def decode(text: str) -> bytes:
@@ -97,25 +110,39 @@ def decode(text: str) -> bytes:
 def _decode_groups(values: bytes, groups: int) -> bytes:
     """Decode ``groups`` full three-character groups without a per-group Python loop.
 
-    Each group's digits (c, d, e) are spread into 32-bit little-endian lanes
-    of three big integers, so one big-integer expression ``c + 45 d + 2025 e``
-    computes every group at once; no lane can carry into the next because
-    the largest group value, 91124, needs only 17 bits.
+    Each group's digits (c, d, e) fill bytes 0-2 of one 32-bit little-endian lane of
+    a single big integer; masking and shifting that integer gives every c, every d and
+    every e at once, and one expression ``c + 45 d + 2025 e`` computes every group.  No
+    lane can carry into the next: the largest group value, 91124, needs only 17 bits.
     """
     if not groups:
         return b""
     full = groups * 3
     lanes = bytearray(4 * groups)
     lanes[0::4] = values[0:full:3]
-    low = int.from_bytes(lanes, "little")
-    lanes[0::4] = values[1:full:3]
-    middle = int.from_bytes(lanes, "little")
-    lanes[0::4] = values[2:full:3]
-    high = int.from_bytes(lanes, "little")
-    words = (low + 45 * middle + 2025 * high).to_bytes(4 * groups, "little")
+    lanes[1::4] = values[1:full:3]
+    lanes[2::4] = values[2:full:3]
+    digits = int.from_bytes(lanes, "little")
+    mask = _lane_mask(groups)
+    words = ((digits & mask) + 45 * ((digits >> 8) & mask) + 2025 * ((digits >> 16) & mask)).to_bytes(
+        4 * groups, "little"
+    )
     if words[2::4].count(0) != groups:
         raise Base45Error("base45.overflow", "a three-character group encodes a value above 65535")
     out = bytearray(2 * groups)
     out[0::2] = words[1::4]  # big-endian: high byte first
     out[1::2] = words[0::4]
     return bytes(out)
+
+
+_LANE_MASKS: dict[int, int] = {}
+
+
+def _lane_mask(groups: int) -> int:
+    """0xFF in the low byte of each of ``groups`` 32-bit lanes (kept: codes come in a few sizes)."""
+    mask = _LANE_MASKS.get(groups)
+    if mask is None:
+        mask = int.from_bytes(b"\xff\0\0\0" * groups, "little")
+        if len(_LANE_MASKS) < 64:
+            _LANE_MASKS[groups] = mask
+    return mask

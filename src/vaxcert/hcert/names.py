@@ -52,6 +52,24 @@ def _latin(ch: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFD", ch) if unicodedata.category(c) != "Mn")
 
 
+def _icao_form(ch: str) -> str:
+    """What one upper-case character becomes in the ICAO form: ``<`` for a separator, else
+    its letters with anything outside A-Z dropped."""
+    return "<" if _SEPARATORS.fullmatch(ch) else _NOT_ICAO.sub("", _latin(ch))
+
+
+# _icao_form() of every upper-case character of the Latin blocks names are written in, as a
+# str.translate table: a name made only of these takes one C-level pass instead of a regex
+# and a Python call per character (transliterate_each() is the per-character reference).
+_ICAO_TABLE: dict[int, str] = {
+    ord(ch): _icao_form(ch)
+    for start, end in ((0x20, 0x250), (0x1E00, 0x1F00), (0x2010, 0x2015))
+    for ch in map(chr, range(start, end))
+    if ch == ch.upper()
+}
+_TABLE_CHARACTERS = frozenset(map(chr, _ICAO_TABLE))
+
+
 def transliterate(name: str) -> str:
     """``"Đặng Văn Lưỡng"`` -> ``"DANG<VAN<LUONG"``.
 
@@ -59,10 +77,27 @@ def transliterate(name: str) -> str:
     name in a non-Latin script) or the result exceeds 80 characters: the
     issuer must then supply fnt/gnt explicitly.
     """
-    text = unicodedata.normalize("NFC", name).strip().upper()
-    text = _SEPARATORS.sub("<", text)
+    upper = unicodedata.normalize("NFC", name).upper()
+    if _TABLE_CHARACTERS.issuperset(upper):
+        # Splitting on "<" and joining the non-empty parts collapses runs and trims both ends.
+        text = "<".join([part for part in upper.translate(_ICAO_TABLE).split("<") if part])
+    else:
+        text = _transliterate_each(upper)
+    return _checked(name, text)
+
+
+def _transliterate_each(upper: str) -> str:
+    text = _SEPARATORS.sub("<", upper.strip())
     text = "".join([_latin(ch) for ch in text])
-    text = _RUNS.sub("<", _NOT_ICAO.sub("", text)).strip("<")
+    return _RUNS.sub("<", _NOT_ICAO.sub("", text)).strip("<")
+
+
+def transliterate_each(name: str) -> str:
+    """:func:`transliterate` one character at a time, whatever the script (the reference for tests)."""
+    return _checked(name, _transliterate_each(unicodedata.normalize("NFC", name).upper()))
+
+
+def _checked(name: str, text: str) -> str:
     if name.strip() and not text:
         raise IssuanceError("name.not_transliterable", f"{name!r} has no Latin letters; supply the transliterated form")
     if len(text) > MAX_LENGTH:
