@@ -20,8 +20,6 @@ __all__ = ["BATCH_CHUNK_LINES", "LineVerifier", "available_cores", "verify_lines
 # verification, while small chunks keep both processes busy until the end of the batch
 # (the last chunks are what one worker may still be verifying while the other waits).
 BATCH_CHUNK_LINES = 64
-# The output is written in blocks of about this many lines rather than line by line.
-WRITE_LINES = 256
 # In the parent, before forking: lines are verified until one is valid (so what loads on first
 # use, compiled schemas, value sets and key caches, loads once and is shared), at most this many.
 WARM_UP_LINES = 16
@@ -45,21 +43,27 @@ def verify_lines(lines: Iterator[str], verifier: LineVerifier, out: TextIO, jobs
     if jobs > 1 and _can_fork():
         return _in_processes(lines, verifier, out, jobs)
     all_valid = True
-    while block := list(itertools.islice(lines, WRITE_LINES)):
-        text, valid = _verify_chunk(verifier, block)
+    # Line by line: a scanner feeding stdin gets each answer as its code is read (writing in
+    # blocks measured 0.3 µs a line faster, not worth holding answers back).
+    for line in lines:
+        text, valid = _verify_line(verifier, line)
         all_valid = all_valid and valid
         out.write(text)
     return all_valid
+
+
+def _verify_line(verifier: LineVerifier, line: str) -> tuple[str, bool]:
+    try:
+        return verifier.batch_line(line)
+    except Exception as exc:  # a bug must cost one line of a checkpoint's batch, not the batch
+        return _internal_error(exc), False
 
 
 def _verify_chunk(verifier: LineVerifier, lines: list[str]) -> tuple[str, bool]:
     texts = []
     all_valid = True
     for line in lines:
-        try:
-            text, valid = verifier.batch_line(line)
-        except Exception as exc:  # a bug must cost one line of a checkpoint's batch, not the batch
-            text, valid = _internal_error(exc), False
+        text, valid = _verify_line(verifier, line)
         texts.append(text)
         all_valid = all_valid and valid
     return "".join(texts), all_valid
@@ -104,7 +108,7 @@ def _in_processes(lines: Iterator[str], verifier: LineVerifier, out: TextIO, job
     global _WORKER_VERIFIER
     all_valid = True
     for line in itertools.islice(lines, WARM_UP_LINES):
-        text, valid = _verify_chunk(verifier, [line])
+        text, valid = _verify_line(verifier, line)
         out.write(text)
         all_valid = all_valid and valid
         if valid:
