@@ -14,6 +14,7 @@ import gc
 import json
 import os
 import re
+import stat
 import sys
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -596,5 +597,14 @@ def _verify_batch(source: str, verifier: _Verifier, out: TextIO, stdin: TextIO, 
     except OSError as exc:
         raise UsageError(f"--batch: cannot read {source}: {exc.strerror}") from None
     with stream:
-        all_valid = verify_lines(iter(stream), verifier, out, jobs)
+        all_valid = verify_lines(iter(stream), verifier, out, jobs, _file_size(stream))
     return EXIT_VALID if all_valid else EXIT_INVALID
+
+
+def _file_size(stream: TextIO) -> int | None:
+    """The size in bytes of what ``stream`` reads, when it is a regular file (not a pipe or terminal)."""
+    try:
+        status = os.fstat(stream.fileno())
+    except (OSError, ValueError):  # io.UnsupportedOperation is both: no file descriptor behind it
+        return None
+    return status.st_size if stat.S_ISREG(status.st_mode) else None
