@@ -71,7 +71,7 @@ def hcert_text(report: VerificationReport, credential: CredentialReport, clock: 
     """
     try:
         return _hcert_text(report, credential, clock)
-    except _Unusual:
+    except (_Unusual, TypeError):  # TypeError: the string quoting was given something other than text
         return None
 
 
@@ -92,6 +92,8 @@ def _checks(passed: tuple[bool | None, ...]) -> tuple[str, tuple[int, ...], str]
 
 
 def _hcert_text(report: VerificationReport, credential: CredentialReport, clock: tuple[datetime, str]) -> str:
+    # Texts go through _quote, which refuses anything but str with a TypeError: the generic path then.
+    quote = _quote
     outcomes = report.outcomes
     # The pipeline reports every check once, in this order; anything else takes the generic path.
     if tuple(map(_names, outcomes)) != CHECKS:
@@ -101,69 +103,55 @@ def _hcert_text(report: VerificationReport, credential: CredentialReport, clock:
         if result is not True and result is not False and result is not None:
             raise _Unusual
     checks, failed, stage = _checks(passed)
+    errors = ", ".join([_error(outcomes[index]) for index in failed]) if failed else ""
     claims = report.unverified_claims
     kid = report.kid
     signer = report.signer
+    schema_version = report.schema_version
+    certificate_type = report.certificate_type
+    findings = report.value_set_findings
+    notes = report.notes
     moment = report.validation_clock
-    holder = credential.holder
-    parts = [
-        '{"valid": ',
-        _LITERAL[credential.valid],
-        ', "stage": ',
-        stage,
-        ', "checks": ',
-        checks,
-        ', "errors": {',
-        ", ".join([_error(outcomes[index]) for index in failed]),
-        '}, "payload": ',
-        "null" if claims is None else _payload(claims),
-        ', "kid": ',
-        _quote(base64.b64encode(kid).decode("ascii")) if kid else "null",
-        ', "signer": ',
-        _text_or_null(signer.subject) if signer else "null",
-        ', "schema_version": ',
-        _text_or_null(report.schema_version),
-        ', "certificate_type": ',
-        _text_or_null(report.certificate_type),
-        ', "value_set_findings": ',
-        _texts([finding.describe() for finding in report.value_set_findings]),
-        ', "notes": ',
-        _texts(report.notes),
-        ', "rules": ',
-        _encode(report.rules_json()) if report.rule_outcomes else "[]",
-        ', "validation_clock": ',
-        clock[1] if moment is clock[0] else _quote(moment.isoformat()),
-    ]
-    if report.qr_text is not None:
-        parts += (', "qr_text": ', _text(report.qr_text))
-    parts += (
-        ', "format": ',
-        _text(credential.format),
-        ', "status": ',
-        _QUOTED_STATUS.get(credential.status) or _text(str(credential.status)),
-        ', "holder": ',
-        "null" if holder is None else _holder(holder.name, holder.birth_date),
-        ', "events": [',
-        ", ".join([_event(event) for event in credential.events]),
-        '], "code": ',
-        _text_or_null(credential.code),
-        ', "message": ',
-        _text_or_null(credential.message),
-        "}",
+    head = (
+        f'{{"valid": {_LITERAL[credential.valid]}, "stage": {stage}, "checks": {checks}, "errors": {{{errors}}}, '
+        f'"payload": {"null" if claims is None else _payload(claims)}, '
+        f'"kid": {quote(base64.b64encode(kid).decode("ascii")) if kid else "null"}, '
+        f'"signer": {quote(signer.subject) if signer else "null"}, '
+        f'"schema_version": {"null" if schema_version is None else quote(schema_version)}, '
+        f'"certificate_type": {"null" if certificate_type is None else quote(certificate_type)}, '
+        f'"value_set_findings": {_texts([finding.describe() for finding in findings]) if findings else "[]"}, '
+        f'"notes": {_texts(notes) if notes else "[]"}, '
+        f'"rules": {_encode(report.rules_json()) if report.rule_outcomes else "[]"}, '
+        f'"validation_clock": {clock[1] if moment is clock[0] else quote(moment.isoformat())}'
     )
-    return "".join(parts)
+    if report.qr_text is not None:
+        head += f', "qr_text": {quote(report.qr_text)}'
+    holder = credential.holder
+    code = credential.code
+    message = credential.message
+    return (
+        f'{head}, "format": {quote(credential.format)}, '
+        f'"status": {_QUOTED_STATUS.get(credential.status) or quote(str(credential.status))}, '
+        f'"holder": {"null" if holder is None else _holder(holder.name, holder.birth_date)}, '
+        f'"events": [{", ".join([_event(event) for event in credential.events])}], '
+        f'"code": {"null" if code is None else quote(code)}, '
+        f'"message": {"null" if message is None else quote(message)}}}'
+    )
 
 
-def _holder(name: object, birth_date: object) -> str:
-    return f'{{"name": {_text(name)}, "birth_date": {_text_or_null(birth_date)}}}'
+def _holder(name: str, birth_date: str | None) -> str:
+    return f'{{"name": {_quote(name)}, "birth_date": {"null" if birth_date is None else _quote(birth_date)}}}'
 
 
 def _error(outcome: StageOutcome) -> str:
-    code, message = _text_or_null(outcome.code), _text_or_null(outcome.message)
-    text = f'{_QUOTED_CHECK[outcome.name]}: {{"code": {code}, "message": {message}'
+    code, message = outcome.code, outcome.message
+    text = (
+        f'{_QUOTED_CHECK[outcome.name]}: {{"code": {"null" if code is None else _quote(code)}, '
+        f'"message": {"null" if message is None else _quote(message)}'
+    )
     legacy = outcome.legacy_code
     if legacy is not None:
-        text += f', "legacy_code": {_text(legacy)}'
+        text += f', "legacy_code": {_quote(legacy)}'
     return text + "}"
 
 
@@ -175,29 +163,17 @@ def _event(event: HealthEvent) -> str:
         dose_text = int.__repr__(dose)  # what the encoder writes for an int
     else:
         raise _Unusual
+    date, country, product, result = event.date, event.country, event.product, event.result
     return (
-        f'{{"type": {_text(event.type)}, "date": {_text_or_null(event.date)}, "dose": {dose_text}, '
-        f'"country": {_text_or_null(event.country)}, "product": {_text_or_null(event.product)}, '
-        f'"result": {_text_or_null(event.result)}}}'
+        f'{{"type": {_quote(event.type)}, "date": {"null" if date is None else _quote(date)}, "dose": {dose_text}, '
+        f'"country": {"null" if country is None else _quote(country)}, '
+        f'"product": {"null" if product is None else _quote(product)}, '
+        f'"result": {"null" if result is None else _quote(result)}}}'
     )
 
 
-def _text(value: object) -> str:
-    if type(value) is not str:
-        raise _Unusual
-    return _quote(value)
-
-
-def _text_or_null(value: object) -> str:
-    if value is None:
-        return "null"
-    if type(value) is not str:
-        raise _Unusual
-    return _quote(value)
-
-
 def _texts(values: Sequence[object]) -> str:
-    return "[" + ", ".join([_text(value) for value in values]) + "]" if values else "[]"
+    return "[" + ", ".join([_quote(value) for value in values]) + "]"  # type: ignore[arg-type]  # str or TypeError
 
 
 def _payload(claims: CwtClaims) -> str:
