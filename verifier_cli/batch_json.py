@@ -9,7 +9,7 @@ pieces, texts through the encoder's own C string quoting, the payload through th
 encoder once a bounded walk has shown it is plain JSON.
 
 Anything outside the shapes this knows (a value of an unexpected type, a payload that
-needs the bounded converter, a repeated check name) makes :func:`hcert_text` answer None,
+needs the bounded converter, a repeated check name) makes :func:`hcert_line` answer None,
 and the caller takes the generic path: the output is the same byte for byte either way.
 """
 
@@ -29,7 +29,7 @@ from vaxcert.hcert.report import CHECKS, VerificationReport
 from vaxcert.outcome import StageOutcome
 from vaxcert.summary import CredentialReport, HealthEvent, Status
 
-__all__ = ["hcert_text"]
+__all__ = ["hcert_line"]
 
 
 def _json_encoder() -> Callable[[Any], str]:
@@ -64,13 +64,13 @@ class _Unusual(Exception):
     """A value this writer does not know how to print exactly as json.dumps would."""
 
 
-def hcert_text(report: VerificationReport, credential: CredentialReport, clock: tuple[datetime, str]) -> str | None:
-    """The document's JSON text (no newline), or None when only the generic path prints it exactly.
+def hcert_line(report: VerificationReport, credential: CredentialReport, clock: tuple[datetime, str]) -> str | None:
+    """The document's JSON text and a newline, or None when only the generic path prints it exactly.
 
     ``clock`` is a validation clock and its quoted ISO text, reused when the report's clock is that object.
     """
     try:
-        return _hcert_text(report, credential, clock)
+        return _hcert_line(report, credential, clock)
     except (_Unusual, TypeError):  # TypeError: the string quoting was given something other than text
         return None
 
@@ -91,7 +91,7 @@ def _checks(passed: tuple[bool | None, ...]) -> tuple[str, tuple[int, ...], str]
     return known
 
 
-def _hcert_text(report: VerificationReport, credential: CredentialReport, clock: tuple[datetime, str]) -> str:
+def _hcert_line(report: VerificationReport, credential: CredentialReport, clock: tuple[datetime, str]) -> str:
     # Texts go through _quote, which refuses anything but str with a TypeError: the generic path then.
     quote = _quote
     outcomes = report.outcomes
@@ -102,6 +102,8 @@ def _hcert_text(report: VerificationReport, credential: CredentialReport, clock:
     for result in passed:
         if result is not True and result is not False and result is not None:
             raise _Unusual
+    if report.qr_text is not None:
+        raise _Unusual  # a picture's report: no batch line has one
     checks, failed, stage = _checks(passed)
     errors = ", ".join([_error(outcomes[index]) for index in failed]) if failed else ""
     claims = report.unverified_claims
@@ -112,7 +114,12 @@ def _hcert_text(report: VerificationReport, credential: CredentialReport, clock:
     findings = report.value_set_findings
     notes = report.notes
     moment = report.validation_clock
-    head = (
+    holder = credential.holder
+    code = credential.code
+    message = credential.message
+    # One f-string: every piece is copied once, into the line (which is as wide as its widest
+    # character, so each extra concatenation would widen and copy the whole line again).
+    return (
         f'{{"valid": {_LITERAL[credential.valid]}, "stage": {stage}, "checks": {checks}, "errors": {{{errors}}}, '
         f'"payload": {"null" if claims is None else _payload(claims)}, '
         f'"kid": {quote(base64.b64encode(kid).decode("ascii")) if kid else "null"}, '
@@ -122,20 +129,13 @@ def _hcert_text(report: VerificationReport, credential: CredentialReport, clock:
         f'"value_set_findings": {_texts([finding.describe() for finding in findings]) if findings else "[]"}, '
         f'"notes": {_texts(notes) if notes else "[]"}, '
         f'"rules": {_encode(report.rules_json()) if report.rule_outcomes else "[]"}, '
-        f'"validation_clock": {clock[1] if moment is clock[0] else quote(moment.isoformat())}'
-    )
-    if report.qr_text is not None:
-        head += f', "qr_text": {quote(report.qr_text)}'
-    holder = credential.holder
-    code = credential.code
-    message = credential.message
-    return (
-        f'{head}, "format": {quote(credential.format)}, '
+        f'"validation_clock": {clock[1] if moment is clock[0] else quote(moment.isoformat())}, '
+        f'"format": {quote(credential.format)}, '
         f'"status": {_QUOTED_STATUS.get(credential.status) or quote(str(credential.status))}, '
         f'"holder": {"null" if holder is None else _holder(holder.name, holder.birth_date)}, '
         f'"events": [{", ".join([_event(event) for event in credential.events])}], '
         f'"code": {"null" if code is None else quote(code)}, '
-        f'"message": {"null" if message is None else quote(message)}}}'
+        f'"message": {"null" if message is None else quote(message)}}}\n'
     )
 
 

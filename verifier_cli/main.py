@@ -40,7 +40,7 @@ from vaxcert_apps.i18n import LANGUAGES, Translator, resolve_language, translato
 from vaxcert_apps.render import print_list, print_revocations, print_rules, render_credential, render_human
 
 from .batch import BATCH_CHUNK_LINES, available_cores, verify_lines
-from .batch_json import hcert_text
+from .batch_json import hcert_line
 from .trust_cache import RULES_FILE, TrustCache, default_cache_dir, load_source
 
 __all__ = [
@@ -342,10 +342,10 @@ class _Verifier:
         kind = detect_format(scanned)
         if kind in ("hcert", "unknown"):
             _, report, credential = self._hcert(scanned, kind)
-            text = hcert_text(report, credential, self.clock_text)
+            text = hcert_line(report, credential, self.clock_text)
             if text is None:
-                text = json.dumps(_hcert_document(report, credential), ensure_ascii=False)
-            return text + "\n", credential.valid
+                text = json.dumps(_hcert_document(report, credential), ensure_ascii=False) + "\n"
+            return text, credential.valid
         document, _, valid = self._other(scanned, False, False)
         return json.dumps(document, ensure_ascii=False) + "\n", valid
 
