@@ -123,7 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         type=_job_count,
         default=1,
-        help="with --batch: verify in N processes (0: one per core); the output keeps the input's order",
+        help="with --batch: verify in N processes (0: one per core this process may use); the output keeps the "
+        "input's order",
     )
     _trust_options(check)
     check.add_argument("--at", metavar="ISO8601", help="validation clock (default: now)")
