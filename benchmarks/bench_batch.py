@@ -10,7 +10,8 @@ on every core the machine lets us use, for each batch size in --jobs-codes.  Wal
 --jobs is for, so the ratio is of wall times; the CPU time of all the command's processes is
 printed beside it (what sharing out the lines costs), and so are two reference runs: the
 start-up alone (an empty batch: imports, trust, policy), and N independent --jobs 1
-processes started together on 1/N of the codes each (the best N processes can do here).
+processes started together on 1/N of the codes each (the best N processes can do here).  A last
+line models the walls on a machine where every process has a core of its own.
 """
 
 from __future__ import annotations
@@ -94,6 +95,14 @@ def _measure_jobs(codes: list[str], folder: Path, trust_file: Path, jobs: int, r
     many = [wall for wall, _ in samples[f"--jobs {jobs}"]]
     ideal = [wall for wall, _ in samples[f"{jobs} × --jobs 1 on 1/{jobs} each"]]
     speedups = [a / b for a, b in zip(one, many, strict=True)]
+    # On a machine shared with other work the walls say little about the cores: this model says
+    # what they would be were every process on a core of its own (work shared out evenly).
+    start_wall = statistics.median([wall for wall, _ in samples["start-up"]])
+    start_cpu = statistics.median([cpu for _, cpu in samples["start-up"]])
+    one_cpu = statistics.median([cpu for _, cpu in samples["--jobs 1"]])
+    many_cpu = statistics.median([cpu for _, cpu in samples[f"--jobs {jobs}"]])
+    model_one = start_wall + one_cpu - start_cpu
+    model_many = start_wall + (many_cpu - start_cpu) / jobs
     print(f"- {len(codes):,} codes, whole command (start-up included), output to a file:")
     for name, values in samples.items():
         print(f"  - {name}: {_summary(values)}")
@@ -101,6 +110,10 @@ def _measure_jobs(codes: list[str], folder: Path, trust_file: Path, jobs: int, r
         f"  - --jobs {jobs} against --jobs 1: {statistics.median(one) / statistics.median(many):.2f}× wall "
         f"(per round {min(speedups):.2f}–{max(speedups):.2f}×; target ≥ 1.8×); {jobs} independent processes: "
         f"{statistics.median(one) / statistics.median(ideal):.2f}×"
+    )
+    print(
+        f"  - model, every process on a core of its own (start-up wall + CPU beyond start-up / processes): "
+        f"--jobs 1 {model_one:.2f} s, --jobs {jobs} {model_many:.2f} s: {model_one / model_many:.2f}×"
     )
 
 
