@@ -9,6 +9,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -27,7 +28,7 @@ def mixed_lines(signer: PemSigner) -> list[str]:
     """Valid, damaged and garbage lines, more than a few chunks' worth, the last without a newline."""
     payload = load_vector_file("payloads/vn-vaccination.json")
     codes = [issue(payload, signer, issued_at=ISSUED_AT).text for _ in range(5)]
-    kinds = [
+    kinds: list[Callable[[int], str]] = [
         lambda n: codes[n % 5],
         lambda n: codes[n % 5][: -(n % 40 + 1)],  # cut short
         lambda n: codes[n % 5].replace("A", "B", 1 + n % 3),  # altered
