@@ -11,6 +11,8 @@ import gc
 import itertools
 import json
 import os
+import signal
+import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Protocol, TextIO, cast
 
@@ -114,8 +116,13 @@ class _Chunker:
 
 def _worker(connection: Connection, verifier: LineVerifier) -> None:
     """A forked worker: chunks of lines in, each chunk's output text and validity out, until None."""
-    while (lines := connection.recv()) is not None:
-        connection.send(_verify_chunk(verifier, lines))
+    # Ctrl-C is the parent's to handle: it closes the connections, and the workers end quietly.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        while (lines := connection.recv()) is not None:
+            connection.send(_verify_chunk(verifier, lines))
+    except (EOFError, BrokenPipeError):
+        pass  # the parent is gone or stopped the batch
 
 
 def _can_fork() -> bool:
@@ -149,7 +156,10 @@ def _in_processes(lines: Iterator[str], verifier: LineVerifier, out: TextIO, job
     if first is None:
         return all_valid  # nothing left to share out
     lines = itertools.chain([first], lines)
-    out.flush()  # a forked child must not inherit, and one day write, output still in a buffer
+    # A forked child must not inherit, and one day write, output still in a buffer.
+    for stream in (out, sys.stdout, sys.stderr):
+        if stream is not None:
+            stream.flush()
     gc.collect()
     gc.freeze()
     context = multiprocessing.get_context("fork")
@@ -206,7 +216,11 @@ def _in_processes(lines: Iterator[str], verifier: LineVerifier, out: TextIO, job
             out.write(text)
             all_valid = all_valid and valid
     finally:
+        for connection in busy:
+            connection.close()
         for process in processes:
+            if busy:  # the batch was stopped (Ctrl-C, a closed output): no chunk is worth finishing
+                process.terminate()
             process.join(timeout=1)
             if process.is_alive():
                 process.terminate()
