@@ -24,6 +24,8 @@ __all__ = ["BATCH_CHUNK_LINES", "LineVerifier", "available_cores", "verify_lines
 # Lines go to the worker processes in chunks of at most this many: a message per line would
 # cost more than a verification, and each chunk costs this process a wake-up.
 BATCH_CHUNK_LINES = 256
+# Lines of a file verified in steps at a time in one process (see _Verifier.batch_lines).
+STEP_LINES = 64
 # Towards the end of a file chunks shrink down to this many lines, so every worker stays busy
 # until the end instead of one finishing a big last chunk while the others wait.
 MIN_CHUNK_LINES = 16
@@ -35,6 +37,10 @@ WARM_UP_LINES = 16
 class LineVerifier(Protocol):
     def batch_line(self, line: str) -> tuple[str, bool]:
         """One output line (newline included) and whether the line's code was valid."""
+        ...
+
+    def batch_lines(self, lines: list[str]) -> list[tuple[str, bool]]:
+        """:meth:`batch_line` for each of ``lines``, the same answers (in steps: faster per line)."""
         ...
 
 
@@ -56,8 +62,15 @@ def verify_lines(
     if jobs > 1 and _can_fork():
         return _in_processes(lines, verifier, out, jobs, size)
     all_valid = True
-    # Line by line: a scanner feeding stdin gets each answer as its code is read (writing in
-    # blocks measured 0.3 µs a line faster, not worth holding answers back).
+    if size is not None:
+        # A file: lines are verified in steps, a chunk at a time (see _Verifier.batch_lines).
+        while chunk := list(itertools.islice(lines, STEP_LINES)):
+            text, valid = _verify_chunk(verifier, chunk)
+            all_valid = all_valid and valid
+            out.write(text)
+        return all_valid
+    # A pipe or terminal: line by line, so a scanner feeding stdin gets each answer as its
+    # code is read instead of when enough lines for a chunk have come.
     for line in lines:
         text, valid = _verify_line(verifier, line)
         all_valid = all_valid and valid
@@ -73,13 +86,12 @@ def _verify_line(verifier: LineVerifier, line: str) -> tuple[str, bool]:
 
 
 def _verify_chunk(verifier: LineVerifier, lines: list[str]) -> tuple[str, bool]:
-    texts = []
-    all_valid = True
-    for line in lines:
-        text, valid = _verify_line(verifier, line)
-        texts.append(text)
-        all_valid = all_valid and valid
-    return "".join(texts), all_valid
+    """The chunk's output text and whether every code in it was valid."""
+    try:
+        answers = verifier.batch_lines(lines)
+    except Exception:  # a bug: the chunk again line by line, so it costs only its own line
+        answers = [_verify_line(verifier, line) for line in lines]
+    return "".join([text for text, _ in answers]), all(valid for _, valid in answers)
 
 
 def _internal_error(exc: Exception) -> str:

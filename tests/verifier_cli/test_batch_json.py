@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -27,24 +28,31 @@ EXAMPLES = int(os.environ.get("VAXCERT_FUZZ_EXAMPLES", "100"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=QUIET_HEALTH_CHECKS)
 
 
-def batch_and_single(codes: list[str], *options: str) -> tuple[list[str], list[str]]:
-    """The batch's output lines for ``codes``, and what ``--json`` prints for each code alone."""
+def batch_lines(codes: list[str], *options: str, from_file: bool) -> list[str]:
+    """The batch's output lines for ``codes``: from a file (verified in steps) or from stdin (line by line)."""
+    text = "".join(f"{code}\n" for code in codes)
     out = io.StringIO()
-    main(["verify", *options, "--batch", "-"], stdout=out, stdin=io.StringIO("".join(f"{code}\n" for code in codes)))
+    if from_file:
+        with tempfile.TemporaryDirectory() as folder:
+            batch = Path(folder) / "codes.txt"
+            batch.write_text(text, encoding="utf-8")
+            main(["verify", *options, "--batch", str(batch)], stdout=out)
+    else:
+        main(["verify", *options, "--batch", "-"], stdout=out, stdin=io.StringIO(text))
     # Split on "\n" only: a verdict may quote text holding other line separators (U+2028, U+0085).
-    lines = [line + "\n" for line in out.getvalue().split("\n")[:-1]]
+    return [line + "\n" for line in out.getvalue().split("\n")[:-1]]
+
+
+def assert_same(codes: list[str], *options: str) -> list[dict[str, Any]]:
+    """Each batch line is what ``--json`` prints for that code alone, whether the batch came from a file or stdin."""
     singles = []
     for code in codes:
         single = io.StringIO()
         main(["verify", "--json", *options, "--", code], stdout=single)
         singles.append(single.getvalue())
-    return lines, singles
-
-
-def assert_same(codes: list[str], *options: str) -> list[dict[str, Any]]:
-    lines, singles = batch_and_single(codes, *options)
-    assert lines == singles
-    return [json.loads(line) for line in lines]
+    assert batch_lines(codes, *options, from_file=True) == singles
+    assert batch_lines(codes, *options, from_file=False) == singles
+    return [json.loads(line) for line in singles]
 
 
 @pytest.fixture(scope="module")
