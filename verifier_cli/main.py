@@ -11,12 +11,12 @@ from __future__ import annotations
 import argparse
 import base64
 import gc
-import itertools
 import json
 import os
 import re
+import stat
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -26,6 +26,7 @@ from vaxcert import Policy, TrustStore, VaxcertError, qr, trustlist, verify, ver
 from vaxcert.dispatch import MAX_INPUT_BYTES, ZIP_SIGNATURE, detect_format, verify_credential
 from vaxcert.hcert import revocation
 from vaxcert.hcert.credential import dcc_trust_store, verify_hcert
+from vaxcert.hcert.report import VerificationReport
 from vaxcert.hcert.rules import RuleSet
 from vaxcert.hcert.valuesets import ValueSets
 from vaxcert.registry import TrustRegistry
@@ -38,9 +39,20 @@ from vaxcert_apps.files import write_atomically
 from vaxcert_apps.i18n import LANGUAGES, Translator, resolve_language, translator
 from vaxcert_apps.render import print_list, print_revocations, print_rules, render_credential, render_human
 
+from .batch import BATCH_CHUNK_LINES, available_cores, verify_lines
+from .batch_json import hcert_line
 from .trust_cache import RULES_FILE, TrustCache, default_cache_dir, load_source
 
-__all__ = ["EXIT_INVALID", "EXIT_USAGE", "EXIT_VALID", "UsageError", "build_parser", "main", "parse_clock"]
+__all__ = [
+    "BATCH_CHUNK_LINES",
+    "EXIT_INVALID",
+    "EXIT_USAGE",
+    "EXIT_VALID",
+    "UsageError",
+    "build_parser",
+    "main",
+    "parse_clock",
+]
 
 DESCRIPTION = """\
 Verify HC1 (EU DCC) health certificates offline.  For checkpoints and integrators:
@@ -111,7 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         type=_job_count,
         default=1,
-        help="with --batch: verify in N processes (0: one per core); the output keeps the input's order",
+        help="with --batch: verify in N processes (0: one per core this process may use); the output keeps the "
+        "input's order",
     )
     _trust_options(check)
     check.add_argument("--at", metavar="ISO8601", help="validation clock (default: now)")
@@ -264,7 +277,7 @@ def _verify_command(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int
         # freezing it keeps the garbage collector from rescanning it for every code.
         gc.collect()
         gc.freeze()
-        return _verify_batch(args.batch, verifier, out, stdin, args.jobs or os.cpu_count() or 1)
+        return _verify_batch(args.batch, verifier, out, stdin, args.jobs or available_cores())
     scanned: str | bytes | list[str]
     if args.image is not None:
         try:
@@ -303,6 +316,8 @@ class _Verifier:
         self.value_sets = value_sets
         # Built once: EU DSCs from the signed list and --trust-cert plus the registry's DCC keys.
         self.hcert_trust = dcc_trust_store(registry, trust)
+        # Every report of a batch carries this clock: its text is written once.
+        self.clock_text = (clock, json.encoder.encode_basestring(clock.isoformat()))
 
     def verify(
         self, scanned: str | bytes | list[str], colour: bool, *, picture: bool = False, human: bool = True
@@ -310,22 +325,86 @@ class _Verifier:
         """The JSON document, the human verdict (empty unless ``human``) and validity for one scanned code."""
         kind = detect_format(scanned)
         if kind in ("hcert", "unknown") and isinstance(scanned, str):
-            # Text in no format is reported in the HCERT report's shape too (its unprefix check
-            # fails), so integrators of the EU contract keep every field they read.
-            text = "HC1:" + scanned.strip()[4:] if kind == "hcert" else scanned
-            report = verify(text, self.hcert_trust, at=self.clock, policy=self.policy, value_sets=self.value_sets)
-            credential = (
-                verify_hcert(text, self.registry, at=self.clock, report=report)
-                if kind == "hcert"
-                else verify_credential(text, self.registry, at=self.clock)
-            )
-            document = report.to_json()
+            text, report, credential = self._hcert(scanned, kind)
+            document = _hcert_document(report, credential)
             if picture:
                 document["checks"]["picture"] = True
                 document["qr_text"] = text
-            document.update(_shared_fields(credential))
-            document["valid"] = credential.valid
             return document, render_human(report, colour, credential, self.lang) if human else "", credential.valid
+        return self._other(scanned, colour, human)
+
+    def batch_line(self, line: str) -> tuple[str, bool]:
+        """One batch output line (newline included) and whether its code was valid.
+
+        The text is what ``--json`` prints for the same code; HCERT verdicts (and text in no
+        format) are written straight from the reports' fields instead of through a document.
+        """
+        scanned = line.strip()
+        kind = detect_format(scanned)
+        if kind in ("hcert", "unknown"):
+            _, report, credential = self._hcert(scanned, kind)
+            text = hcert_line(report, credential, self.clock_text)
+            if text is None:
+                text = json.dumps(_hcert_document(report, credential), ensure_ascii=False) + "\n"
+            return text, credential.valid
+        document, _, valid = self._other(scanned, False, False)
+        return json.dumps(document, ensure_ascii=False) + "\n", valid
+
+    def batch_lines(self, lines: list[str]) -> list[tuple[str, bool]]:
+        """:meth:`batch_line` for several lines, each step taken for all of them before the next.
+
+        The same work in another order: a step run over many codes in a row keeps its code
+        and data in the processor's caches, where alternating verify(), the shared view and the
+        JSON writer for every code evicts them (measured: 1.31x verify() line by line, 1.22x
+        in steps, same instructions).
+        """
+        # Each line's HCERT text (None: another format, verified on its own below) and whether
+        # it is an HCERT code or text in no format (answered in the HCERT report's shape too).
+        texts: list[tuple[str, bool] | None] = []
+        for line in lines:
+            scanned = line.strip()
+            kind = detect_format(scanned)
+            texts.append(
+                ("HC1:" + scanned[4:], True) if kind == "hcert" else (scanned, False) if kind == "unknown" else None
+            )
+        reports = [
+            None
+            if text is None
+            else verify(text[0], self.hcert_trust, at=self.clock, policy=self.policy, value_sets=self.value_sets)
+            for text in texts
+        ]
+        credentials = [
+            None
+            if text is None or report is None
+            else verify_hcert(text[0], self.registry, at=self.clock, report=report)
+            if text[1]
+            else verify_credential(text[0], self.registry, at=self.clock)
+            for text, report in zip(texts, reports, strict=True)
+        ]
+        answers = []
+        for line, report, credential in zip(lines, reports, credentials, strict=True):
+            if report is None or credential is None:
+                answers.append(self.batch_line(line))
+                continue
+            written = hcert_line(report, credential, self.clock_text)
+            if written is None:
+                written = json.dumps(_hcert_document(report, credential), ensure_ascii=False) + "\n"
+            answers.append((written, credential.valid))
+        return answers
+
+    def _hcert(self, scanned: str, kind: str) -> tuple[str, VerificationReport, CredentialReport]:
+        # Text in no format is reported in the HCERT report's shape too (its unprefix check
+        # fails), so integrators of the EU contract keep every field they read.
+        text = "HC1:" + scanned.strip()[4:] if kind == "hcert" else scanned
+        report = verify(text, self.hcert_trust, at=self.clock, policy=self.policy, value_sets=self.value_sets)
+        credential = (
+            verify_hcert(text, self.registry, at=self.clock, report=report)
+            if kind == "hcert"
+            else verify_credential(text, self.registry, at=self.clock)
+        )
+        return text, report, credential
+
+    def _other(self, scanned: str | bytes | list[str], colour: bool, human: bool) -> tuple[dict[str, Any], str, bool]:
         credential = verify_credential(
             scanned, self.registry, at=self.clock, policy=self.policy, value_sets=self.value_sets
         )
@@ -334,6 +413,13 @@ class _Verifier:
             render_credential(credential, colour, self.lang) if human else "",
             credential.valid,
         )
+
+
+def _hcert_document(report: VerificationReport, credential: CredentialReport) -> dict[str, Any]:
+    document = report.to_json()
+    document.update(_shared_fields(credential))
+    document["valid"] = credential.valid
+    return document
 
 
 def _shared_fields(credential: CredentialReport) -> dict[str, Any]:
@@ -548,98 +634,20 @@ def _job_count(value: str) -> int:
     return count
 
 
-# Lines go to the worker processes in chunks: per-line messages would cost more than a verification.
-BATCH_CHUNK_LINES = 256
-# The verifier a forked worker inherits from the process that set up the batch.
-_BATCH_VERIFIER: _Verifier | None = None
-
-
 def _verify_batch(source: str, verifier: _Verifier, out: TextIO, stdin: TextIO, jobs: int = 1) -> int:
     try:
         stream = stdin if source == "-" else open(source, encoding="utf-8", errors="replace")  # noqa: SIM115
     except OSError as exc:
         raise UsageError(f"--batch: cannot read {source}: {exc.strerror}") from None
-    all_valid = True
     with stream:
-        if jobs > 1 and _can_fork():
-            return _verify_batch_in_processes(iter(stream), verifier, out, jobs)
-        # One result per input line, blank lines included, so output line N answers input line N.
-        for line in stream:
-            text, valid = _batch_line(verifier, line)
-            all_valid = all_valid and valid
-            out.write(text)
+        all_valid = verify_lines(iter(stream), verifier, out, jobs, _file_size(stream))
     return EXIT_VALID if all_valid else EXIT_INVALID
 
 
-def _batch_line(verifier: _Verifier, line: str) -> tuple[str, bool]:
-    """One output line (newline included) and whether the code was valid."""
+def _file_size(stream: TextIO) -> int | None:
+    """The size in bytes of what ``stream`` reads, when it is a regular file (not a pipe or terminal)."""
     try:
-        document, _, valid = verifier.verify(line.strip(), colour=False, human=False)
-        return json.dumps(document, ensure_ascii=False) + "\n", valid
-    except Exception as exc:  # a bug must cost one line of a checkpoint's batch, not the batch
-        return json.dumps(_internal_error(exc)) + "\n", False
-
-
-def _batch_chunk(lines: list[str]) -> tuple[str, bool]:
-    verifier = _BATCH_VERIFIER
-    assert verifier is not None  # set before the workers were forked
-    texts = []
-    all_valid = True
-    for line in lines:
-        text, valid = _batch_line(verifier, line)
-        texts.append(text)
-        all_valid = all_valid and valid
-    return "".join(texts), all_valid
-
-
-def _chunks(stream: Iterable[str]) -> Iterator[list[str]]:
-    chunk: list[str] = []
-    for line in stream:
-        chunk.append(line)
-        if len(chunk) >= BATCH_CHUNK_LINES:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
-def _can_fork() -> bool:
-    import multiprocessing
-
-    return "fork" in multiprocessing.get_all_start_methods()
-
-
-def _verify_batch_in_processes(stream: Iterator[str], verifier: _Verifier, out: TextIO, jobs: int) -> int:
-    """The batch over ``jobs`` forked processes; chunks come back, and are printed, in input order.
-
-    Forked, so each worker starts with the trust, lists and policy already loaded (and frozen
-    out of the garbage collector's way) instead of loading them again.
-    """
-    import multiprocessing
-
-    global _BATCH_VERIFIER
-    _BATCH_VERIFIER = verifier
-    # The first chunk is verified here: what loads on first use (compiled schemas, value sets,
-    # key caches) is then loaded once, before the fork, instead of once in every worker.
-    first = next(_chunks(itertools.islice(stream, BATCH_CHUNK_LINES)), [])
-    text, all_valid = _batch_chunk(first)
-    out.write(text)
-    gc.collect()
-    gc.freeze()
-    try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            # imap keeps order and reads the input lazily, a few chunks ahead of the output.
-            for chunk_text, chunk_valid in pool.imap(_batch_chunk, _chunks(stream)):
-                all_valid = all_valid and chunk_valid
-                out.write(chunk_text)
-    finally:
-        _BATCH_VERIFIER = None
-    return EXIT_VALID if all_valid else EXIT_INVALID
-
-
-def _internal_error(exc: Exception) -> dict[str, object]:
-    # Only the exception's type: its text could quote the scanned code.
-    return {
-        "valid": False,
-        "error": {"code": "internal.unexpected", "message": f"unexpected {type(exc).__name__}; please report it"},
-    }
+        status = os.fstat(stream.fileno())
+    except (OSError, ValueError):  # io.UnsupportedOperation is both: no file descriptor behind it
+        return None
+    return status.st_size if stat.S_ISREG(status.st_mode) else None

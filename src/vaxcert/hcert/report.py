@@ -133,7 +133,23 @@ class VerificationReport:
             "certificate_type": self.certificate_type,
             "value_set_findings": [finding.describe() for finding in self.value_set_findings],
             "notes": list(self.notes),
-            "rules": [
+            "rules": self.rules_json(),
+            "validation_clock": self.validation_clock.isoformat(),
+        }
+        if self.qr_text is not None:
+            document["qr_text"] = self.qr_text
+        if self.unverified_claims is not None:
+            document["payload"] = self.unverified_claims.to_json()
+        return document
+
+    def rules_json(self) -> list[Any]:
+        """The ``rules`` member of :meth:`to_json`: each evaluated rule, printable whatever it holds."""
+        if not self.rule_outcomes:
+            return []
+        # A rule set is trusted input, but its texts and error values come from JSON files
+        # and CertLogic: the bounded converter keeps them printable whatever they hold.
+        rules: list[Any] = json_compatible(
+            [
                 {
                     "id": o.rule.identifier,
                     "type": o.rule.rule_type,
@@ -142,18 +158,9 @@ class VerificationReport:
                     "description": dict(o.rule.descriptions),
                 }
                 for o in self.rule_outcomes
-            ],
-            "validation_clock": self.validation_clock.isoformat(),
-        }
-        if self.rule_outcomes:
-            # A rule set is trusted input, but its texts and error values come from JSON files
-            # and CertLogic: the bounded converter keeps them printable whatever they hold.
-            document["rules"] = json_compatible(document["rules"])
-        if self.qr_text is not None:
-            document["qr_text"] = self.qr_text
-        if self.unverified_claims is not None:
-            document["payload"] = self.unverified_claims.to_json()
-        return document
+            ]
+        )
+        return rules
 
 
 def _error_json(outcome: StageOutcome) -> dict[str, Any]:
