@@ -45,34 +45,51 @@ _COUNTRY = re.compile(r"[A-Z]{2}")
 _TRANSLITERATED = re.compile(r"[A-Z<]*")
 _TEXT_MAX = 80
 
-# Each entry's fields in the model's order (the dump's order, so the CBOR bytes match):
-# name -> kind.  "text" is required text, "text?" optional, "short" / "short?" at most 80
-# characters, "dose" a strict positive int, "day" a date, "moment" a date-time.
+# Kinds of field (compared by identity on the hot path).
+_TEXT = "text"  # required text
+_OPTIONAL = "optional text"
+_SHORT = "text of at most 80 characters"
+_OPTIONAL_SHORT = "optional text of at most 80 characters"
+_DOSE = "strict positive integer"
+_DAY_KIND = "date"
+_MOMENT_KIND = "date-time"
+_COUNTRY_KIND = "country"
+_UVCI = "UVCI"
+
+# Each entry's fields in the model's order (the dump's order, so the CBOR bytes match).
 _VACCINATION = {
-    "tg": "text",
-    "vp": "text",
-    "mp": "text",
-    "ma": "text",
-    "dn": "dose",
-    "sd": "dose",
-    "dt": "day",
-    "co": "country",
-    "is": "short",
-    "ci": "uvci",
+    "tg": _TEXT,
+    "vp": _TEXT,
+    "mp": _TEXT,
+    "ma": _TEXT,
+    "dn": _DOSE,
+    "sd": _DOSE,
+    "dt": _DAY_KIND,
+    "co": _COUNTRY_KIND,
+    "is": _SHORT,
+    "ci": _UVCI,
 }
 _TEST = {
-    "tg": "text",
-    "tt": "text",
-    "nm": "short?",
-    "ma": "text?",
-    "sc": "moment",
-    "tr": "text",
-    "tc": "short?",
-    "co": "country",
-    "is": "short",
-    "ci": "uvci",
+    "tg": _TEXT,
+    "tt": _TEXT,
+    "nm": _OPTIONAL_SHORT,
+    "ma": _OPTIONAL,
+    "sc": _MOMENT_KIND,
+    "tr": _TEXT,
+    "tc": _OPTIONAL_SHORT,
+    "co": _COUNTRY_KIND,
+    "is": _SHORT,
+    "ci": _UVCI,
 }
-_RECOVERY = {"tg": "text", "fr": "day", "co": "country", "is": "short", "df": "day", "du": "day", "ci": "uvci"}
+_RECOVERY = {
+    "tg": _TEXT,
+    "fr": _DAY_KIND,
+    "co": _COUNTRY_KIND,
+    "is": _SHORT,
+    "df": _DAY_KIND,
+    "du": _DAY_KIND,
+    "ci": _UVCI,
+}
 _ENTRY_FIELDS = {"v": _VACCINATION, "t": _TEST, "r": _RECOVERY}
 _TOP_KEYS = frozenset({"ver", "nam", "dob", "v", "t", "r"})
 _NAME_KEYS = frozenset({"fn", "fnt", "gn", "gnt"})
@@ -103,10 +120,8 @@ def _checked(payload: object, now: datetime) -> dict[str, Any]:
     # Only the version vaxcert issues: its official schema is then implied by these checks
     # (tested), so issuing needs to run neither the model nor the schema validator.
     ver = payload.get("ver", CURRENT_SCHEMA_VERSION)
-    if ver != CURRENT_SCHEMA_VERSION or type(ver) is not str:
-        raise _Unsure
-    dob = _text(payload.get("dob"))
-    if not _DOB.fullmatch(dob):
+    dob = payload.get("dob")
+    if type(ver) is not str or ver != CURRENT_SCHEMA_VERSION or type(dob) is not str or not _DOB.fullmatch(dob):
         raise _Unsure
     born = _earliest_birth(dob)  # also refuses a month or day the calendar lacks (ValueError)
     today = (now + DATE_LEEWAY).date()
@@ -119,20 +134,17 @@ def _checked(payload: object, now: datetime) -> dict[str, Any]:
     entries = payload[group]
     if type(entries) is not list or len(entries) != 1:
         raise _Unsure
-    entry = _entry(entries[0], _ENTRY_FIELDS[group], now, today, born)
-    return {"ver": ver, "nam": _names(payload.get("nam")), "dob": dob, group: [entry]}
+    texts = [dob]  # every text value, checked for surrounding whitespace at the end
+    entry = _entry(entries[0], _ENTRY_FIELDS[group], now, today, born, texts)
+    names = _names(payload.get("nam"), texts)
+    for text in texts:
+        # str.strip()'s whitespace (str.isspace()) is a superset of what pydantic strips.
+        if text.strip() != text:
+            raise _Unsure
+    return {"ver": ver, "nam": names, "dob": dob, group: [entry]}
 
 
-def _text(value: object, limit: int | None = None) -> str:
-    # pydantic strips surrounding whitespace and coerces other types: such values go to the model.
-    if type(value) is not str or (value and (value[0].isspace() or value[-1].isspace())):
-        raise _Unsure
-    if limit is not None and len(value) > limit:
-        raise _Unsure
-    return value
-
-
-def _names(names: object) -> dict[str, Any]:
+def _names(names: object, texts: list[str]) -> dict[str, Any]:
     if type(names) is not dict or not names.keys() <= _NAME_KEYS:
         raise _Unsure
     out: dict[str, Any] = {}
@@ -140,17 +152,16 @@ def _names(names: object) -> dict[str, Any]:
         written = names.get(native)
         given = names.get(standard)
         if written is not None:
-            _text(written)
-            if not unicodedata.is_normalized("NFC", written):
+            if type(written) is not str or len(written) > _TEXT_MAX or _name_problem(written) is not None:
                 raise _Unsure
-            if len(written) > _TEXT_MAX or _name_problem(written) is not None:
+            if not unicodedata.is_normalized("NFC", written):
                 raise _Unsure
             if written and not given:
                 given = transliterate(written)  # as the model fills it; its errors go to the model
+            texts.append(written)
             out[native] = written
         if given is not None:
-            _text(given, _TEXT_MAX)
-            if not _TRANSLITERATED.fullmatch(given):
+            if type(given) is not str or len(given) > _TEXT_MAX or not _TRANSLITERATED.fullmatch(given):
                 raise _Unsure
             out[standard] = given
     if "fnt" not in out:  # the model is content with gnt alone; the official schema requires fnt
@@ -159,51 +170,57 @@ def _names(names: object) -> dict[str, Any]:
     return {key: out[key] for key in ("fn", "fnt", "gn", "gnt") if key in out}
 
 
-def _entry(entry: object, fields: dict[str, str], now: datetime, today: date, born: date | None) -> dict[str, Any]:
+def _entry(
+    entry: object, fields: dict[str, str], now: datetime, today: date, born: date | None, texts: list[str]
+) -> dict[str, Any]:
     if type(entry) is not dict or not entry.keys() <= fields.keys():
         raise _Unsure
     out: dict[str, Any] = {}
-    days: dict[str, date] = {}
+    event: date | None = None  # the vaccination or first positive test: neither future nor before birth
     for name, kind in fields.items():
         value = entry.get(name)
         if value is None:
             if name == "tg" and name not in entry:  # the model's default; an explicit null it refuses
                 value = DISEASE_COVID19
-            elif kind.endswith("?"):  # the model allows no ci (issue() makes one); the schema does not
+            elif kind is _OPTIONAL or kind is _OPTIONAL_SHORT:
                 continue
-            else:
+            else:  # the model allows no ci (issue() makes one); the schema does not
                 raise _Unsure
-        if kind == "dose":
+        if kind is _DOSE:
             if type(value) is not int or value < 1:
                 raise _Unsure
-        elif kind == "day":
-            _text(value)
+            out[name] = value
+            continue
+        if type(value) is not str:
+            raise _Unsure
+        texts.append(value)
+        out[name] = value
+        if kind is _TEXT or kind is _OPTIONAL:
+            continue
+        if kind is _SHORT or kind is _OPTIONAL_SHORT:
+            if len(value) > _TEXT_MAX:
+                raise _Unsure
+        elif kind is _DAY_KIND:
             if not _DAY.fullmatch(value):
                 raise _Unsure
-            days[name] = date.fromisoformat(value)
-        elif kind == "moment":
-            _text(value)
+            day = date.fromisoformat(value)
+            if name == "dt" or name == "fr":
+                event = day
+        elif kind is _MOMENT_KIND:
             if not _MOMENT.fullmatch(value):
                 raise _Unsure
             sampled = datetime.fromisoformat(value).astimezone(UTC)
             if sampled > now + TIME_LEEWAY or (born is not None and sampled.date() < born):
                 raise _Unsure
-        elif kind == "country":
-            _text(value)
+        elif kind is _COUNTRY_KIND:
             if not _COUNTRY.fullmatch(value):
                 raise _Unsure
-        elif kind == "uvci":
-            _text(value, _TEXT_MAX)
-            if _uvci.grammar_problem(value) is not None or not _uvci.has_valid_checksum(value):
-                raise _Unsure
-        else:
-            _text(value, _TEXT_MAX if kind.startswith("short") else None)
-        out[name] = value
-    # The event itself (a vaccination, a first positive test) is neither future nor before the birth.
-    for name in ("dt", "fr"):
-        day = days.get(name)
-        if day is not None and (day > today or (born is not None and day < born)):
+        elif len(value) > _TEXT_MAX or _uvci.grammar_problem(value) is not None or not _uvci.has_valid_checksum(value):
             raise _Unsure
-    if "df" in days and (days["df"] > days["du"] or days["df"] < days["fr"]):
+    if event is not None and (event > today or (born is not None and event < born)):
         raise _Unsure
+    if "df" in out:
+        valid_from, valid_until, first_positive = (date.fromisoformat(out[key]) for key in ("df", "du", "fr"))
+        if valid_from > valid_until or valid_from < first_positive:
+            raise _Unsure
     return out

@@ -66,23 +66,21 @@ def generate(country: str = "VN", issuing_entity: str | None = None) -> str:
         raise IssuanceError("uvci.bad_country", f"{country!r} is not an ISO 3166-1 alpha-2 code")
     if issuing_entity is not None and not _ISSUING_ENTITY.match(issuing_entity):
         raise IssuanceError("uvci.bad_issuing_entity", f"{issuing_entity!r} is not 1-20 characters of A-Z, 0-9")
-    # 36**13 < 2**68: one draw gives all 13 digits; base 36 is what int() and the alphabet share.
-    number = secrets.randbelow(_OPAQUE_SPACE)
-    opaque = _base36(number).rjust(OPAQUE_LENGTH, "0")
-    body = f"{namespace(country, issuing_entity) if issuing_entity else f'{PREFIX}{VERSION}:{country}:'}{opaque}"
+    body = f"{namespace(country, issuing_entity) if issuing_entity else f'{PREFIX}{VERSION}:{country}:'}{_opaque()}"
     return f"{body}#{check_character(body)}"
 
 
-_OPAQUE_SPACE = len(_OPAQUE_ALPHABET) ** OPAQUE_LENGTH
-_BASE36_DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+# A random byte below 252 (7 x 36) picks each of the 36 characters with equal chance; the
+# four bytes above are dropped, so one draw of 16 bytes nearly always yields 13 characters.
+_OPAQUE_FROM_BYTE = bytes(ord(_OPAQUE_ALPHABET[b % 36]) for b in range(252)) + bytes(4)
+_DROPPED = bytes(range(252, 256))
 
 
-def _base36(number: int) -> str:
-    digits = []
-    while number:
-        number, digit = divmod(number, 36)
-        digits.append(_BASE36_DIGITS[digit])
-    return "".join(reversed(digits))
+def _opaque() -> str:
+    characters = b""
+    while len(characters) < OPAQUE_LENGTH:
+        characters += secrets.token_bytes(16).translate(_OPAQUE_FROM_BYTE, _DROPPED)
+    return characters[:OPAQUE_LENGTH].decode("ascii")
 
 
 def namespace(country: str, issuing_entity: str) -> str:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 import pytest
 from hypothesis import given
@@ -95,3 +96,11 @@ def test_check_character_refuses_characters_outside_the_alphabet(body: str) -> N
     with pytest.raises(IssuanceError) as caught:
         uvci.check_character(body)
     assert caught.value.code == "uvci.bad_character"
+
+
+def test_generated_characters_are_uniform() -> None:
+    # 260,000 characters: each of the 36 is expected 7,222 times (sd ~84); a modulo bias
+    # (256 % 36 = 4 characters a seventh likelier) would put four of them near 8,200.
+    counts = Counter(ch for _ in range(20_000) for ch in uvci.generate("VN")[15:28])
+    assert set(counts) == set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+    assert all(6_600 < count < 7_850 for count in counts.values()), counts
