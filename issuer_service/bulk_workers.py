@@ -26,35 +26,84 @@ from collections.abc import Generator, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from datetime import datetime
 from itertools import islice
 from multiprocessing import get_context
-from typing import Any
+from typing import Any, NamedTuple
 
-from vaxcert import DocumentSignerCertificate, IssuedCertificate
+from vaxcert import DocumentSignerCertificate
 from vaxcert.hsm import DEFAULT_MODULE, HsmConfig, Pkcs11Signer, read_pin
 from vaxcert.keys import Signer
 
 from . import db, keyring
 from .auth import Caller
-from .bulk_files import personal_values, scrub
+from .bulk_files import json_row, personal_values, scrub
 from .errors import Conflict, Exhausted, Forbidden, Invalid, NotFound, ServiceError, Unavailable
 from .issuance import Issuance
+from .issuance import _validate as validate  # the service's own check, its errors worded alike
 from .metrics import Metrics
+from .search import indexed_values
 from .settings import Settings
 from .signers import PKCS11, SignerSet
 from .store import Store
 
-Row = tuple[int, dict[str, Any] | str]
-# A signed row (the certificate, and its personal values to scrub from any later message) or why not.
-RowOutcome = tuple[IssuedCertificate, list[str]] | ServiceError
+
+class SignedRow(NamedTuple):
+    """A signed row: its ``certificates`` columns, worked out where it was signed.
+
+    The searchable columns come from the validated model the certificate was
+    made of, so the writer never decodes the HC1 it is handed (that decode was
+    the writer's largest cost per row).
+    """
+
+    uvci: str
+    hc1: str
+    kid: str  # hex
+    certificate_type: str
+    issued_at: datetime
+    expires_at: datetime
+    search_name: str | None
+    dob: str | None
+
+
+# A row as read: a payload, the text of why it could not be read, or an NDJSON line (UTF-8) the
+# signing process parses itself, so the writer does not spend its time in json.loads.
+Row = tuple[int, dict[str, Any] | str | bytes]
+RowOutcome = SignedRow | ServiceError
 # What crosses the pipe back: exceptions are sent as (kind, code, message), since a
 # ServiceError's constructor takes two arguments and pickle would call it with one.
-_WireOutcome = IssuedCertificate | tuple[str, str, str]
+_WireOutcome = SignedRow | tuple[str, str, str]
 
 _KINDS: dict[str, type[ServiceError]] = {
     kind.__name__: kind for kind in (ServiceError, Invalid, Forbidden, NotFound, Conflict, Unavailable, Exhausted)
 }
 CHUNK_ROWS = 64  # rows per task: big enough that pickling and the pipe cost little per row
+
+
+def sign_row(issuance: Issuance, caller: Caller, row: dict[str, Any] | str | bytes) -> RowOutcome:
+    """One row validated and signed in this process; a failure comes back (scrubbed of personal values)."""
+    if isinstance(row, bytes):
+        row = json_row(row.decode("utf-8", "surrogatepass"))
+    if isinstance(row, str):  # a line the parser could not read: its message says why
+        return Invalid("bad_row", row)
+    try:
+        model = validate(row)
+        issued = issuance.sign(caller, model)
+    except ServiceError as exc:
+        return type(exc)(exc.code, scrub(exc.message, personal_values(row)))
+    # The name and date of birth as signed: issue() puts the model's own into the payload.
+    name = model.nam
+    index = indexed_values({"nam": {"fn": name.fn, "fnt": name.fnt, "gn": name.gn, "gnt": name.gnt}, "dob": model.dob})
+    return SignedRow(
+        issued.uvci,
+        issued.text,
+        issued.kid.hex(),
+        issued.certificate_type,
+        issued.issued_at,
+        issued.expires_at,
+        index["search_name"],
+        index["dob"],
+    )
 
 
 @dataclass(frozen=True)
@@ -137,8 +186,8 @@ def _result(future: Future[list[tuple[int, _WireOutcome]]]) -> list[tuple[int, _
 
 
 def _outcome(wire: _WireOutcome) -> RowOutcome:
-    if isinstance(wire, IssuedCertificate):
-        return wire, []
+    if isinstance(wire, SignedRow):
+        return wire
     kind, code, message = wire
     return _KINDS.get(kind, ServiceError)(code, message)
 
@@ -178,13 +227,11 @@ def _sign_chunk(chunk: list[Row]) -> list[tuple[int, _WireOutcome]]:
     assert _issuance is not None and _caller is not None
     done: list[tuple[int, _WireOutcome]] = []
     for number, row in chunk:
-        if isinstance(row, str):  # a line the parser could not read: its message says why
-            done.append((number, ("Invalid", "bad_row", row)))
-            continue
-        try:
-            done.append((number, _issuance.sign(_caller, row)))
-        except ServiceError as exc:
-            done.append((number, (type(exc).__name__, exc.code, scrub(exc.message, personal_values(row)))))
+        outcome = sign_row(_issuance, _caller, row)
+        if isinstance(outcome, ServiceError):
+            done.append((number, (type(outcome).__name__, outcome.code, outcome.message)))
+        else:
+            done.append((number, outcome))
     return done
 
 
