@@ -15,7 +15,8 @@ from collections.abc import Callable, Generator, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import String, any_, bindparam, delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -397,9 +398,7 @@ class BulkJobs:
             # for this commit, then finds the lease renewed.
             self._fence(session, job_id)
             wanted = [outcome.uvci for _, outcome in batch if not isinstance(outcome, ServiceError)]
-            taken = (
-                set(session.scalars(select(Certificate.uvci).where(Certificate.uvci.in_(wanted)))) if wanted else set()
-            )
+            taken = _existing_uvcis(session, wanted)
             organisation_id = caller.organisation_id
             # Tuples in the columns' order, straight to the driver: per-row ORM or Core parameter
             # handling cost the writer more than SQLite's own work.
@@ -426,7 +425,7 @@ class BulkJobs:
             # their audit entries commit together, or not at all.
             insert_rows(session, Certificate, _CERTIFICATE_COLUMNS, certificates)
             insert_rows(session, BulkRow, ("job_id", "row_number", "uvci", "error"), results)
-            audit.append_many(session, organisation_id, events)
+            audit.append_many(session, organisation_id, events, batch=True)
             session.execute(
                 update(BulkJob)
                 .where(BulkJob.id == job_id)
@@ -460,6 +459,17 @@ class BulkJobs:
                 .order_by(BulkRow.row_number)
             )
             return [(number, error or "") for number, error in found]
+
+
+def _existing_uvcis(session: Session, wanted: list[str]) -> set[str]:
+    """Which of ``wanted`` are stored already; PostgreSQL gets them as one array, not a parameter each."""
+    if not wanted:
+        return set()
+    if session.get_bind().dialect.name == "postgresql":
+        condition = Certificate.uvci == any_(bindparam("wanted", wanted, type_=ARRAY(String)))
+    else:
+        condition = Certificate.uvci.in_(wanted)
+    return set(session.scalars(select(Certificate.uvci).where(condition)))
 
 
 def _dead_local_owner(owner: str) -> bool:

@@ -9,7 +9,7 @@ from types import TracebackType
 from typing import Any, cast
 
 from sqlalchemy import Table
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from vaxcert import IssuedCertificate, decode_unverified
@@ -110,20 +110,37 @@ def certificate_values(caller: Caller, issued: IssuedCertificate) -> dict[str, A
 
 
 def insert_rows(session: Session, model: type[Base], columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Insert many rows (values in ``columns`` order) straight through the driver's executemany.
+    """Insert many rows (values in ``columns`` order) in the session's transaction, for the bulk writer.
 
-    For the bulk writer: SQLAlchemy's per-row parameter handling cost more than
-    the database's own work.  Values go through each column type's own bind
-    processor, as SQLAlchemy would send them (SQLite stores a datetime as
-    text), each distinct value converted once per call.
+    SQLAlchemy's per-row parameter handling cost the writer more than the
+    database's own work, so rows go straight to the driver: PostgreSQL's
+    ``COPY ... FROM STDIN`` (one stream, no statement per row on the server
+    either), else the driver's executemany with values as SQLAlchemy would
+    send them (each column type's bind processor: SQLite keeps a datetime as
+    text), each distinct value converted once.  Driver errors come out as
+    SQLAlchemy's (IntegrityError, OperationalError), parameters hidden.
     """
     if not rows:
         return
     table = cast(Table, model.__table__)
     connection = session.connection()
     dialect = connection.dialect
+    names = ", ".join(columns)
+    if dialect.name == "postgresql":
+        statement = f"COPY {table.name} ({names}) FROM STDIN"
+        raw = connection.connection.driver_connection
+        assert raw is not None
+        try:
+            with raw.cursor() as cursor, cursor.copy(statement) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        except dialect.loaded_dbapi.Error as exc:
+            raise DBAPIError.instance(
+                statement, None, exc, dialect.loaded_dbapi.Error, hide_parameters=True, dialect=dialect
+            ) from None
+        return
     marker = "?" if dialect.paramstyle in ("qmark", "numeric") else "%s"
-    statement = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join(marker for _ in columns)})"
+    statement = f"INSERT INTO {table.name} ({names}) VALUES ({', '.join(marker for _ in columns)})"
     values = [list(row) for row in rows]
     for i, name in enumerate(columns):
         process = table.c[name].type._cached_bind_processor(dialect)
