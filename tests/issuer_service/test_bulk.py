@@ -430,9 +430,8 @@ def test_searchable_columns_are_those_of_the_signed_certificate(
 ) -> None:
     """The writer stores the search name and date of birth the signing process worked out from the model:
     exactly what the signed certificate holds (decoding the stored HC1 gives the same columns)."""
-    from vaxcert import decode_unverified
-
     from issuer_service.search import indexed_values
+    from vaxcert import decode_unverified
 
     make_key(cli_env, "Ministry", {"issue"})
     records = tmp_path / f"holders-{abs(hash(json.dumps(holders)))}.ndjson"
