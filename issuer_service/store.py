@@ -109,13 +109,17 @@ def certificate_values(caller: Caller, issued: IssuedCertificate) -> dict[str, A
     }
 
 
+# Fewer rows than this go as INSERTs: COPY's own round trips cost more than it saves for one audit entry.
+_COPY_FROM = 8
+
+
 def insert_rows(session: Session, model: type[Base], columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """Insert many rows (values in ``columns`` order) in the session's transaction, for the bulk writer.
 
     SQLAlchemy's per-row parameter handling cost the writer more than the
     database's own work, so rows go straight to the driver: PostgreSQL's
-    ``COPY ... FROM STDIN`` (one stream, no statement per row on the server
-    either), else the driver's executemany with values as SQLAlchemy would
+    ``COPY ... FROM STDIN`` for a batch (one stream, no statement per row on
+    the server either), else the driver's executemany with values as SQLAlchemy would
     send them (each column type's bind processor: SQLite keeps a datetime as
     text), each distinct value converted once.  Driver errors come out as
     SQLAlchemy's (IntegrityError, OperationalError), parameters hidden.
@@ -126,7 +130,7 @@ def insert_rows(session: Session, model: type[Base], columns: Sequence[str], row
     connection = session.connection()
     dialect = connection.dialect
     names = ", ".join(columns)
-    if dialect.name == "postgresql":
+    if dialect.name == "postgresql" and len(rows) >= _COPY_FROM:
         statement = f"COPY {table.name} ({names}) FROM STDIN"
         raw = connection.connection.driver_connection
         assert raw is not None
