@@ -166,7 +166,7 @@ def signed_rows(
         while True:
             chunk = list(islice(source, CHUNK_ROWS))
             if chunk:
-                pending.append(pool.submit(_sign_chunk, chunk))
+                pending.append(_submit(pool, chunk))
             while pending and (len(pending) > limit or not chunk):
                 for number, wire in _result(pending.popleft()):
                     yield number, _outcome(wire)
@@ -176,6 +176,13 @@ def signed_rows(
         for future in pending:
             future.cancel()
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _submit(pool: ProcessPoolExecutor, chunk: list[Row]) -> Future[list[tuple[int, _WireOutcome]]]:
+    try:
+        return pool.submit(_sign_chunk, chunk)
+    except BrokenProcessPool:  # a worker died between two results: the same outage as in _result
+        raise Unavailable("bulk_worker_died", "a signing worker process died; run the job again to resume") from None
 
 
 def _result(future: Future[list[tuple[int, _WireOutcome]]]) -> list[tuple[int, _WireOutcome]]:
