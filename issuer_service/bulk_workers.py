@@ -18,20 +18,23 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import dataclasses
+import fcntl
 import os
 import signal
 import sys
+import time
 from collections import deque
-from collections.abc import Generator, Iterable
+from collections.abc import Generator, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
 from multiprocessing import get_context
+from pathlib import Path
 from typing import Any, NamedTuple
 
-from vaxcert import DocumentSignerCertificate
+from vaxcert import DocumentSignerCertificate, KeyProviderError
 from vaxcert.hsm import DEFAULT_MODULE, HsmConfig, Pkcs11Signer, read_pin
 from vaxcert.keys import Signer
 
@@ -212,15 +215,9 @@ def _start_worker(plan: WorkerPlan) -> None:
     closers = []
     for key in plan.keys:
         certificate = DocumentSignerCertificate.from_der(key.certificate_der)
-        signer: Signer
-        if key.provider == PKCS11:
-            config = HsmConfig(key.token or "", read_pin(), plan.settings.hsm_module or DEFAULT_MODULE)
-            signer = Pkcs11Signer(config, key.label, certificate)
+        signer = _open_signer(plan, key, certificate)
+        if isinstance(signer, Pkcs11Signer):
             closers.append(signer.close)
-        else:  # development keys (a production database records only PKCS#11 keys)
-            from . import dev_keys
-
-            signer = dev_keys.signer(plan.settings.data_dir, key.provider, key.label, certificate)
         for kind in key.types:
             signers[kind] = signer
     # Never used: the caller's UVCI prefix is resolved before the plan is made, so no worker
@@ -228,6 +225,49 @@ def _start_worker(plan: WorkerPlan) -> None:
     store = Store(db.session_factory(db.make_engine(plan.settings.resolved_database_url)))
     _issuance = Issuance(plan.settings, store, SignerSet(signers, None, "worker", closers), Metrics())
     _caller = plan.caller
+
+
+def _open_signer(plan: WorkerPlan, key: _KeyPlan, certificate: DocumentSignerCertificate) -> Signer:
+    """The worker's own signer for ``key``: one worker at a time, a few tries.
+
+    SoftHSM2 rewrites a token's files when a session logs in, and a process
+    starting to read the token directory at that moment finds no token
+    (``keys.token_not_found``): workers starting together, or the service
+    logging in meanwhile, made a bulk run stop now and then.  Taking turns
+    removes the race between workers; trying again, the one with others.
+    """
+    for attempt in range(_OPEN_ATTEMPTS):
+        try:
+            with _taking_turns(plan.settings.data_dir):
+                if key.provider == PKCS11:
+                    config = HsmConfig(key.token or "", read_pin(), plan.settings.hsm_module or DEFAULT_MODULE)
+                    return Pkcs11Signer(config, key.label, certificate)
+                from . import dev_keys  # development keys (a production database records only PKCS#11 keys)
+
+                return dev_keys.signer(plan.settings.data_dir, key.provider, key.label, certificate)
+        except KeyProviderError:
+            if attempt == _OPEN_ATTEMPTS - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+_OPEN_ATTEMPTS = 5
+
+
+@contextlib.contextmanager
+def _taking_turns(data_dir: Path) -> Iterator[None]:
+    """An exclusive lock on a file of the data folder; none if the folder cannot hold one."""
+    try:
+        handle = os.open(data_dir / ".bulk-workers.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:
+        yield
+        return
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)  # releases the lock
 
 
 def _sign_chunk(chunk: list[Row]) -> list[tuple[int, _WireOutcome]]:
