@@ -23,25 +23,34 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from .models import AuditEntry, AuditOutboxEntry
+from .store import insert_rows
 
 GENESIS = "0" * 64
 SEAL_BATCH = 5000
 _CHAIN_LOCK = 4242002  # PostgreSQL advisory lock held while chaining
 
 
-def _digest(previous: str, at: datetime, organisation_id: int | None, action: str, subject: str, detail: str) -> str:
+# json.dumps(..., ensure_ascii=False, separators=(",", ":")) builds this same encoder on every call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_COLUMNS = ("at", "organisation_id", "action", "subject", "detail")
+
+
+def _moment(at: datetime) -> str:
     moment = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)  # SQLite returns naive UTC
-    body = json.dumps(
-        [previous, moment.isoformat(timespec="microseconds"), organisation_id, action, subject, detail],
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
+    return moment.isoformat(timespec="microseconds")
+
+
+def _digest(previous: str, at: datetime, organisation_id: int | None, action: str, subject: str, detail: str) -> str:
+    return _digest_of(previous, _moment(at), organisation_id, action, subject, detail)
+
+
+def _digest_of(previous: str, moment: str, organisation_id: int | None, action: str, subject: str, detail: str) -> str:
+    body = _ENCODER.encode([previous, moment, organisation_id, action, subject, detail])
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
@@ -49,35 +58,54 @@ def append(session: Session, organisation_id: int | None, action: str, subject: 
     append_many(session, organisation_id, [(action, subject, detail)])
 
 
-def append_many(session: Session, organisation_id: int | None, events: list[tuple[str, str, str]]) -> None:
-    """Record events (action, subject, detail) in order, inside the caller's transaction."""
+def append_many(
+    session: Session, organisation_id: int | None, events: list[tuple[str, str, str]], *, batch: bool = False
+) -> None:
+    """Record events (action, subject, detail) in order, inside the caller's transaction.
+
+    ``batch``: a large batch (a bulk job's) is chained at once on PostgreSQL too,
+    under the chain's lock, after whatever waits in the outbox: the outbox spares
+    many small transactions a queue behind one lock, and for one big transaction
+    it would only add a round trip through another table (written, read back,
+    deleted) for every event.
+    """
     if not events:
         return
     # Microsecond precision is all the database keeps; hash exactly what is stored.
     at = datetime.now(UTC)
-    rows = [
-        {"at": at, "organisation_id": organisation_id, "action": action, "subject": subject[:200], "detail": detail}
-        for action, subject, detail in events
-    ]
-    if _uses_outbox(session):
-        session.execute(insert(AuditOutboxEntry), rows)
-    else:
+    rows = [(at, organisation_id, action, subject[:200], detail) for action, subject, detail in events]
+    if not _uses_outbox(session):
         _chain(session, rows)
+    elif batch:
+        session.execute(text(f"SELECT pg_advisory_xact_lock({_CHAIN_LOCK})"))
+        while seal(session) == SEAL_BATCH:  # older events first (the lock is ours already: re-entrant)
+            pass
+        _chain(session, rows)
+    else:
+        insert_rows(session, AuditOutboxEntry, _COLUMNS, rows)
 
 
 def _uses_outbox(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def _chain(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Append rows to the chain; the caller holds the chain (SQLite's write lock or the advisory lock)."""
+def _chain(session: Session, rows: Sequence[tuple[datetime, int | None, str, str, str]]) -> None:
+    """Append rows (at, organisation, action, subject, detail) to the chain; the caller holds the chain.
+
+    (SQLite's write lock or the advisory lock.)  Events of one batch mostly share
+    their moment, so its text form is worked out once per distinct moment.
+    """
     previous = session.scalar(select(AuditEntry.sha256).order_by(AuditEntry.id.desc()).limit(1)) or GENESIS
+    moments: dict[datetime, str] = {}
     chained = []
-    for row in rows:
-        digest = _digest(previous, row["at"], row["organisation_id"], row["action"], row["subject"], row["detail"])
-        chained.append({**row, "previous_sha256": previous, "sha256": digest})
+    for at, organisation_id, action, subject, detail in rows:
+        moment = moments.get(at)
+        if moment is None:
+            moment = moments[at] = _moment(at)
+        digest = _digest_of(previous, moment, organisation_id, action, subject, detail)
+        chained.append((at, organisation_id, action, subject, detail, previous, digest))
         previous = digest
-    session.execute(insert(AuditEntry), chained)
+    insert_rows(session, AuditEntry, (*_COLUMNS, "previous_sha256", "sha256"), chained)
 
 
 def seal(session: Session, limit: int = SEAL_BATCH) -> int:
@@ -106,10 +134,7 @@ def seal(session: Session, limit: int = SEAL_BATCH) -> int:
         return 0
     _chain(
         session,
-        [
-            {"at": at, "organisation_id": organisation, "action": action, "subject": subject, "detail": detail}
-            for _, at, organisation, action, subject, detail in pending
-        ],
+        [(at, organisation, action, subject, detail) for _, at, organisation, action, subject, detail in pending],
     )
     session.execute(delete(AuditOutboxEntry).where(AuditOutboxEntry.id.in_([row[0] for row in pending])))
     return len(pending)

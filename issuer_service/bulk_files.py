@@ -98,7 +98,7 @@ def normalised_lines(stream: Iterable[str]) -> Iterator[str]:
         yield line.rstrip(" \t\r\n") + "\n"
 
 
-def parse_rows(lines: Iterator[str], file_name: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
+def parse_rows(lines: Iterator[str], file_name: str) -> Rows:
     """Rows of an NDJSON file (one DCC payload per line) or a CSV of vaccinations (see spec/bulk.md).
 
     A row given as text is that row's error.  Error texts name columns and
@@ -106,26 +106,63 @@ def parse_rows(lines: Iterator[str], file_name: str) -> Iterator[tuple[int, dict
     rejects files.  A file the CSV reader cannot read at all raises
     ``csv.Error``; the caller fails the job with that reason.
     """
-    lines = normalised_lines(lines)
-    first = next(lines, None)
-    while first is not None and not first.strip():
+    return Rows(lines, file_name)
+
+
+class Rows(Iterator[tuple[int, dict[str, Any] | str]]):
+    """The rows of a file, parsed as they are iterated; or, once, with NDJSON lines left unparsed.
+
+    :meth:`unparsed` is for a reader that hands rows to other processes: an
+    NDJSON line goes out as its UTF-8 bytes and is parsed (:func:`json_row`)
+    where it is signed, which spares the one writing process the parse and
+    the pipe a pickled dictionary.  CSV records are read here either way,
+    since a quoted field may span lines.
+    """
+
+    def __init__(self, lines: Iterator[str], file_name: str) -> None:
+        self._lines = lines
+        self._file_name = file_name
+        self._parsed: Iterator[tuple[int, dict[str, Any] | str]] | None = None
+
+    def __next__(self) -> tuple[int, dict[str, Any] | str]:
+        if self._parsed is None:
+            self._parsed = self._read(parse=True)
+        return next(self._parsed)
+
+    def unparsed(self) -> Iterator[tuple[int, dict[str, Any] | str | bytes]]:
+        """The rows, NDJSON lines as bytes for :func:`json_row`; only before any row was read."""
+        if self._parsed is not None:
+            raise RuntimeError("rows already read")
+        self._parsed = iter(())
+        return self._read(parse=False)
+
+    def _read(self, *, parse: bool) -> Iterator[Any]:
+        lines = normalised_lines(self._lines)
         first = next(lines, None)
-    if first is None:
-        return
-    if is_ndjson(first, file_name):
-        yield from _ndjson(first, lines)
-    else:
-        yield from _csv(first, lines)
+        while first is not None and not first.strip():
+            first = next(lines, None)
+        if first is None:
+            return iter(())
+        if not is_ndjson(first, self._file_name):
+            return _csv(first, lines)
+        return _ndjson(first, lines) if parse else _ndjson_lines(first, lines)
 
 
 def _ndjson(first: str, lines: Iterator[str]) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    yield 1, _json_row(first)
+    yield 1, json_row(first)
     for number, line in enumerate(lines, start=2):
         if line.strip():
-            yield number, _json_row(line)
+            yield number, json_row(line)
 
 
-def _json_row(line: str) -> dict[str, Any] | str:
+def _ndjson_lines(first: str, lines: Iterator[str]) -> Iterator[tuple[int, bytes]]:
+    yield 1, first.encode("utf-8", "surrogatepass")
+    for number, line in enumerate(lines, start=2):
+        if line.strip():
+            yield number, line.encode("utf-8", "surrogatepass")
+
+
+def json_row(line: str) -> dict[str, Any] | str:
     try:
         value = json.loads(line)
     except json.JSONDecodeError as exc:

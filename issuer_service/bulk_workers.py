@@ -18,43 +18,95 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import dataclasses
+import fcntl
 import os
 import signal
 import sys
+import time
 from collections import deque
-from collections.abc import Generator, Iterable
+from collections.abc import Generator, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from datetime import datetime
 from itertools import islice
 from multiprocessing import get_context
-from typing import Any
+from pathlib import Path
+from typing import Any, NamedTuple
 
-from vaxcert import DocumentSignerCertificate, IssuedCertificate
+from vaxcert import DocumentSignerCertificate, KeyProviderError
 from vaxcert.hsm import DEFAULT_MODULE, HsmConfig, Pkcs11Signer, read_pin
 from vaxcert.keys import Signer
 
 from . import db, keyring
 from .auth import Caller
-from .bulk_files import personal_values, scrub
+from .bulk_files import json_row, personal_values, scrub
 from .errors import Conflict, Exhausted, Forbidden, Invalid, NotFound, ServiceError, Unavailable
 from .issuance import Issuance
+from .issuance import _validate as validate  # the service's own check, its errors worded alike
 from .metrics import Metrics
+from .search import indexed_values
 from .settings import Settings
 from .signers import PKCS11, SignerSet
 from .store import Store
 
-Row = tuple[int, dict[str, Any] | str]
-# A signed row (the certificate, and its personal values to scrub from any later message) or why not.
-RowOutcome = tuple[IssuedCertificate, list[str]] | ServiceError
+
+class SignedRow(NamedTuple):
+    """A signed row: its ``certificates`` columns, worked out where it was signed.
+
+    The searchable columns come from the validated model the certificate was
+    made of, so the writer never decodes the HC1 it is handed (that decode was
+    the writer's largest cost per row).
+    """
+
+    uvci: str
+    hc1: str
+    kid: str  # hex
+    certificate_type: str
+    issued_at: datetime
+    expires_at: datetime
+    search_name: str | None
+    dob: str | None
+
+
+# A row as read: a payload, the text of why it could not be read, or an NDJSON line (UTF-8) the
+# signing process parses itself, so the writer does not spend its time in json.loads.
+Row = tuple[int, dict[str, Any] | str | bytes]
+RowOutcome = SignedRow | ServiceError
 # What crosses the pipe back: exceptions are sent as (kind, code, message), since a
 # ServiceError's constructor takes two arguments and pickle would call it with one.
-_WireOutcome = IssuedCertificate | tuple[str, str, str]
+_WireOutcome = SignedRow | tuple[str, str, str]
 
 _KINDS: dict[str, type[ServiceError]] = {
     kind.__name__: kind for kind in (ServiceError, Invalid, Forbidden, NotFound, Conflict, Unavailable, Exhausted)
 }
 CHUNK_ROWS = 64  # rows per task: big enough that pickling and the pipe cost little per row
+
+
+def sign_row(issuance: Issuance, caller: Caller, row: dict[str, Any] | str | bytes) -> RowOutcome:
+    """One row validated and signed in this process; a failure comes back (scrubbed of personal values)."""
+    if isinstance(row, bytes):
+        row = json_row(row.decode("utf-8", "surrogatepass"))
+    if isinstance(row, str):  # a line the parser could not read: its message says why
+        return Invalid("bad_row", row)
+    try:
+        model = validate(row)
+        issued = issuance.sign(caller, model)
+    except ServiceError as exc:
+        return type(exc)(exc.code, scrub(exc.message, personal_values(row)))
+    # The name and date of birth as signed: issue() puts the model's own into the payload.
+    name = model.nam
+    index = indexed_values({"nam": {"fn": name.fn, "fnt": name.fnt, "gn": name.gn, "gnt": name.gnt}, "dob": model.dob})
+    return SignedRow(
+        issued.uvci,
+        issued.text,
+        issued.kid.hex(),
+        issued.certificate_type,
+        issued.issued_at,
+        issued.expires_at,
+        index["search_name"],
+        index["dob"],
+    )
 
 
 @dataclass(frozen=True)
@@ -117,7 +169,7 @@ def signed_rows(
         while True:
             chunk = list(islice(source, CHUNK_ROWS))
             if chunk:
-                pending.append(pool.submit(_sign_chunk, chunk))
+                pending.append(_submit(pool, chunk))
             while pending and (len(pending) > limit or not chunk):
                 for number, wire in _result(pending.popleft()):
                     yield number, _outcome(wire)
@@ -129,6 +181,13 @@ def signed_rows(
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+def _submit(pool: ProcessPoolExecutor, chunk: list[Row]) -> Future[list[tuple[int, _WireOutcome]]]:
+    try:
+        return pool.submit(_sign_chunk, chunk)
+    except BrokenProcessPool:  # a worker died between two results: the same outage as in _result
+        raise Unavailable("bulk_worker_died", "a signing worker process died; run the job again to resume") from None
+
+
 def _result(future: Future[list[tuple[int, _WireOutcome]]]) -> list[tuple[int, _WireOutcome]]:
     try:
         return future.result()
@@ -137,8 +196,8 @@ def _result(future: Future[list[tuple[int, _WireOutcome]]]) -> list[tuple[int, _
 
 
 def _outcome(wire: _WireOutcome) -> RowOutcome:
-    if isinstance(wire, IssuedCertificate):
-        return wire, []
+    if isinstance(wire, SignedRow):
+        return wire
     kind, code, message = wire
     return _KINDS.get(kind, ServiceError)(code, message)
 
@@ -156,15 +215,9 @@ def _start_worker(plan: WorkerPlan) -> None:
     closers = []
     for key in plan.keys:
         certificate = DocumentSignerCertificate.from_der(key.certificate_der)
-        signer: Signer
-        if key.provider == PKCS11:
-            config = HsmConfig(key.token or "", read_pin(), plan.settings.hsm_module or DEFAULT_MODULE)
-            signer = Pkcs11Signer(config, key.label, certificate)
+        signer = _open_signer(plan, key, certificate)
+        if isinstance(signer, Pkcs11Signer):
             closers.append(signer.close)
-        else:  # development keys (a production database records only PKCS#11 keys)
-            from . import dev_keys
-
-            signer = dev_keys.signer(plan.settings.data_dir, key.provider, key.label, certificate)
         for kind in key.types:
             signers[kind] = signer
     # Never used: the caller's UVCI prefix is resolved before the plan is made, so no worker
@@ -174,17 +227,58 @@ def _start_worker(plan: WorkerPlan) -> None:
     _caller = plan.caller
 
 
+def _open_signer(plan: WorkerPlan, key: _KeyPlan, certificate: DocumentSignerCertificate) -> Signer:
+    """The worker's own signer for ``key``: one worker at a time, a few tries.
+
+    SoftHSM2 rewrites a token's files when a session logs in, and a process
+    starting to read the token directory at that moment finds no token
+    (``keys.token_not_found``): workers starting together, or the service
+    logging in meanwhile, made a bulk run stop now and then.  Taking turns
+    removes the race between workers; trying again, the one with others.
+    """
+    for attempt in range(_OPEN_ATTEMPTS):
+        try:
+            with _taking_turns(plan.settings.data_dir):
+                if key.provider == PKCS11:
+                    config = HsmConfig(key.token or "", read_pin(), plan.settings.hsm_module or DEFAULT_MODULE)
+                    return Pkcs11Signer(config, key.label, certificate)
+                from . import dev_keys  # development keys (a production database records only PKCS#11 keys)
+
+                return dev_keys.signer(plan.settings.data_dir, key.provider, key.label, certificate)
+        except KeyProviderError:
+            if attempt == _OPEN_ATTEMPTS - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+_OPEN_ATTEMPTS = 5
+
+
+@contextlib.contextmanager
+def _taking_turns(data_dir: Path) -> Iterator[None]:
+    """An exclusive lock on a file of the data folder; none if the folder cannot hold one."""
+    try:
+        handle = os.open(data_dir / ".bulk-workers.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:
+        yield
+        return
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)  # releases the lock
+
+
 def _sign_chunk(chunk: list[Row]) -> list[tuple[int, _WireOutcome]]:
     assert _issuance is not None and _caller is not None
     done: list[tuple[int, _WireOutcome]] = []
     for number, row in chunk:
-        if isinstance(row, str):  # a line the parser could not read: its message says why
-            done.append((number, ("Invalid", "bad_row", row)))
-            continue
-        try:
-            done.append((number, _issuance.sign(_caller, row)))
-        except ServiceError as exc:
-            done.append((number, (type(exc).__name__, exc.code, scrub(exc.message, personal_values(row)))))
+        outcome = sign_row(_issuance, _caller, row)
+        if isinstance(outcome, ServiceError):
+            done.append((number, (type(outcome).__name__, outcome.code, outcome.message)))
+        else:
+            done.append((number, outcome))
     return done
 
 

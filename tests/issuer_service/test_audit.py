@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
+import os
+import tempfile
 import threading
+from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as settings_
+from hypothesis import strategies as st
 
 from issuer_service import audit, db
 from issuer_service.settings import Settings
@@ -34,6 +42,46 @@ def test_events_are_chained_at_once_or_after_sealing(settings: Settings) -> None
         session.execute(forged.bindparams(subject="URN:UVCI:01:VN:1"))
     with sessions() as session:
         assert not audit.verify_chain(session).intact
+
+
+def test_a_batch_is_chained_at_once_after_the_events_waiting_before_it(settings: Settings) -> None:
+    sessions = _sessions(settings)
+    with db.transaction(sessions) as session:
+        audit.append_many(session, 7, [("read", f"before-{n}", "") for n in range(2)])
+    with db.transaction(sessions) as session:
+        audit.append_many(session, 7, [("issue", f"batch-{n}", "type=v bulk") for n in range(3)], batch=True)
+    with sessions() as session:
+        check = audit.verify_chain(session)
+        subjects = list(session.scalars(db.text("SELECT subject FROM audit_log ORDER BY id")))
+    assert check.intact and (check.entries, check.pending) == (5, 0)
+    assert subjects == ["before-0", "before-1", "batch-0", "batch-1", "batch-2"]
+
+
+_TEXT = st.text(st.characters(blacklist_categories=["Cs", "Cc"]), max_size=40)
+
+
+@settings_(max_examples=int(os.environ.get("VAXCERT_FUZZ_EXAMPLES", "60")), deadline=None)
+@given(events=st.lists(st.tuples(st.sampled_from(["issue", "read"]), _TEXT, _TEXT), min_size=1, max_size=6))
+def test_each_digest_is_sha256_of_the_documented_json(events: list[tuple[str, str, str]]) -> None:
+    """What ``audit verify`` (and any outside checker) recomputes: SHA-256 of one compact JSON array per entry."""
+    with tempfile.TemporaryDirectory() as folder:
+        engine = db.make_engine(f"sqlite:///{folder}/audit.db")
+        db.migrate(engine)
+        sessions = db.session_factory(engine)
+        with db.transaction(sessions) as session:
+            audit.append_many(session, 3, events, batch=True)
+        with sessions() as session:
+            stored = session.execute(
+                db.text("SELECT at, organisation_id, action, subject, detail, previous_sha256, sha256 FROM audit_log")
+            ).all()
+        engine.dispose()
+    previous = audit.GENESIS
+    for (action, subject, detail), row in zip(events, stored, strict=True):
+        at = datetime.fromisoformat(row[0]).replace(tzinfo=UTC)  # SQLite keeps naive UTC text
+        body = [previous, at.isoformat(timespec="microseconds"), 3, action, subject[:200], detail]
+        expected = hashlib.sha256(json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
+        assert tuple(row[1:]) == (3, action, subject[:200], detail, previous, expected)
+        previous = expected
 
 
 def test_concurrent_writers_and_sealers_build_one_chain(settings: Settings) -> None:

@@ -10,6 +10,7 @@ import sys
 import tempfile
 import threading
 import time
+import unicodedata
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,6 +18,9 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from sqlalchemy import func, insert, select
 
 from issuer_service import admin, db
@@ -398,4 +402,75 @@ def test_a_stopped_runner_hands_its_job_back_for_another_to_finish(
         assert _certificates(settings) == 5
     finally:
         signers.close()
+        engine.dispose()
+
+
+# ---------------------------------------------------------------------- what the writer stores without decoding
+
+_NAME_PART = st.text(st.sampled_from("aăâbđeêghioôơuưyNĐÀẢÃÁẠẰẲẴẮẶỲỶỸÝỴ ‐-'"), min_size=1, max_size=12)
+_NAME = st.one_of(
+    st.fixed_dictionaries({"fn": _NAME_PART.map(lambda part: SENTINEL + part), "gn": _NAME_PART}),
+    st.fixed_dictionaries({"fn": _NAME_PART.map(lambda part: unicodedata.normalize("NFD", SENTINEL + part))}),
+    st.fixed_dictionaries({"fnt": st.just(SENTINEL), "gnt": st.sampled_from(["AN", "THI<PHUONG", "X"])}),
+)
+_DOB = st.sampled_from(["1980-02-03", "1980-02", "1980", ""])
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+@hypothesis_settings(
+    max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
+@given(holders=st.lists(st.tuples(_NAME, _DOB), min_size=1, max_size=12))
+def test_searchable_columns_are_those_of_the_signed_certificate(
+    cli_env: Settings,
+    tmp_path: Path,
+    vaccination_payload: dict[str, Any],
+    workers: str,
+    holders: list[tuple[dict[str, str], str]],
+) -> None:
+    """The writer stores the search name and date of birth the signing process worked out from the model:
+    exactly what the signed certificate holds (decoding the stored HC1 gives the same columns)."""
+    from issuer_service.search import indexed_values
+    from vaxcert import decode_unverified
+
+    make_key(cli_env, "Ministry", {"issue"})
+    records = tmp_path / f"holders-{abs(hash(json.dumps(holders)))}.ndjson"
+    payloads = [{**vaccination_payload, "nam": name, "dob": dob} for name, dob in holders]
+    records.write_text("".join(json.dumps(payload, ensure_ascii=False) + "\n" for payload in payloads), "utf-8")
+    _cli(str(records), "--org", "Ministry", "--workers", workers)
+    engine = db.make_engine(cli_env.resolved_database_url)
+    try:
+        with db.session_factory(engine)() as session:
+            job = session.scalars(select(BulkJob).order_by(BulkJob.id.desc()).limit(1)).one()
+            stored = session.execute(
+                select(Certificate.hc1, Certificate.search_name, Certificate.dob)
+                .join(BulkRow, BulkRow.uvci == Certificate.uvci)
+                .where(BulkRow.job_id == job.id)
+            ).all()
+    finally:
+        engine.dispose()
+    assert job.rows_done == len(holders) and len(stored) == job.rows_issued > 0
+    for hc1, search_name, dob in stored:
+        assert indexed_values(decode_unverified(hc1).dcc) == {"search_name": search_name, "dob": dob}
+
+
+def test_a_batch_conflict_comes_out_as_an_integrity_error_without_its_values(settings: Settings) -> None:
+    """The writer's retry (a UVCI inserted concurrently) catches SQLAlchemy's IntegrityError, COPY or executemany."""
+    from sqlalchemy.exc import IntegrityError
+
+    from issuer_service.models import AuditEntry
+    from issuer_service.store import insert_rows
+
+    engine = db.make_engine(settings.resolved_database_url)
+    db.migrate(engine)
+    columns = ("at", "organisation_id", "action", "subject", "detail", "previous_sha256", "sha256")
+    row = (datetime.now(UTC), None, "issue", SENTINEL, SENTINEL, "0" * 64, "1" * 64)
+    try:
+        with pytest.raises(IntegrityError) as raised, db.transaction(db.session_factory(engine)) as session:
+            insert_rows(session, AuditEntry, columns, [row, row])
+        assert SENTINEL not in str(raised.value), str(raised.value)
+        with db.transaction(db.session_factory(engine)) as session:  # nothing of the failed batch stayed
+            insert_rows(session, AuditEntry, columns, [row])
+        assert _scalar(settings, select(func.count()).select_from(AuditEntry)) == 1
+    finally:
         engine.dispose()

@@ -1,14 +1,15 @@
-"""Bulk file identity and multipart reading, whatever the chunking (property tests)."""
+"""Bulk file identity, multipart reading whatever the chunking, rows parsed here or where they are signed."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from issuer_service.bulk_files import FileDigest, MultipartError, MultipartFile
+from issuer_service.bulk_files import FileDigest, MultipartError, MultipartFile, json_row, parse_rows
 
 # Lines without line ends, whose own trailing whitespace the normalisation removes.
 _LINE = st.text(st.characters(blacklist_characters="\r\n", blacklist_categories=["Cs"]), max_size=30).map(
@@ -83,3 +84,42 @@ def test_multipart_truncated_or_without_file() -> None:
         reader.finish()
     with pytest.raises(MultipartError):
         MultipartFile("multipart/form-data")
+
+
+# ---------------------------------------------------------------------- rows left unparsed for the signing processes
+
+_JSON_LINE = st.one_of(
+    st.dictionaries(st.text(max_size=5), st.one_of(st.text(max_size=8), st.integers(), st.none()), max_size=3).map(
+        lambda value: json.dumps(value, ensure_ascii=False)
+    ),
+    st.lists(st.integers(), max_size=2).map(json.dumps),  # JSON, but not an object
+    st.text(st.characters(blacklist_characters="\r\n", blacklist_categories=["Cs"]), max_size=20),  # mostly not JSON
+    st.just(""),
+)
+
+
+@given(st.lists(_JSON_LINE, max_size=10), st.sampled_from(["rows.ndjson", "rows.jsonl", "rows.txt"]))
+def test_unparsed_ndjson_lines_parse_to_the_same_rows(lines: list[str], file_name: str) -> None:
+    """Rows.unparsed() leaves a line for json_row(); what comes out is what parse_rows() reads."""
+    text = ["{}\n", *(line + "\n" for line in lines)]  # an NDJSON file by its first line, whatever its name
+    parsed = list(parse_rows(iter(text), file_name))
+    unparsed = [
+        (number, json_row(row.decode("utf-8", "surrogatepass")) if isinstance(row, bytes) else row)
+        for number, row in parse_rows(iter(text), file_name).unparsed()
+    ]
+    assert unparsed == parsed
+    assert all(isinstance(row, bytes) for _, row in parse_rows(iter(text), file_name).unparsed())
+
+
+def test_csv_rows_are_read_here_either_way() -> None:
+    text = ["fn,gn,dob,vp,mp,ma,dn,sd,dt\n", "A,B,1980,1119349007,EU/1/20/1528,ORG-100030215,1,2,2021-08-01\n", "x\n"]
+    parsed = list(parse_rows(iter(text), "rows.csv"))
+    assert list(parse_rows(iter(text), "rows.csv").unparsed()) == parsed
+    assert isinstance(parsed[0][1], dict) and isinstance(parsed[1][1], str)
+
+
+def test_rows_cannot_be_read_both_ways() -> None:
+    rows = parse_rows(iter(["{}\n", "{}\n"]), "rows.ndjson")
+    assert next(rows) == (1, {})
+    with pytest.raises(RuntimeError):
+        rows.unparsed()
