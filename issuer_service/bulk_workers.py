@@ -43,7 +43,6 @@ from .auth import Caller
 from .bulk_files import json_row, personal_values, scrub
 from .errors import Conflict, Exhausted, Forbidden, Invalid, NotFound, ServiceError, Unavailable
 from .issuance import Issuance
-from .issuance import _validate as validate  # the service's own check, its errors worded alike
 from .metrics import Metrics
 from .search import indexed_values
 from .settings import Settings
@@ -90,13 +89,11 @@ def sign_row(issuance: Issuance, caller: Caller, row: dict[str, Any] | str | byt
     if isinstance(row, str):  # a line the parser could not read: its message says why
         return Invalid("bad_row", row)
     try:
-        model = validate(row)
-        issued = issuance.sign(caller, model)
+        issued = issuance.sign(caller, row)
     except ServiceError as exc:
         return type(exc)(exc.code, scrub(exc.message, personal_values(row)))
-    # The name and date of birth as signed: issue() puts the model's own into the payload.
-    name = model.nam
-    index = indexed_values({"nam": {"fn": name.fn, "fnt": name.fnt, "gn": name.gn, "gnt": name.gnt}, "dob": model.dob})
+    # The name and date of birth as signed (transliterated, normalised), not as the row gave them.
+    index = indexed_values(issued.dcc)
     return SignedRow(
         issued.uvci,
         issued.text,

@@ -49,13 +49,27 @@ class Issuance:
         self._prefixes: dict[int, str] = {}
 
     def sign(self, caller: Caller, payload: DigitalCovidCertificate | dict[str, Any]) -> IssuedCertificate:
+        if isinstance(payload, dict):
+            prepared = self._plain_in_namespace(caller, payload)
+            if prepared is not None:
+                # issue() checks plain JSON without building the model (half its cost); only a
+                # refusal builds the model, so the caller reads the service's usual wording.
+                plain, certificate_type = prepared
+                try:
+                    return self._signed(plain, certificate_type)
+                except Invalid:
+                    _validate(payload)
+                    raise
         model = payload if isinstance(payload, DigitalCovidCertificate) else _validate(payload)
         model = self._in_namespace(caller, model)
-        signer = self.signers.for_type(model.certificate_type)
+        return self._signed(model, model.certificate_type)
+
+    def _signed(self, payload: DigitalCovidCertificate | dict[str, Any], certificate_type: str) -> IssuedCertificate:
+        signer = self.signers.for_type(certificate_type)
         started = time.perf_counter()
         try:
             issued = issue(
-                model,
+                payload,
                 signer,
                 issuer_country=self.settings.issuer_country,
                 validity=timedelta(days=self.settings.validity_days),
@@ -89,6 +103,27 @@ class Issuance:
                 "(its namespace); leave ci out to have one generated",
             )
         return model
+
+    def _plain_in_namespace(self, caller: Caller, payload: dict[str, Any]) -> tuple[dict[str, Any], str] | None:
+        """A plain payload with the UVCI _in_namespace() would give it, and its type; None when its
+        shape is unusual (then the model path decides)."""
+        groups = [group for group in ("v", "t", "r") if payload.get(group) is not None]
+        if len(groups) != 1 or type(payload[groups[0]]) is not list or len(payload[groups[0]]) != 1:
+            return None
+        group = groups[0]
+        entry = payload[group][0]
+        if type(entry) is not dict:
+            return None
+        given = entry.get("ci")
+        if given is None:
+            generated = uvci.generate(self.settings.issuer_country, self._uvci_prefix(caller))
+            return {**payload, group: [{**entry, "ci": generated}]}, group
+        if type(given) is not str:
+            return None
+        namespace = uvci_namespace(self.settings, self._uvci_prefix(caller))
+        if not given.strip().startswith(namespace):
+            return None  # the model path words the refusal
+        return payload, group
 
     def _uvci_prefix(self, caller: Caller) -> str:
         if caller.uvci_prefix:

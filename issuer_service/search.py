@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -38,7 +39,7 @@ def fold(text: str) -> str:
     return _NOT_WORD.sub(" ", bare).strip()[:SEARCH_NAME_LENGTH]
 
 
-def indexed_values(dcc: dict[str, Any]) -> dict[str, str | None]:
+def indexed_values(dcc: Mapping[str, Any]) -> dict[str, str | None]:
     """The searchable columns of a certificate row, from its DCC payload."""
     name = dcc.get("nam") if isinstance(dcc.get("nam"), dict) else {}
     assert isinstance(name, dict)

@@ -98,7 +98,8 @@ class Transaction:
 def certificate_values(caller: Caller, issued: IssuedCertificate) -> dict[str, Any]:
     """The ``certificates`` row for a freshly issued certificate (vaxcert.IssuedCertificate)."""
     return {
-        **indexed_values(decode_unverified(issued.text).dcc),  # our own text, just signed
+        # The payload as signed; an IssuedCertificate made elsewhere may lack it: then our own text, decoded.
+        **indexed_values(issued.dcc or decode_unverified(issued.text).dcc),
         "uvci": issued.uvci,
         "organisation_id": caller.organisation_id,
         "certificate_type": issued.certificate_type,

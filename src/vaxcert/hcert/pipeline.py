@@ -9,7 +9,7 @@ reading an image the caller named.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -57,6 +57,9 @@ class IssuedCertificate:
     certificate_type: str
     issued_at: datetime
     expires_at: datetime
+    # The DCC exactly as signed (names transliterated, UVCI in place): for the issuer's own
+    # records, so nobody decodes the QR text back.  Kept out of repr: it is personal data.
+    dcc: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def png(self, scale: int = 4) -> bytes:
         return qr.encode_png(self.text, scale)
@@ -99,7 +102,7 @@ def issue(
     claims = cwt.CwtClaims(issuer_country, int(now.timestamp()), int(expires.timestamp()), dcc)
     message = cose.sign(cwt.encode(claims), signer, dsc.kid)
     text = prefix.encode(base45.encode(compression.encode(message)))
-    return IssuedCertificate(text, certificate_uvci, dsc.kid, kind, now, expires)
+    return IssuedCertificate(text, certificate_uvci, dsc.kid, kind, now, expires, dcc)
 
 
 def _validated(
