@@ -14,6 +14,11 @@ from dataclasses import dataclass
 from .errors import JwsError
 
 _TO_STANDARD = bytes.maketrans(b"-_", b"+/")
+_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+# A final partial group leaves the low bits of its last character unused, and they must be
+# zero: after 2 characters (1 byte) the low 4 bits, after 3 characters (2 bytes) the low 2.
+_VALUE = {byte: index for index, byte in enumerate(_ALPHABET)}
+_UNUSED_BITS = {2: 0xF, 3: 0x3}
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,21 +43,20 @@ def b64url_encode(data: bytes) -> str:
 
 def b64url_decode(text: str) -> bytes:
     """Strict unpadded base64url; raises :class:`JwsError` (``jws.bad_base64url``)."""
-    # The standard alphabet's '+', '/' and padding are not base64url; binascii's strict mode
-    # refuses every other foreign character once '-' and '_' are mapped to the standard ones.
-    if len(text) % 4 == 1 or not text.isascii():
+    if not text.isascii():
         raise JwsError("jws.bad_base64url", "a JWS part is not unpadded base64url")
-    raw = text.encode("ascii")
-    if b"+" in raw or b"/" in raw or b"=" in raw:
+    return _b64url_decode_ascii(text.encode("ascii"))
+
+
+def _b64url_decode_ascii(raw: bytes) -> bytes:
+    # Deleting the alphabet leaves nothing only for pure base64url: '+', '/', '=' and every
+    # other foreign byte survive it, in one C call.
+    tail = len(raw) % 4
+    if tail == 1 or raw.translate(None, _ALPHABET):
         raise JwsError("jws.bad_base64url", "a JWS part is not unpadded base64url")
-    try:
-        data = binascii.a2b_base64(raw.translate(_TO_STANDARD) + b"=" * (-len(raw) % 4), strict_mode=True)
-    except binascii.Error:
-        raise JwsError("jws.bad_base64url", "a JWS part is not unpadded base64url") from None
-    tail = len(data) % 3  # the bytes of the last, partial base64 group
-    if tail and b64url_encode(data[-tail:])[-1] != text[-1]:
+    if tail and _VALUE[raw[-1]] & _UNUSED_BITS[tail]:
         raise JwsError("jws.bad_base64url", "a JWS part's last character carries stray bits")
-    return data
+    return binascii.a2b_base64(raw.translate(_TO_STANDARD) + b"=" * (-tail % 4), strict_mode=True)
 
 
 def decode(text: str) -> CompactJws:
@@ -63,13 +67,15 @@ def decode(text: str) -> CompactJws:
     header_b64, payload_b64, signature_b64 = parts
     if not header_b64 or not payload_b64:
         raise JwsError("jws.empty_part", "the JWS header or payload is empty")
+    if not text.isascii():
+        raise JwsError("jws.bad_base64url", "a JWS part is not unpadded base64url")
     return CompactJws(
         header_b64,
         payload_b64,
         signature_b64,
-        b64url_decode(header_b64),
-        b64url_decode(payload_b64),
-        b64url_decode(signature_b64),
+        _b64url_decode_ascii(header_b64.encode("ascii")),
+        _b64url_decode_ascii(payload_b64.encode("ascii")),
+        _b64url_decode_ascii(signature_b64.encode("ascii")),
     )
 
 
