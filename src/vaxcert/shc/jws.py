@@ -8,18 +8,10 @@ an altered character can never decode to the same bytes.
 from __future__ import annotations
 
 import base64
-import binascii
 from dataclasses import dataclass
 
+from .._base64url import decode_canonical
 from .errors import JwsError
-
-_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
-_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-# A final partial group leaves the low bits of its last character unused, and they must be
-# zero: after 2 characters (1 byte) the low 4 bits, after 3 characters (2 bytes) the low 2.
-_VALUE = {byte: index for index, byte in enumerate(_ALPHABET)}
-_UNUSED_BITS = {2: 0xF, 3: 0x3}
-
 
 @dataclass(frozen=True, slots=True)
 class CompactJws:
@@ -49,14 +41,10 @@ def b64url_decode(text: str) -> bytes:
 
 
 def _b64url_decode_ascii(raw: bytes) -> bytes:
-    # Deleting the alphabet leaves nothing only for pure base64url: '+', '/', '=' and every
-    # other foreign byte survive it, in one C call.
-    tail = len(raw) % 4
-    if tail == 1 or raw.translate(None, _ALPHABET):
+    data = decode_canonical(raw)
+    if data is None:
         raise JwsError("jws.bad_base64url", "a JWS part is not unpadded base64url")
-    if tail and _VALUE[raw[-1]] & _UNUSED_BITS[tail]:
-        raise JwsError("jws.bad_base64url", "a JWS part's last character carries stray bits")
-    return binascii.a2b_base64(raw.translate(_TO_STANDARD) + b"=" * (-tail % 4), strict_mode=True)
+    return data
 
 
 def decode(text: str) -> CompactJws:

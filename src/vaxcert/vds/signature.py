@@ -9,7 +9,6 @@ any changed value does not.
 from __future__ import annotations
 
 import base64
-import binascii
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +17,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
+from .._base64url import decode_canonical
 from .certificate import ParsedCertificate
 from .errors import SealSignatureError
 from .jcs import CanonicalizationError, canonicalize
@@ -125,11 +125,10 @@ def _b64url(value: Any) -> bytes:
         raise SealSignatureError("signature.missing", "the seal's sig.sigvl is missing or not text")
     if len(value) > 1024:
         raise SealSignatureError("signature.bad_length", "the seal's sig.sigvl is far too long for a signature")
-    try:
-        raw = base64.urlsafe_b64decode(value + "=" * (-len(value.rstrip("=")) % 4))
-    except (binascii.Error, ValueError):
-        raise SealSignatureError("signature.bad_base64", "the seal's sig.sigvl is not base64url") from None
-    if _b64url_text(raw) != value.rstrip("="):
+    # Padded or not, but only the one text that writes these bytes.
+    text = value.rstrip("=")
+    raw = decode_canonical(text.encode("ascii")) if text.isascii() else None
+    if raw is None:
         raise SealSignatureError("signature.bad_base64", "the seal's sig.sigvl is not base64url")
     return raw
 
