@@ -253,9 +253,11 @@ _STRING_TOKENS = st.sampled_from(['"\\ud800"', '"\\udfff\\ud800"', '"\\ud83d\\ud
 @given(
     st.recursive(
         _NUMBER_TOKENS | _STRING_TOKENS | st.sampled_from(["true", "null", "NaN", "-Infinity", "1e400"]),
-        lambda children: st.lists(children, max_size=4).map(lambda items: "[" + ",".join(items) + "]")
-        | st.lists(st.tuples(_STRING_TOKENS | st.sampled_from(['"a"', '"b"']), children), max_size=4).map(
-            lambda members: "{" + ",".join(f"{key}:{item}" for key, item in members) + "}"
+        lambda children: (
+            st.lists(children, max_size=4).map(lambda items: "[" + ",".join(items) + "]")
+            | st.lists(st.tuples(_STRING_TOKENS | st.sampled_from(['"a"', '"b"']), children), max_size=4).map(
+                lambda members: "{" + ",".join(f"{key}:{item}" for key, item in members) + "}"
+            )
         ),
         max_leaves=12,
     )

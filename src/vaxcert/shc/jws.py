@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from .._base64url import decode_canonical
 from .errors import JwsError
 
+
 @dataclass(frozen=True, slots=True)
 class CompactJws:
     """The three parts of a compact JWS, decoded but not interpreted."""
