@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NoReturn
 
 from .errors import NumericError
 
@@ -100,12 +101,22 @@ def _reassemble(bodies: list[str]) -> str:
 
 
 def _digits_to_text(digits: str) -> str:
-    # bytes.isdigit looks at ASCII digits only and runs several times faster than str.isdigit.
-    if not (digits.isascii() and digits.encode("ascii").isdigit()):
+    # One pass for the common, well-formed code: bytes.fromhex reads only hex digits (and
+    # whitespace between pairs, which shortens the result), and every pair that holds a
+    # letter or exceeds 77 becomes NUL.  Anything else is looked at again for its reason.
+    try:
+        decoded = bytes.fromhex(digits).translate(_PAIR_TABLE)
+    except ValueError:
+        decoded = b""
+    if not digits or 2 * len(decoded) != len(digits) or 0 in decoded:
+        _refuse(digits)
+    return decoded.decode("ascii")
+
+
+def _refuse(digits: str) -> NoReturn:
+    """Raise the reason ``digits`` is no numeric-mode code."""
+    if not (digits.isascii() and digits.isdigit()):
         raise NumericError("numeric.not_digits", "the code holds characters other than the digits 0-9")
     if len(digits) % 2:
         raise NumericError("numeric.odd_length", "the code holds an odd number of digits")
-    decoded = bytes.fromhex(digits).translate(_PAIR_TABLE)
-    if b"\0" in decoded:
-        raise NumericError("numeric.pair_too_big", "a digit pair exceeds 77")
-    return decoded.decode("ascii")
+    raise NumericError("numeric.pair_too_big", "a digit pair exceeds 77")
