@@ -53,6 +53,8 @@ class _Run:
         self.pairs.append((StageOutcome.failed(error.stage, error), error.status))
 
     def finish(self) -> list[tuple[StageOutcome, Status | None]]:
+        if len(self.pairs) == len(STAGE_NAMES):  # every stage records itself once: all ran
+            return self.pairs
         done = {outcome.name for outcome, _ in self.pairs}
         return self.pairs + [_NOT_RUN[name] for name in STAGE_NAMES if name not in done]
 
