@@ -48,6 +48,7 @@ TRUST_FILE = JsonLimits(max_bytes=64 << 20, max_depth=32, max_items=1_000_000, m
 
 _ESCAPE = re.compile(rb"\\.", re.DOTALL)
 _NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in b"[]{}")
+_NOT_OPENING_OR_COMMA = bytes(byte for byte in range(256) if byte not in b"[{,")
 _OPENING = frozenset(b"[{")
 _INNERMOST = re.compile(rb"\[\]|\{\}")
 _FAST_DEPTH_BRACKETS = 4096
@@ -66,7 +67,10 @@ def loads_bounded(data: bytes | str, limits: JsonLimits) -> Any:
     raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
     if len(raw) > limits.max_bytes:
         raise JsonFormatError("too_large", f"JSON of {len(raw)} bytes exceeds the {limits.max_bytes}-byte limit")
-    containers = raw.count(b"[") + raw.count(b"{")
+    # One pass keeps what bounds the shape; counting the few bytes left is then free.
+    structure = raw.translate(None, _NOT_OPENING_OR_COMMA)
+    commas = structure.count(b",")
+    containers = len(structure) - commas
     _check_depth(raw, limits.max_depth, containers)
     exact = len(raw) < _LONG_INTEGER_DIGITS
     if not exact:
@@ -82,7 +86,7 @@ def loads_bounded(data: bytes | str, limits: JsonLimits) -> Any:
         value = _loads_standard(raw)
     # Every item but a container's first follows a comma, so commas plus containers bound the
     # item count from above: a small document passes without walking its values.
-    if raw.count(b",") + containers > min(limits.max_items, limits.max_total_items):
+    if commas + containers > min(limits.max_items, limits.max_total_items):
         _check_items(value, limits)
     return value
 

@@ -79,20 +79,28 @@ def _resources(bundle: Any) -> dict[str, dict[str, Any]]:
 
 
 def _holder(patient: Mapping[str, Any]) -> Holder | None:
-    names = [name for name in _list(patient.get("name")) if isinstance(name, dict)]
-    if not names:
+    name: dict[str, Any] | None = None
+    for item in _list(patient.get("name")):  # the official name, else the first one
+        if isinstance(item, dict):
+            if item.get("use") == "official":
+                name = item
+                break
+            if name is None:
+                name = item
+    if name is None:
         return None
-    name = next((item for item in names if item.get("use") == "official"), names[0])
-    given = [part for part in _list(name.get("given")) if isinstance(part, str)]
+    given = name.get("given")
+    parts = [part.strip() for part in given if isinstance(part, str)] if isinstance(given, list) else []
     family = name.get("family")
-    parts = [*given, family] if isinstance(family, str) else given
-    text = " ".join(part.strip() for part in parts if part.strip())
+    if isinstance(family, str):
+        parts.append(family.strip())
+    text = " ".join([part for part in parts if part])
     if not text and isinstance(name.get("text"), str):
         text = name["text"].strip()
     if not text:
         return None
     birth = patient.get("birthDate")
-    return Holder(name=text, birth_date=birth if isinstance(birth, str) else None)
+    return Holder(text, birth if isinstance(birth, str) else None)
 
 
 def _vaccination(resource: Mapping[str, Any], resources: Mapping[str, Mapping[str, Any]]) -> HealthEvent:
