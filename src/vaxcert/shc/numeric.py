@@ -7,6 +7,7 @@ before any digit is looked at, so a 10 MB string or a thousand chunks cost nothi
 
 from __future__ import annotations
 
+import binascii
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ _MAX_TEXT = MAX_DIGITS + 32  # digits plus the prefix and a chunk header
 
 _CHUNK_HEADER = re.compile(r"(\d{1,3})/(\d{1,3})/")
 
-# bytes.fromhex reads a digit pair "ab" as 16a+b; this table maps that byte to chr(10a+b+45),
+# a2b_hex reads a digit pair "ab" as 16a+b; this table maps that byte to chr(10a+b+45),
 # and every pair above 77 to NUL, so a whole code decodes in two C calls.
 _PAIR_TABLE = bytes(
     (10 * (i >> 4) + (i & 0xF) + 45) if (i >> 4) <= 9 and (i & 0xF) <= 9 and 10 * (i >> 4) + (i & 0xF) <= 77 else 0
@@ -101,12 +102,12 @@ def _reassemble(bodies: list[str]) -> str:
 
 
 def _digits_to_text(digits: str) -> str:
-    # One pass for the common, well-formed code: bytes.fromhex reads only hex digits (and
-    # whitespace between pairs, which shortens the result), and every pair that holds a
-    # letter or exceeds 77 becomes NUL.  Anything else is looked at again for its reason.
+    # One pass for the common, well-formed code: a2b_hex reads only pairs of hex digits (about
+    # twice as fast as bytes.fromhex), and every pair that holds a letter or exceeds 77
+    # becomes NUL.  Anything else is looked at again for its reason.
     try:
-        decoded = bytes.fromhex(digits).translate(_PAIR_TABLE)
-    except ValueError:
+        decoded = binascii.a2b_hex(digits).translate(_PAIR_TABLE)
+    except (binascii.Error, ValueError):
         decoded = b""
     if not digits or 2 * len(decoded) != len(digits) or 0 in decoded:
         _refuse(digits)
