@@ -184,7 +184,7 @@ def report_from_outcomes(
     pairs = outcomes if isinstance(outcomes, list | tuple) else tuple(outcomes)
     # Every format's verification ends here: list comprehensions and positional fields, no
     # generators, and nothing to rank when no stage failed.
-    failures = [pair for pair in pairs if pair[1] is not None and pair[0].passed is False]
+    failures = [(outcome, status) for outcome, status in pairs if status is not None and outcome.passed is False]
     deciding: StageOutcome | None = None
     if failures:
         status = first_status([status for _, status in failures])
