@@ -46,6 +46,11 @@ def check(claims: ShcClaims) -> Any:
 
 def read_bundle(bundle: Any) -> CardContent:
     """Holder (the first Patient) and events (Immunizations, Observations) in bundle order."""
+    return CardContent(*holder_and_events(bundle))
+
+
+def holder_and_events(bundle: Any) -> tuple[Holder | None, tuple[HealthEvent, ...]]:
+    """:func:`read_bundle` as a pair, for the verification pipeline (one object fewer per card)."""
     resources = _resources(bundle)
     holder: Holder | None = None
     events: list[HealthEvent] = []
@@ -59,7 +64,7 @@ def read_bundle(bundle: Any) -> CardContent:
                 events.append(_vaccination(resource, resources))
         elif kind == "Observation" and resource.get("status") not in _SKIPPED_STATUSES:
             events.append(_test(resource, resources))
-    return CardContent(holder, tuple(events))
+    return holder, tuple(events)
 
 
 def _resources(bundle: Any) -> dict[str, dict[str, Any]]:
