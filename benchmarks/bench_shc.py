@@ -2,7 +2,8 @@
 
     .venv/bin/python benchmarks/bench_shc.py
 
-Every ratio compares measurements taken in this same run on one pinned core.  The
+Every ratio compares measurements taken in this same run on one pinned core, in wall
+time and, steadier on a shared machine, in this process's CPU time.  The
 "joserfc" rows answer whether a JOSE library could do the JWS step: once on its own
 (parse + verify of the compact JWS) and once in the whole pipeline in place of the
 direct `cryptography` call.
@@ -16,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from unittest import mock
 
-from common import HEADER, interleaved_per_call_seconds, pin_to_one_core, row
+from common import HEADER, interleaved_cpu_seconds, interleaved_per_call_seconds, pin_to_one_core, row
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
@@ -74,6 +75,8 @@ def main() -> None:
     functions["raw sign"] = raw_sign
     functions["issue_shc"] = lambda: issue_shc(BUNDLE, signer, issuer=ISSUER, issued_at=ISSUED_AT)
     timings = interleaved_per_call_seconds(functions, min_time=1.0, rounds=15)
+    verifying = ("bare", "verify_shc", "direct jws")
+    cpu = interleaved_cpu_seconds({name: functions[name] for name in verifying}, min_time=1.0, rounds=15)
 
     print(f"Python {sys.version.split()[0]}, one pinned core, JWS {len(issued.jws)} characters\n")
     print(HEADER)
@@ -84,6 +87,9 @@ def main() -> None:
         )
     )
     print(row("JWS parse + verify, direct cryptography", timings["direct jws"], "raw verify", timings["bare"]))
+    print(row("raw cryptography P-256 verify (baseline)", cpu["bare"], "itself", cpu["bare"], "CPU time"))
+    print(row("vaxcert verify_shc(shc:/) -> report", cpu["verify_shc"], "raw verify", cpu["bare"], "CPU time, ≥ 0.5×"))
+    print(row("JWS parse + verify, direct cryptography", cpu["direct jws"], "raw verify", cpu["bare"], "CPU time"))
     if "joserfc jws" in timings:
         print(row("JWS parse + verify, joserfc", timings["joserfc jws"], "raw verify", timings["bare"]))
         print(

@@ -91,7 +91,9 @@ class TrustedKey:
 
     def failure_at(self, moment: datetime) -> Status | None:
         """The verification status this key imposes at ``moment`` (None when the key is usable)."""
-        return _KEY_STATUS_TO_STATUS.get(self.status_at(moment))
+        status = self.status_at(moment)
+        # The usable key, on every verification, skips the lookup: an enum member hashes in Python.
+        return None if status is KeyStatus.CURRENT else _KEY_STATUS_TO_STATUS.get(status)
 
 
 @dataclass(frozen=True, slots=True)

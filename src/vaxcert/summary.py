@@ -181,20 +181,26 @@ def report_from_outcomes(
     A failed stage without a status (``None``) is informative only (for example a
     value-set warning) and does not change the verdict.
     """
-    pairs = tuple(outcomes)
-    failures = [(outcome, status) for outcome, status in pairs if outcome.passed is False and status is not None]
-    status = first_status(status for _, status in failures)
-    deciding = next((outcome for outcome, s in failures if s is status), None)
+    pairs = outcomes if isinstance(outcomes, list | tuple) else tuple(outcomes)
+    # Every format's verification ends here: list comprehensions and positional fields, no
+    # generators, and nothing to rank when no stage failed.
+    failures = [(outcome, status) for outcome, status in pairs if status is not None and outcome.passed is False]
+    deciding: StageOutcome | None = None
+    if failures:
+        status = first_status([status for _, status in failures])
+        deciding = next((outcome for outcome, s in failures if s is status), None)
+    else:
+        status = Status.VERIFIED
     return CredentialReport(
-        format=format,
-        status=status,
-        outcomes=tuple(outcome for outcome, _ in pairs),
-        holder=holder,
-        events=tuple(events),
-        code=deciding.code if deciding else None,
-        message=deciding.message if deciding else None,
-        issuer=issuer,
-        detail=detail,
+        format,
+        status,
+        tuple([outcome for outcome, _ in pairs]),
+        holder,
+        events if type(events) is tuple else tuple(events),
+        deciding.code if deciding else None,
+        deciding.message if deciding else None,
+        issuer,
+        detail,
     )
 
 

@@ -209,3 +209,66 @@ def _shape(value: object, level: int = 0) -> tuple[int, int, int]:
             len(items) + sum(s[2] for s in shapes),
         )
     return level, 0, 0
+
+
+# -- the fast parser gives exactly the standard library's value, or the standard library decides --
+def _exact(value: object) -> object:
+    """``value`` with every type, float spelling and key order made visible to ``==``."""
+    if isinstance(value, dict):
+        return ("dict", [(key, _exact(item)) for key, item in value.items()])
+    if isinstance(value, list):
+        return ("list", [_exact(item) for item in value])
+    return (type(value).__name__, repr(value))
+
+
+def _standard(text: str | bytes) -> object:
+    def refuse(name: str) -> object:
+        raise ValueError(name)
+
+    try:
+        raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+        return _exact(json.loads(raw.decode("utf-8"), parse_constant=refuse))
+    except ValueError:
+        return "refused"
+
+
+def _bounded(text: str | bytes) -> object:
+    try:
+        return _exact(loads_bounded(text, CREDENTIAL))
+    except JsonFormatError:
+        return "refused"
+
+
+_NUMBER_TOKENS = st.builds(
+    lambda sign, whole, fraction, exponent: sign + whole + fraction + exponent,
+    st.sampled_from(["", "-"]),
+    st.from_regex(r"\A(0|[1-9][0-9]{0,24})\Z"),
+    st.sampled_from(["", ".0", ".5"]) | st.from_regex(r"\A\.[0-9]{1,20}\Z"),
+    st.sampled_from(["", "e5", "E-7", "e+308", "e309", "e-330", "e400"]) | st.from_regex(r"\A[eE][+-]?[0-9]{1,3}\Z"),
+)
+_STRING_TOKENS = st.sampled_from(['"\\ud800"', '"\\udfff\\ud800"', '"\\ud83d\\ude00"', '"\\u0000"', '"\x7f"', '"é"'])
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(
+    st.recursive(
+        _NUMBER_TOKENS | _STRING_TOKENS | st.sampled_from(["true", "null", "NaN", "-Infinity", "1e400"]),
+        lambda children: (
+            st.lists(children, max_size=4).map(lambda items: "[" + ",".join(items) + "]")
+            | st.lists(st.tuples(_STRING_TOKENS | st.sampled_from(['"a"', '"b"']), children), max_size=4).map(
+                lambda members: "{" + ",".join(f"{key}:{item}" for key, item in members) + "}"
+            )
+        ),
+        max_leaves=12,
+    )
+)
+def test_numbers_strings_and_duplicate_keys_decode_exactly_as_the_standard_library_does(text: str) -> None:
+    assert _bounded(text) == _standard(text)
+    assert _bounded(text.encode("utf-8", "surrogatepass")) == _standard(text)
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(json_values, st.booleans())
+def test_values_decode_exactly_as_the_standard_library_does(value: object, ascii_only: bool) -> None:
+    text = json.dumps(value, ensure_ascii=ascii_only)
+    assert _bounded(text) == _standard(text)

@@ -46,55 +46,75 @@ def check(claims: ShcClaims) -> Any:
 
 def read_bundle(bundle: Any) -> CardContent:
     """Holder (the first Patient) and events (Immunizations, Observations) in bundle order."""
+    return CardContent(*holder_and_events(bundle))
+
+
+def holder_and_events(bundle: Any) -> tuple[Holder | None, tuple[HealthEvent, ...]]:
+    """:func:`read_bundle` as a pair, for the verification pipeline (one object fewer per card)."""
     resources = _resources(bundle)
     holder: Holder | None = None
     events: list[HealthEvent] = []
     for resource in resources.values():
         kind = resource.get("resourceType")
-        if kind == "Patient" and holder is None:
-            holder = _holder(resource)
-        elif kind == "Immunization" and resource.get("status") not in _SKIPPED_STATUSES:
-            events.append(_vaccination(resource, resources))
+        if kind == "Patient":
+            if holder is None:
+                holder = _holder(resource)
+        elif kind == "Immunization":
+            if resource.get("status") not in _SKIPPED_STATUSES:
+                events.append(_vaccination(resource, resources))
         elif kind == "Observation" and resource.get("status") not in _SKIPPED_STATUSES:
             events.append(_test(resource, resources))
-    return CardContent(holder, tuple(events))
+    return holder, tuple(events)
 
 
 def _resources(bundle: Any) -> dict[str, dict[str, Any]]:
     entries = bundle.get("entry") if isinstance(bundle, dict) else None
     found: dict[str, dict[str, Any]] = {}
-    for position, entry in enumerate(entries if isinstance(entries, list) else ()):
-        if not isinstance(entry, dict) or not isinstance(entry.get("resource"), dict):
+    if not isinstance(entries, list):
+        return found
+    for position, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            continue
+        resource = entry.get("resource")
+        if not isinstance(resource, dict):
             continue
         url = entry.get("fullUrl")
-        found[url if isinstance(url, str) and url not in found else f"#{position}"] = entry["resource"]
+        found[url if isinstance(url, str) and url not in found else f"#{position}"] = resource
     return found
 
 
 def _holder(patient: Mapping[str, Any]) -> Holder | None:
-    names = [name for name in _list(patient.get("name")) if isinstance(name, dict)]
-    if not names:
+    name: dict[str, Any] | None = None
+    for item in _list(patient.get("name")):  # the official name, else the first one
+        if isinstance(item, dict):
+            if item.get("use") == "official":
+                name = item
+                break
+            if name is None:
+                name = item
+    if name is None:
         return None
-    name = next((item for item in names if item.get("use") == "official"), names[0])
-    given = [part for part in _list(name.get("given")) if isinstance(part, str)]
+    given = name.get("given")
+    parts = [part.strip() for part in given if isinstance(part, str)] if isinstance(given, list) else []
     family = name.get("family")
-    parts = [*given, family] if isinstance(family, str) else given
-    text = " ".join(part.strip() for part in parts if part.strip())
+    if isinstance(family, str):
+        parts.append(family.strip())
+    text = " ".join([part for part in parts if part])
     if not text and isinstance(name.get("text"), str):
         text = name["text"].strip()
     if not text:
         return None
     birth = patient.get("birthDate")
-    return Holder(name=text, birth_date=birth if isinstance(birth, str) else None)
+    return Holder(text, birth if isinstance(birth, str) else None)
 
 
 def _vaccination(resource: Mapping[str, Any], resources: Mapping[str, Mapping[str, Any]]) -> HealthEvent:
     return HealthEvent(
-        type="vaccination",
-        date=_date(resource.get("occurrenceDateTime")),
-        dose=_dose(resource),
-        country=_country(resource, resources),
-        product=_code(resource.get("vaccineCode")),
+        "vaccination",
+        _date(resource.get("occurrenceDateTime")),
+        _dose(resource.get("protocolApplied")),
+        _country(resource, resources),
+        _code(resource.get("vaccineCode")),
     )
 
 
@@ -118,8 +138,8 @@ def _date(value: Any) -> str | None:
     return value[:10]
 
 
-def _dose(resource: Mapping[str, Any]) -> int | None:
-    for applied in _list(resource.get("protocolApplied")):
+def _dose(protocol_applied: Any) -> int | None:
+    for applied in _list(protocol_applied):
         if not isinstance(applied, dict):
             continue
         number = applied.get("doseNumberPositiveInt")
@@ -135,10 +155,13 @@ def _code(concept: Any, *, bare: bool = False) -> str | None:
     if not isinstance(concept, dict):
         return None
     for coding in _list(concept.get("coding")):
-        if isinstance(coding, dict) and isinstance(coding.get("code"), str):
-            code: str = coding["code"][:64]
-            system = CODE_SYSTEMS.get(coding.get("system", ""))
-            return code if bare or system is None else f"{system}:{code}"
+        if isinstance(coding, dict):
+            code = coding.get("code")
+            if isinstance(code, str):
+                system = coding.get("system")
+                # A system that is not text names no known system (and is never looked up).
+                prefix = CODE_SYSTEMS.get(system) if isinstance(system, str) else None
+                return code[:64] if bare or prefix is None else f"{prefix}:{code[:64]}"
     return None
 
 
@@ -146,13 +169,22 @@ def _country(resource: Mapping[str, Any], resources: Mapping[str, Mapping[str, A
     # Where a card names one: the Location's or the performing Organization's address.  An
     # Immunization's performer wraps its reference in "actor"; an Observation's is the reference.
     references = [resource.get("location")]
-    references += [item.get("actor", item) for item in _list(resource.get("performer")) if isinstance(item, dict)]
+    performers = resource.get("performer")
+    if performers is not None:
+        references += [item.get("actor", item) for item in _list(performers) if isinstance(item, dict)]
     for reference in references:
-        target = resources.get(reference.get("reference", "")) if isinstance(reference, dict) else None
-        for address in _list(target.get("address")) if target else ():
-            if isinstance(address, dict) and isinstance(address.get("country"), str):
-                country: str = address["country"][:64]
-                return country
+        if not isinstance(reference, dict):
+            continue
+        url = reference.get("reference", "")
+        # A reference that is not text points nowhere (and is never looked up).
+        target = resources.get(url) if isinstance(url, str) else None
+        if not target:
+            continue
+        for address in _list(target.get("address")):
+            if isinstance(address, dict):
+                country = address.get("country")
+                if isinstance(country, str):
+                    return country[:64]
     return None
 
 

@@ -8,12 +8,10 @@ an altered character can never decode to the same bytes.
 from __future__ import annotations
 
 import base64
-import binascii
 from dataclasses import dataclass
 
+from .._base64url import decode_canonical
 from .errors import JwsError
-
-_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,20 +36,15 @@ def b64url_encode(data: bytes) -> str:
 
 def b64url_decode(text: str) -> bytes:
     """Strict unpadded base64url; raises :class:`JwsError` (``jws.bad_base64url``)."""
-    # The standard alphabet's '+', '/' and padding are not base64url; binascii's strict mode
-    # refuses every other foreign character once '-' and '_' are mapped to the standard ones.
-    if len(text) % 4 == 1 or not text.isascii():
+    if not text.isascii():
         raise JwsError("jws.bad_base64url", "a JWS part is not unpadded base64url")
-    raw = text.encode("ascii")
-    if b"+" in raw or b"/" in raw or b"=" in raw:
+    return _b64url_decode_ascii(text.encode("ascii"))
+
+
+def _b64url_decode_ascii(raw: bytes) -> bytes:
+    data = decode_canonical(raw)
+    if data is None:
         raise JwsError("jws.bad_base64url", "a JWS part is not unpadded base64url")
-    try:
-        data = binascii.a2b_base64(raw.translate(_TO_STANDARD) + b"=" * (-len(raw) % 4), strict_mode=True)
-    except binascii.Error:
-        raise JwsError("jws.bad_base64url", "a JWS part is not unpadded base64url") from None
-    tail = len(data) % 3  # the bytes of the last, partial base64 group
-    if tail and b64url_encode(data[-tail:])[-1] != text[-1]:
-        raise JwsError("jws.bad_base64url", "a JWS part's last character carries stray bits")
     return data
 
 
@@ -63,13 +56,15 @@ def decode(text: str) -> CompactJws:
     header_b64, payload_b64, signature_b64 = parts
     if not header_b64 or not payload_b64:
         raise JwsError("jws.empty_part", "the JWS header or payload is empty")
+    if not text.isascii():
+        raise JwsError("jws.bad_base64url", "a JWS part is not unpadded base64url")
     return CompactJws(
         header_b64,
         payload_b64,
         signature_b64,
-        b64url_decode(header_b64),
-        b64url_decode(payload_b64),
-        b64url_decode(signature_b64),
+        _b64url_decode_ascii(header_b64.encode("ascii")),
+        _b64url_decode_ascii(payload_b64.encode("ascii")),
+        _b64url_decode_ascii(signature_b64.encode("ascii")),
     )
 
 

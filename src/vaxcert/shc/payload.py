@@ -63,7 +63,7 @@ def decode(data: bytes) -> ShcClaims:
         nbf=_time(claims, "nbf"),
         exp=_time(claims, "exp"),
         vc=vc,
-        types=tuple(item for item in types if isinstance(item, str)) if isinstance(types, list) else (),
+        types=tuple([item for item in types if isinstance(item, str)]) if isinstance(types, list) else (),
         rid=rid if isinstance(rid, str) and 0 < len(rid) <= MAX_RID_CHARS else None,
     )
 

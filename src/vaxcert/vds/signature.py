@@ -9,7 +9,7 @@ any changed value does not.
 from __future__ import annotations
 
 import base64
-import binascii
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +18,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
+from .._base64url import decode_canonical
+from ..registry import load_spki
 from .certificate import ParsedCertificate
 from .errors import SealSignatureError
 from .jcs import CanonicalizationError, canonicalize
@@ -84,7 +86,7 @@ def verify(seal: Seal, signer: ParsedCertificate) -> None:
     signature = read(seal.sig)
     algorithm = signature.algorithm
     key = signer.public_key
-    if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != algorithm.curve.name:
+    if _curve_name(signer.spki) != algorithm.curve.name or not isinstance(key, ec.EllipticCurvePublicKey):
         raise SealSignatureError(
             "signature.key_mismatch", f"the signer certificate's key does not fit sig.alg {algorithm.name}"
         )
@@ -98,6 +100,13 @@ def verify(seal: Seal, signer: ParsedCertificate) -> None:
         key.verify(encode_dss_signature(r, s), signed, algorithm.ecdsa)
     except InvalidSignature:
         raise SealSignatureError("signature.mismatch", "the signature does not match the seal's data") from None
+
+
+@functools.lru_cache(maxsize=1024)
+def _curve_name(spki: bytes) -> str | None:
+    """The curve of an EC key (None for other keys), read once per key as its parsing is."""
+    key = load_spki(spki)
+    return key.curve.name if isinstance(key, ec.EllipticCurvePublicKey) else None
 
 
 def sign(data: dict[str, Any], key: ec.EllipticCurvePrivateKey) -> tuple[str, str]:
@@ -125,11 +134,10 @@ def _b64url(value: Any) -> bytes:
         raise SealSignatureError("signature.missing", "the seal's sig.sigvl is missing or not text")
     if len(value) > 1024:
         raise SealSignatureError("signature.bad_length", "the seal's sig.sigvl is far too long for a signature")
-    try:
-        raw = base64.urlsafe_b64decode(value + "=" * (-len(value.rstrip("=")) % 4))
-    except (binascii.Error, ValueError):
-        raise SealSignatureError("signature.bad_base64", "the seal's sig.sigvl is not base64url") from None
-    if _b64url_text(raw) != value.rstrip("="):
+    # Padded or not, but only the one text that writes these bytes.
+    text = value.rstrip("=")
+    raw = decode_canonical(text.encode("ascii")) if text.isascii() else None
+    if raw is None:
         raise SealSignatureError("signature.bad_base64", "the seal's sig.sigvl is not base64url")
     return raw
 

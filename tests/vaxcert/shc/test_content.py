@@ -49,3 +49,15 @@ def test_bundle_without_patient_or_entries_has_no_holder(shc_signer: PemJwsSigne
         assert report.holder is None and report.events == ()
     nameless = {"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "Patient", "name": [{}]}}]}
     assert _verify(nameless, shc_signer, shc_registry).holder is None
+
+
+def test_a_reference_or_code_system_that_is_not_text_is_ignored_not_raised(
+    shc_signer: PemJwsSigner, shc_registry: TrustRegistry, vaccination_bundle: dict[str, Any]
+) -> None:
+    # Both used to reach a dictionary lookup and raise TypeError (unhashable) out of verify_shc.
+    immunization = vaccination_bundle["entry"][3]["resource"]
+    immunization["location"] = {"reference": ["urn:uuid:0b7e2f14-2c55-4d1e-8a8f-3f0e9b6c1d02"]}
+    immunization["vaccineCode"]["coding"][0]["system"] = {"url": "http://hl7.org/fhir/sid/cvx"}
+    report = _verify(vaccination_bundle, shc_signer, shc_registry)
+    assert report.events[1] == HealthEvent("vaccination", "2021-09-20", 2, None, "208")
+    assert report.events[0] == HealthEvent("vaccination", "2021-08-23", 1, None, "CVX:208")

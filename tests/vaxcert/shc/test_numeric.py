@@ -83,3 +83,25 @@ def test_encode_refuses_characters_outside_the_range(jws: str) -> None:
     with pytest.raises(NumericError) as caught:
         numeric.encode(jws)
     assert caught.value.code == "numeric.bad_character"
+
+
+def _expected(digits: str) -> str:
+    """The rules spelled out one character pair at a time: the text, or the refusal's code."""
+    if not digits or any(character not in "0123456789" for character in digits):
+        return "numeric.not_digits"
+    if len(digits) % 2:
+        return "numeric.odd_length"
+    pairs = [int(digits[i : i + 2]) for i in range(0, len(digits), 2)]
+    if any(pair > 77 for pair in pairs):
+        return "numeric.pair_too_big"
+    return "".join(chr(pair + 45) for pair in pairs)
+
+
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None)
+@given(st.text(alphabet="0123456789789aF \t\n٣", max_size=14))
+def test_any_digits_decode_or_are_refused_for_the_first_reason(digits: str) -> None:
+    try:
+        outcome = numeric.decode("shc:/" + digits).jws
+    except NumericError as error:
+        outcome = error.code
+    assert outcome == _expected(digits)

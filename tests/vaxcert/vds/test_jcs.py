@@ -106,3 +106,10 @@ def test_a_changed_character_changes_the_form(value: dict[str, str], data: st.Da
 def test_values_without_a_canonical_form_are_refused(value: Any) -> None:
     with pytest.raises(CanonicalizationError):
         canonicalize(value)
+
+
+def test_nesting_deeper_than_the_fast_writer_goes_still_has_its_canonical_form() -> None:
+    value: Any = {"b": 1, "a": "x"}
+    for _ in range(300):  # orjson writes at most 254 levels; the standard library's writer takes over
+        value = [value]
+    assert canonicalize(value) == canonicalize_reference(value)
