@@ -51,7 +51,7 @@ def _encode_pairs(data: bytes, pairs: int) -> str:
     lanes[0::_LANE] = data[1 : 2 * pairs : 2]  # the word's low byte
     lanes[1::_LANE] = data[0 : 2 * pairs : 2]  # the word's high byte (big-endian input)
     words = int.from_bytes(lanes, "little")
-    mask = _encode_mask(pairs)  # quotients are below 64
+    mask = _low_byte_mask(pairs, _LANE)  # quotients are below 64
     high = ((words * _DIV2025[0]) >> _DIV2025[1]) & mask
     rest = words - 2025 * high
     middle = ((rest * _DIV45[0]) >> _DIV45[1]) & mask
@@ -63,16 +63,16 @@ def _encode_pairs(data: bytes, pairs: int) -> str:
     return digits.translate(_ENCODE_TABLE).decode("ascii")
 
 
-_ENCODE_MASKS: dict[int, int] = {}
+_LOW_BYTE_MASKS: dict[tuple[int, int], int] = {}
 
 
-def _encode_mask(pairs: int) -> int:
-    """0xFF in the low byte of each of ``pairs`` 40-bit lanes (kept: codes come in a few sizes)."""
-    mask = _ENCODE_MASKS.get(pairs)
+def _low_byte_mask(lanes: int, width: int) -> int:
+    """0xFF in the low byte of each of ``lanes`` lanes of ``width`` bytes (kept: codes come in a few sizes)."""
+    mask = _LOW_BYTE_MASKS.get((lanes, width))
     if mask is None:
-        mask = int.from_bytes(b"\xff\0\0\0\0" * pairs, "little")
-        if len(_ENCODE_MASKS) < 64:
-            _ENCODE_MASKS[pairs] = mask
+        mask = int.from_bytes((b"\xff" + bytes(width - 1)) * lanes, "little")
+        if len(_LOW_BYTE_MASKS) < 128:
+            _LOW_BYTE_MASKS[(lanes, width)] = mask
     return mask
 
 
@@ -123,7 +123,7 @@ def _decode_groups(values: bytes, groups: int) -> bytes:
     lanes[1::4] = values[1:full:3]
     lanes[2::4] = values[2:full:3]
     digits = int.from_bytes(lanes, "little")
-    mask = _lane_mask(groups)
+    mask = _low_byte_mask(groups, 4)
     words = ((digits & mask) + 45 * ((digits >> 8) & mask) + 2025 * ((digits >> 16) & mask)).to_bytes(
         4 * groups, "little"
     )
@@ -133,16 +133,3 @@ def _decode_groups(values: bytes, groups: int) -> bytes:
     out[0::2] = words[1::4]  # big-endian: high byte first
     out[1::2] = words[0::4]
     return bytes(out)
-
-
-_LANE_MASKS: dict[int, int] = {}
-
-
-def _lane_mask(groups: int) -> int:
-    """0xFF in the low byte of each of ``groups`` 32-bit lanes (kept: codes come in a few sizes)."""
-    mask = _LANE_MASKS.get(groups)
-    if mask is None:
-        mask = int.from_bytes(b"\xff\0\0\0" * groups, "little")
-        if len(_LANE_MASKS) < 64:
-            _LANE_MASKS[groups] = mask
-    return mask
