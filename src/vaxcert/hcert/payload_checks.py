@@ -44,6 +44,7 @@ _MOMENT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:Z
 _COUNTRY = re.compile(r"[A-Z]{2}")
 _TRANSLITERATED = re.compile(r"[A-Z<]*")
 _TEXT_MAX = 80
+_INT64_END = 2**63
 
 # Kinds of field (compared by identity on the hot path).
 _TEXT = "text"  # required text
@@ -187,7 +188,8 @@ def _entry(
             else:  # the model allows no ci (issue() makes one); the schema does not
                 raise _Unsure
         if kind is _DOSE:
-            if type(value) is not int or value < 1:
+            # Beyond 64 bits some jsonschema-rs releases refuse the number: the schema decides those.
+            if type(value) is not int or not 1 <= value < _INT64_END:
                 raise _Unsure
             out[name] = value
             continue
