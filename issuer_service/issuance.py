@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from vaxcert import DigitalCovidCertificate, IssuedCertificate, KeyProviderError, VaxcertError, issue
-from vaxcert.hcert import uvci
+from vaxcert.hcert import payload_checks, uvci
 
 from . import audit
 from .auth import Caller
@@ -107,13 +107,10 @@ class Issuance:
     def _plain_in_namespace(self, caller: Caller, payload: dict[str, Any]) -> tuple[dict[str, Any], str] | None:
         """A plain payload with the UVCI _in_namespace() would give it, and its type; None when its
         shape is unusual (then the model path decides)."""
-        groups = [group for group in ("v", "t", "r") if payload.get(group) is not None]
-        if len(groups) != 1 or type(payload[groups[0]]) is not list or len(payload[groups[0]]) != 1:
+        found = payload_checks.single_entry(payload)
+        if found is None:
             return None
-        group = groups[0]
-        entry = payload[group][0]
-        if type(entry) is not dict:
-            return None
+        group, entry = found
         given = entry.get("ci")
         if given is None:
             generated = uvci.generate(self.settings.issuer_country, self._uvci_prefix(caller))

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -100,6 +101,19 @@ class _Unsure(Exception):
     """This payload is for the model to judge."""
 
 
+def single_entry(payload: Mapping[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """The group (``v``, ``t`` or ``r``) and the entry of a payload holding one plain entry in one
+    group, as every certificate vaxcert issues does; None for any other shape (the model's to judge).
+    A group given as null counts as absent, as in the model."""
+    groups = [group for group in ("v", "t", "r") if payload.get(group) is not None]
+    if len(groups) != 1:
+        return None
+    entries = payload[groups[0]]
+    if type(entries) is not list or len(entries) != 1 or type(entries[0]) is not dict:
+        return None
+    return groups[0], entries[0]
+
+
 def checked_payload(payload: object, now: datetime | None = None) -> dict[str, Any] | None:
     """``DigitalCovidCertificate.model_validate(payload).to_json()`` when it would succeed and
     the official schema of the version vaxcert issues accepts that dump, else None.
@@ -128,15 +142,12 @@ def _checked(payload: object, now: datetime) -> dict[str, Any]:
     today = (now + DATE_LEEWAY).date()
     if born is not None and born > today:
         raise _Unsure
-    groups = [group for group in ("v", "t", "r") if payload.get(group) is not None]
-    if len(groups) != 1:
+    found = single_entry(payload)
+    if found is None:
         raise _Unsure
-    group = groups[0]
-    entries = payload[group]
-    if type(entries) is not list or len(entries) != 1:
-        raise _Unsure
+    group, single = found
     texts = [dob]  # every text value, checked for surrounding whitespace at the end
-    entry = _entry(entries[0], _ENTRY_FIELDS[group], now, today, born, texts)
+    entry = _entry(single, _ENTRY_FIELDS[group], now, today, born, texts)
     names = _names(payload.get("nam"), texts)
     for text in texts:
         # str.strip()'s whitespace (str.isspace()) is a superset of what pydantic strips.
@@ -177,7 +188,7 @@ def _entry(
     if type(entry) is not dict or not entry.keys() <= fields.keys():
         raise _Unsure
     out: dict[str, Any] = {}
-    event: date | None = None  # the vaccination or first positive test: neither future nor before birth
+    days: dict[str, date] = {}
     for name, kind in fields.items():
         value = entry.get(name)
         if value is None:
@@ -205,9 +216,7 @@ def _entry(
         elif kind is _DAY_KIND:
             if not _DAY.fullmatch(value):
                 raise _Unsure
-            day = date.fromisoformat(value)
-            if name == "dt" or name == "fr":
-                event = day
+            days[name] = date.fromisoformat(value)
         elif kind is _MOMENT_KIND:
             if not _MOMENT.fullmatch(value):
                 raise _Unsure
@@ -219,10 +228,10 @@ def _entry(
                 raise _Unsure
         elif len(value) > _TEXT_MAX or _uvci.grammar_problem(value) is not None or not _uvci.has_valid_checksum(value):
             raise _Unsure
+    # The vaccination or first positive test is neither future nor before the birth.
+    event = days.get("dt") or days.get("fr")
     if event is not None and (event > today or (born is not None and event < born)):
         raise _Unsure
-    if "df" in out:
-        valid_from, valid_until, first_positive = (date.fromisoformat(out[key]) for key in ("df", "du", "fr"))
-        if valid_from > valid_until or valid_from < first_positive:
-            raise _Unsure
+    if "df" in days and (days["df"] > days["du"] or days["df"] < days["fr"]):
+        raise _Unsure
     return out

@@ -172,16 +172,10 @@ def _with_generated_uvci(payload: Mapping[str, Any], country: str) -> tuple[Mapp
     Anything unusual (no single entry, a ``ci`` already there, a bad country) comes back
     untouched, so the model and the checks after it refuse it exactly as they always have.
     """
-    groups = [group for group in schema.ENTRY_GROUPS if group in payload]
-    if len(groups) != 1:
+    found = payload_checks.single_entry(payload)
+    if found is None or found[1].get("ci") is not None:
         return payload, None
-    group = groups[0]
-    entries = payload[group]
-    if type(entries) is not list or len(entries) != 1:
-        return payload, None
-    entry = entries[0]
-    if not isinstance(entry, Mapping) or entry.get("ci") is not None:
-        return payload, None
+    group, entry = found
     try:
         generated = uvci.generate(country)
     except VaxcertError:
